@@ -1,1 +1,20 @@
-int main() { return 2; }
+// ksearch's entry point: owns the process-wide state (curl) and turns setup exceptions into an
+// exit code. Everything else is in ksearch_core (src/cli/app.cc and the cmd_*.cc files).
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "ksearch/cli/commands.h"
+#include "ksearch/llm/http_client.h"
+
+int main(int argc, char** argv) {
+  try {
+    ksearch::llm::curl_global curl;
+    std::vector<std::string> args(argv + 1, argv + argc);
+    return ksearch::cli::run_cli(std::move(args));
+  } catch (const std::exception& e) {
+    std::cerr << "ksearch: fatal: " << e.what() << "\n";
+    return ksearch::cli::exit_failure;
+  }
+}

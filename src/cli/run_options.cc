@@ -1,1 +1,256 @@
-// placeholder: being written
+#include "ksearch/cli/run_options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "ksearch/llm/api_key.h"
+
+namespace ksearch::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const CLI::Validator world_model_source(
+    [](std::string& value) -> std::string {
+      std::error_code ec;
+      if (value == "auto" || fs::is_regular_file(value, ec)) return {};
+      return "must be 'auto' or an existing world-model JSON file, got '" + value + "'";
+    },
+    "auto|FILE");
+
+const CLI::Validator solution_source(
+    [](std::string& value) -> std::string {
+      std::error_code ec;
+      if (!value.ends_with(".json") || fs::is_regular_file(value, ec)) return {};
+      return "no such solution file '" + value + "' (a name without .json is looked up in the artifacts and the dataset)";
+    },
+    "NAME|FILE.json");
+
+const CLI::Validator http_url(
+    [](std::string& value) -> std::string {
+      if (value.starts_with("http://") || value.starts_with("https://")) return {};
+      return "must start with http:// or https://, got '" + value + "'";
+    },
+    "URL");
+
+bool is_loopback_url(const std::string& url) {
+  for (const char* host : {"://localhost", "://127.", "://[::1]", "://0.0.0.0"}) {
+    if (url.find(host) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void add_task_flags(CLI::App& app, task_selection& task) {
+  app.add_option("--task,--task-source", task.task, "Task backend")
+      ->check(CLI::IsMember({"flashinfer", "gpumode", "kernelbench"}))
+      ->capture_default_str()
+      ->group("Task");
+  app.add_option("--task-path,--local", task.task_path,
+                 "FlashInfer Trace dataset root (definitions/, workloads/, blob/); default: the bundled tasks/flashinfer")
+      ->check(CLI::ExistingDirectory)
+      ->group("Task");
+  app.add_option("--definition", task.definition,
+                 "Definition to optimise (FlashInfer name, or 'trimul' for gpumode)")
+      ->group("Task");
+  app.add_option("--target-gpu", task.target_gpu, "GPU named in prompts and solution specs")
+      ->capture_default_str()
+      ->group("Task");
+  app.add_option("--kernelbench-level", task.kernelbench_level, "KernelBench level")
+      ->check(CLI::Range(1, 4))
+      ->group("KernelBench");
+  app.add_option("--kernelbench-problem-id", task.kernelbench_problem_id, "KernelBench problem id within the level")
+      ->check(CLI::Range(1, 100000))
+      ->group("KernelBench");
+  app.add_option("--kernelbench-root", task.kernelbench_root, "KernelBench checkout (holds level folders)")
+      ->envname("KERNELBENCH_ROOT")
+      ->check(CLI::ExistingDirectory)
+      ->group("KernelBench");
+  app.add_option("--gpumode-mode", task.gpumode_mode, "GPUMode evaluation mode")
+      ->check(CLI::IsMember({"benchmark", "test", "leaderboard", "profile"}))
+      ->capture_default_str()
+      ->group("GPUMode");
+  app.add_flag("--gpumode-keep-tmp", task.gpumode_keep_tmp, "Keep each evaluation's temporary folder")
+      ->group("GPUMode");
+  app.add_option("--gpumode-task-dir", task.gpumode_task_dir, "Use this TriMul task folder instead of the bundled one")
+      ->check(CLI::ExistingDirectory)
+      ->group("GPUMode");
+}
+
+void add_endpoint_flags(CLI::App& app, endpoint_selection& llm) {
+  app.add_option("--model-name", llm.model_name, "Model id at the endpoint (e.g. gpt-5.2)")->group("LLM");
+  app.add_option("--base-url", llm.base_url, "OpenAI-compatible base URL")
+      ->check(http_url)
+      ->capture_default_str()
+      ->group("LLM");
+  app.add_option_function<std::string>(
+         "--api-key", [&llm](const std::string& key) { llm.api_key = key; },
+         "API key (prefer the environment: LLM_API_KEY, then OPENAI_API_KEY; never printed or stored)")
+      ->group("LLM");
+}
+
+void add_run_flags(CLI::App& app, run_options& o) {
+  add_task_flags(app, o.task);
+  add_endpoint_flags(app, o.llm);
+
+  app.add_option("--language", o.language, "Kernel language (ksearch compiles CUDA with NVRTC)")
+      ->check(CLI::IsMember({"cuda", "triton", "python"}))
+      ->capture_default_str()
+      ->group("Search");
+  app.add_option("--max-opt-rounds", o.max_opt_rounds, "Round budget (one generation + one evaluation each)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str()
+      ->group("Search");
+  app.add_flag("--world-model", o.world_model, "Search with the world model (otherwise the plain loop)")
+      ->group("World model");
+  app.add_option("--wm-stagnation-window", o.wm_stagnation_window,
+                 "End an action cycle after this many rounds without improvement")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str()
+      ->group("World model");
+  app.add_option_function<int>(
+         "--wm-max-difficulty", [&o](const int& v) { o.wm_max_difficulty = v; },
+         "Highest action difficulty the selection may pick (default 4)")
+      ->check(CLI::Range(1, 5))
+      ->group("World model");
+
+  app.add_option("--warmup-runs", o.warmup_runs, "Warm-up calls before timing")
+      ->check(CLI::Range(0, 100000))->capture_default_str()->group("Evaluation");
+  app.add_option("--iterations", o.iterations, "Timed calls per trial")
+      ->check(CLI::Range(1, 1'000'000))->capture_default_str()->group("Evaluation");
+  app.add_option("--num-trials", o.num_trials, "Trials per workload")
+      ->check(CLI::Range(1, 100000))->capture_default_str()->group("Evaluation");
+  app.add_option("--rtol", o.rtol, "Relative tolerance")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str()->group("Evaluation");
+  app.add_option("--atol", o.atol, "Absolute tolerance")
+      ->check(CLI::Range(0.0, 1e6))->capture_default_str()->group("Evaluation");
+  app.add_flag("--use-isolated-runner", o.use_isolated_runner,
+               "Accepted for compatibility: ksearch always evaluates in an isolated worker")
+      ->group("Evaluation");
+  app.add_flag("--parallel-workloads", o.parallel_workloads, "Spread a candidate's workloads over the visible GPUs")
+      ->group("Evaluation");
+  app.add_option("--max-parallel-workloads", o.max_parallel_workloads, "Concurrency cap (0 = one per visible GPU)")
+      ->check(CLI::Range(0, 4096))->capture_default_str()->group("Evaluation");
+  app.add_option("--baseline-solution", o.baseline_solution, "Dataset solution whose latency defines vs_base")
+      ->group("Evaluation");
+  app.add_option_function<int>(
+         "--num-eval-workload", [&o](const int& v) { o.num_eval_workload = v; },
+         "Final evaluation: only the first N workloads")
+      ->check(CLI::Range(1, 1'000'000))->group("Evaluation");
+  app.add_option("--feedback-workloads", o.feedback_workloads, "Workload UUIDs used during the search")
+      ->group("Evaluation");
+  app.add_option("--feedback-trace-policy", o.feedback_trace_policy, "Which trace's log feeds the next prompt")
+      ->check(CLI::IsMember({"first", "random"}))->capture_default_str()->group("Evaluation");
+
+  app.add_flag("--no-save-results", o.no_save_results, "Do not write the final evaluation report or traces")
+      ->group("Artifacts");
+  app.add_flag("--save-solutions", o.save_solutions, "Write the final solution JSON under the artifacts folder")
+      ->group("Artifacts");
+  app.add_option("--artifacts-dir", o.artifacts_dir, "Root of everything a run writes")
+      ->capture_default_str()->group("Artifacts");
+  app.add_option("--continue-from-solution", o.continue_from_solution, "Seed the search from a solution")
+      ->check(solution_source)->group("Artifacts");
+  app.add_option("--continue-from-world-model", o.continue_from_world_model,
+                 "Resume the world model: 'auto' (the artifacts folder's snapshot) or a JSON file")
+      ->check(world_model_source)->group("Artifacts");
+
+  app.add_flag("--wandb", o.wandb, "Log metrics to Weights & Biases")->group("W&B");
+  app.add_option("--wandb-project", o.wandb_project, "W&B project")->envname("WANDB_PROJECT")->group("W&B");
+  app.add_option("--run-name", o.run_name, "W&B run name")->envname("RUN_NAME")->group("W&B");
+}
+
+std::vector<error> validate_task(const task_selection& task, bool needs_definition) {
+  std::vector<error> problems;
+  if (task.task == "flashinfer") {
+    if (needs_definition && task.definition.empty()) {
+      problems.push_back({"--definition", "required with --task flashinfer",
+                          "list the definitions with `ksearch tasks` (or `ksearch tasks --task-path DATASET`)"});
+    }
+  } else if (task.task == "gpumode") {
+    if (!task.definition.empty() && task.definition != "trimul" && task.definition != "gpumode_trimul") {
+      problems.push_back({"--definition", "--task gpumode has one definition, 'trimul'; got '" + task.definition + "'", ""});
+    }
+  } else if (task.task == "kernelbench" && needs_definition) {
+    if (task.kernelbench_level == 0) {
+      problems.push_back({"--kernelbench-level", "required with --task kernelbench", "pass 1, 2, 3 or 4"});
+    }
+    if (task.kernelbench_problem_id == 0) {
+      problems.push_back({"--kernelbench-problem-id", "required with --task kernelbench",
+                          "pass the number that prefixes the problem's file name"});
+    }
+    if (task.kernelbench_root.empty()) {
+      problems.push_back({"--kernelbench-root", "required with --task kernelbench",
+                          "pass your KernelBench checkout or set KERNELBENCH_ROOT"});
+    }
+  }
+  return problems;
+}
+
+std::vector<error> validate_run(const run_options& o) {
+  std::vector<error> problems = validate_task(o.task, /*needs_definition=*/true);
+  if (o.llm.model_name.empty()) {
+    problems.push_back({"--model-name", "required", "name the model to ask, e.g. --model-name gpt-5.2"});
+  }
+  if (o.language != "cuda") {
+    problems.push_back({"--language", "'" + o.language + "' is not supported: ksearch compiles candidates with NVRTC",
+                        "use --language cuda (the default)"});
+  }
+  // A local server (vLLM, llama.cpp, Ollama) usually needs no key; a remote one always does.
+  if (!llm::resolve_api_key(o.llm.api_key).present() && !is_loopback_url(o.llm.base_url)) {
+    problems.push_back({"--api-key", "no API key for " + o.llm.base_url,
+                        "set LLM_API_KEY or OPENAI_API_KEY in the environment"});
+  }
+  if (o.artifacts_dir.empty()) problems.push_back({"--artifacts-dir", "must not be empty", ""});
+  return problems;
+}
+
+nlohmann::json to_json(const run_options& o) {
+  const llm::api_key key = llm::resolve_api_key(o.llm.api_key);
+  auto optional_int = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {
+      {"task", o.task.task},
+      {"task_path", o.task.task_path},
+      {"definition", o.task.definition},
+      {"target_gpu", o.task.target_gpu},
+      {"kernelbench_level", o.task.kernelbench_level},
+      {"kernelbench_problem_id", o.task.kernelbench_problem_id},
+      {"kernelbench_root", o.task.kernelbench_root},
+      {"gpumode_mode", o.task.gpumode_mode},
+      {"gpumode_keep_tmp", o.task.gpumode_keep_tmp},
+      {"gpumode_task_dir", o.task.gpumode_task_dir},
+      {"model_name", o.llm.model_name},
+      {"base_url", o.llm.base_url},
+      {"api_key_source", key.present() ? key.source : "none"},
+      {"language", o.language},
+      {"max_opt_rounds", o.max_opt_rounds},
+      {"warmup_runs", o.warmup_runs},
+      {"iterations", o.iterations},
+      {"num_trials", o.num_trials},
+      {"rtol", o.rtol},
+      {"atol", o.atol},
+      {"use_isolated_runner", o.use_isolated_runner},
+      {"parallel_workloads", o.parallel_workloads},
+      {"max_parallel_workloads", o.max_parallel_workloads},
+      {"baseline_solution", o.baseline_solution},
+      {"num_eval_workload", optional_int(o.num_eval_workload)},
+      {"feedback_workloads", o.feedback_workloads},
+      {"feedback_trace_policy", o.feedback_trace_policy},
+      {"save_results", !o.no_save_results},
+      {"save_solutions", o.save_solutions},
+      {"artifacts_dir", o.artifacts_dir},
+      {"continue_from_solution", o.continue_from_solution},
+      {"continue_from_world_model", o.continue_from_world_model},
+      {"world_model", o.world_model},
+      {"wm_stagnation_window", o.wm_stagnation_window},
+      {"wm_max_difficulty", optional_int(o.wm_max_difficulty)},
+      {"wandb", o.wandb},
+      {"wandb_project", o.wandb_project},
+      {"run_name", o.run_name},
+  };
+}
+
+}  // namespace ksearch::cli

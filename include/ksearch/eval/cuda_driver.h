@@ -2,8 +2,8 @@
 //
 // ksearch never links libcuda: machines without a GPU (CI, laptops) have no libcuda.so.1, and a
 // binary linked against the driver stub would not even start there. `cuda_driver::load()` opens
-// libcuda.so.1 with dlopen, resolves every entry point through cuGetProcAddress for the toolkit's
-// CUDA_VERSION (as PyTorch and Triton do) and calls cuInit. Where there is no driver or no device it
+// libcuda.so.1 with dlopen, resolves every entry point through cuGetProcAddress, each at the ABI
+// version <cuda.h> declares (as PyTorch and Triton do), and calls cuInit. Where there is no driver or no device it
 // returns an error that says so; nothing else in ksearch needs the driver to start.
 //
 // Thread-safety: a loaded cuda_driver is immutable and may be shared between threads.
@@ -57,8 +57,13 @@ class cuda_driver {
   /// The resolved entry points, for the rest of eval/ (module loading, launches, memory).
   [[nodiscard]] const detail::driver_api& api() const { return *api_; }
 
+  /// "CUDA_ERROR_OUT_OF_MEMORY (out of memory)": the CUresult's name and the driver's text for it.
+  [[nodiscard]] std::string result_text(int cu_result) const;
   /// "cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)" style text for a CUresult.
   [[nodiscard]] std::string describe_failure(const char* call, int cu_result) const;
+  /// The error value for a failed driver call: subject `call` ("cuModuleLoadData"), problem
+  /// result_text(cu_result).
+  [[nodiscard]] error call_failed(const char* call, int cu_result) const;
 
  private:
   cuda_driver() = default;

@@ -7,7 +7,9 @@
 // independent).
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ksearch/common/error.h"
@@ -34,6 +36,11 @@ struct compile_output {
   std::string log;                  // warnings (may be empty)
   double compile_ms = 0;            // wall time of nvrtcCompileProgram [milliseconds]
 };
+
+/// `log` cut to at most about `max_chars`: the head and the tail are kept (the first error and the
+/// summary are usually where the reader looks), cut at line breaks, with a line in between saying
+/// how much was left out. Shorter logs come back unchanged.
+[[nodiscard]] std::string trim_compile_log(std::string_view log, std::size_t max_chars = 4000);
 
 /// Compiles `request.source`. On failure the error's subject is the file name, the problem holds
 /// the NVRTC error and the compile log (trimmed to a few KB).

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ksearch/common/error.h"
@@ -36,8 +37,22 @@ struct completion_probe {
   double latency_s = 0;
 };
 
-/// POST {base_url}/chat/completions with a one-line prompt and a small token cap.
+/// POST {base_url}/chat/completions with a one-line prompt and a small token cap (16, sent as
+/// detail::token_limit_field(base_url)). Errors as for list_models; a 404 that names the model
+/// points at --model-name.
 [[nodiscard]] result<completion_probe> probe_chat_completion(http_client& client, const endpoint& ep,
                                                              const std::string& model);
+
+namespace detail {
+
+/// The chat-completions field that caps the reply length for this base URL: "max_completion_tokens"
+/// when the host is api.openai.com (its reasoning models reject "max_tokens"), else "max_tokens"
+/// (older vLLM and llama.cpp servers know only that one).
+[[nodiscard]] std::string_view token_limit_field(std::string_view base_url);
+
+/// `base_url` with trailing '/' removed, followed by `path` (which starts with '/').
+[[nodiscard]] std::string endpoint_url(std::string_view base_url, std::string_view path);
+
+}  // namespace detail
 
 }  // namespace ksearch::llm

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -62,7 +63,10 @@ class http_client {
   http_client& operator=(http_client&&) noexcept;
 
   /// Performs the request. An error means no HTTP response arrived; its subject is
-  /// "METHOD URL" and its problem curl's message. `failure`, when given, receives the kind.
+  /// "METHOD URL" and its problem curl's message. `failure`, when given, receives the kind
+  /// (`none` on success). Redirects are returned, not followed; a compressed body is decoded;
+  /// only the final response's headers are kept (not those of a "100 Continue"). A method other
+  /// than GET or POST fails with `other` before anything is sent.
   [[nodiscard]] result<http_response> perform(const http_request& request,
                                               transport_failure* failure = nullptr);
 

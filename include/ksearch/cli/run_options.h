@@ -1,0 +1,91 @@
+// ksearch/cli/run_options.h — the search's flags: K-Search's own names and defaults, plus ours.
+//
+// `add_*_flags` register flags on a CLI11 (sub)command, bound to the fields below; CLI11 checks
+// each value on its own (ranges, choices, existing files). `validate` then checks what depends on
+// several flags (a definition the backend needs, a key for the endpoint) and returns every
+// problem, each naming its flag, so one run of `ksearch` reports them all.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ksearch/common/error.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ksearch::cli {
+
+/// Which task to work on; shared by run, eval and tasks.
+struct task_selection {
+  std::string task = "flashinfer";          // --task / --task-source: flashinfer | gpumode | kernelbench
+  std::string task_path;                    // --task-path / --local: FlashInfer Trace dataset root
+  std::string definition;                   // --definition
+  std::string target_gpu = "H100";          // --target-gpu (prompt text and solution spec)
+  int kernelbench_level = 0;                // --kernelbench-level 1..4
+  int kernelbench_problem_id = 0;           // --kernelbench-problem-id >= 1
+  std::string kernelbench_root;             // --kernelbench-root or $KERNELBENCH_ROOT
+  std::string gpumode_mode = "benchmark";   // --gpumode-mode
+  bool gpumode_keep_tmp = false;            // --gpumode-keep-tmp
+  std::string gpumode_task_dir;             // --gpumode-task-dir
+};
+
+/// LLM endpoint flags; shared by run and doctor.
+struct endpoint_selection {
+  std::string model_name;                               // --model-name
+  std::string base_url = "https://api.openai.com/v1";   // --base-url
+  std::optional<std::string> api_key;                   // --api-key (else LLM_API_KEY, OPENAI_API_KEY)
+};
+
+struct run_options {
+  task_selection task;
+  endpoint_selection llm;
+  std::string language = "cuda";        // --language (see README: ksearch generates CUDA only)
+  int max_opt_rounds = 5;               // --max-opt-rounds
+  // FlashInfer benchmark configuration.
+  int warmup_runs = 10;                 // --warmup-runs
+  int iterations = 10;                  // --iterations
+  int num_trials = 1;                   // --num-trials
+  double rtol = 1e-2;                   // --rtol
+  double atol = 1e-2;                   // --atol
+  bool use_isolated_runner = false;     // --use-isolated-runner (ksearch always isolates; accepted)
+  bool parallel_workloads = false;      // --parallel-workloads
+  int max_parallel_workloads = 0;       // --max-parallel-workloads (0 = one per visible GPU)
+  std::string baseline_solution;        // --baseline-solution
+  std::optional<int> num_eval_workload; // --num-eval-workload
+  std::vector<std::string> feedback_workloads;  // --feedback-workloads UUID...
+  std::string feedback_trace_policy = "first";  // --feedback-trace-policy first | random
+  // Persistence and resume.
+  bool no_save_results = false;         // --no-save-results
+  bool save_solutions = false;          // --save-solutions
+  std::string artifacts_dir = ".ksearch";  // --artifacts-dir
+  std::string continue_from_solution;   // --continue-from-solution NAME|PATH.json
+  std::string continue_from_world_model;  // --continue-from-world-model auto|PATH
+  // World model.
+  bool world_model = false;             // --world-model
+  int wm_stagnation_window = 5;         // --wm-stagnation-window
+  std::optional<int> wm_max_difficulty; // --wm-max-difficulty 1..5 (policy default 4)
+  // Weights & Biases.
+  bool wandb = false;                   // --wandb
+  std::string wandb_project;            // --wandb-project or $WANDB_PROJECT
+  std::string run_name;                 // --run-name or $RUN_NAME
+};
+
+void add_task_flags(CLI::App& app, task_selection& task);
+void add_endpoint_flags(CLI::App& app, endpoint_selection& llm);
+/// Registers every flag of `ksearch run` (task and endpoint flags included).
+void add_run_flags(CLI::App& app, run_options& options);
+
+/// Checks the task selection; `needs_definition` is false for commands that list definitions.
+[[nodiscard]] std::vector<error> validate_task(const task_selection& task, bool needs_definition);
+/// Checks everything `ksearch run` needs before it starts spending LLM calls.
+[[nodiscard]] std::vector<error> validate_run(const run_options& options);
+
+/// The resolved options as JSON (flag names as keys), for run metadata and `run --dry-run`. The
+/// API key appears only as where it came from, never its value.
+[[nodiscard]] nlohmann::json to_json(const run_options& options);
+
+}  // namespace ksearch::cli

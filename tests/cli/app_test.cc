@@ -1,0 +1,137 @@
+// The command tree, run as a real process: dispatch, help, exit codes and the run-by-default rule.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/run_process.h"
+#include "support/temp_dir.h"
+
+namespace ksearch::cli {
+namespace {
+
+using test_support::run_ksearch;
+
+// A key-free environment, so no test depends on the developer's shell.
+const std::map<std::string, std::string> no_keys = {{"LLM_API_KEY", ""}, {"OPENAI_API_KEY", ""}};
+const std::vector<std::string> valid_run = {"--definition", "d", "--model-name", "m", "--base-url",
+                                            "http://127.0.0.1:9/v1"};
+
+std::vector<std::string> with(std::vector<std::string> head, const std::vector<std::string>& tail) {
+  head.insert(head.end(), tail.begin(), tail.end());
+  return head;
+}
+
+TEST(App, HelpListsEveryCommandAndExitsZero) {
+  auto r = run_ksearch({"--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* command : {"run", "eval", "doctor", "report", "tasks"}) {
+    EXPECT_NE(r.out.find(command), std::string::npos) << command;
+  }
+}
+
+TEST(App, EveryCommandHasHelp) {
+  for (const char* command : {"run", "eval", "doctor", "report", "tasks"}) {
+    auto r = run_ksearch({command, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << command << "\n" << r.err;
+    EXPECT_NE(r.out.find("Loads:"), std::string::npos) << command;
+  }
+  auto run_help = run_ksearch({"run", "--help"});
+  for (const char* flag : {"--task", "--task-source", "--task-path", "--definition", "--model-name", "--base-url",
+                           "--api-key", "--language", "--target-gpu", "--max-opt-rounds", "--world-model",
+                           "--wm-stagnation-window", "--wm-max-difficulty", "--continue-from-solution",
+                           "--continue-from-world-model", "--save-solutions", "--artifacts-dir",
+                           "--kernelbench-level", "--kernelbench-problem-id", "--gpumode-mode", "--wandb"}) {
+    EXPECT_NE(run_help.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+TEST(App, VersionPrintsTheVersion) {
+  auto r = run_ksearch({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find(std::string("ksearch ") + KSEARCH_VERSION), std::string::npos) << r.out;
+}
+
+TEST(App, NoArgumentsPrintsHelpAndExitsTwo) {
+  auto r = run_ksearch({});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("doctor"), std::string::npos);
+}
+
+TEST(App, FlagsWithoutACommandGoToRun) {
+  auto r = run_ksearch(with({"--task", "flashinfer", "--world-model", "--dry-run", "--json"}, valid_run), no_keys);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto config = nlohmann::json::parse(r.out);
+  EXPECT_EQ(config["definition"], "d");
+  EXPECT_EQ(config["world_model"], true);
+  EXPECT_EQ(config["api_key_source"], "none");
+
+  // Global flags may come first, and still the rest goes to run.
+  auto g = run_ksearch(with({"--log-level", "warn", "--json", "--dry-run"}, valid_run), no_keys);
+  EXPECT_EQ(g.exit_code, 0) << g.err;
+}
+
+TEST(App, UnknownFlagsAndBadValuesExitTwoNamingTheFlag) {
+  auto unknown = run_ksearch({"--no-such-flag"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("--no-such-flag"), std::string::npos) << unknown.err;
+
+  auto range = run_ksearch(with({"--max-opt-rounds", "0"}, valid_run), no_keys);
+  EXPECT_EQ(range.exit_code, 2);
+  EXPECT_NE(range.err.find("--max-opt-rounds"), std::string::npos) << range.err;
+
+  auto missing = run_ksearch({"run", "--model-name", "m"}, no_keys);
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--definition: required with --task flashinfer"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("--api-key: no API key"), std::string::npos) << missing.err;
+
+  auto level = run_ksearch({"doctor", "--log-level", "loud"});
+  EXPECT_EQ(level.exit_code, 2);
+  EXPECT_NE(level.err.find("--log-level"), std::string::npos) << level.err;
+}
+
+TEST(App, UnfinishedCommandsSaySoAndExitTwo) {
+  auto run = run_ksearch(with({"run"}, valid_run), no_keys);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("not implemented yet"), std::string::npos) << run.err;
+
+  const std::string solution = std::string(KSEARCH_TEST_DATA_DIR) +
+                               "/flashinfer-mini/definitions/elementwise/scale_add_d256.json";
+  auto eval = run_ksearch({"eval", solution, "--definition", "scale_add_d256"});
+  EXPECT_EQ(eval.exit_code, 2);
+  EXPECT_NE(eval.err.find("not implemented yet"), std::string::npos) << eval.err;
+
+  auto eval_missing = run_ksearch({"eval", "/no/such/solution.json", "--definition", "x"});
+  EXPECT_EQ(eval_missing.exit_code, 2);
+  EXPECT_NE(eval_missing.err.find("/no/such/solution.json"), std::string::npos) << eval_missing.err;
+
+  auto report = run_ksearch({"report", KSEARCH_TEST_DATA_DIR});
+  EXPECT_EQ(report.exit_code, 2);
+  EXPECT_NE(report.err.find("not implemented yet"), std::string::npos) << report.err;
+}
+
+TEST(App, TheApiKeyNeverReachesOutputOrLogFile) {
+  test_support::temp_dir dir;
+  const std::string secret = "sk-test-0123456789abcdefghijklmnop";
+  const auto log = dir.path() / "ksearch.log";
+  auto r = run_ksearch(with({"--log-level", "debug", "--log-file", log.string(), "run", "--api-key", secret}, valid_run),
+                       no_keys);
+  EXPECT_EQ(r.exit_code, 2);  // the search is not implemented yet; the flags are fine
+  std::stringstream logged;
+  logged << std::ifstream(log).rdbuf();
+  EXPECT_NE(logged.str().find("run configuration"), std::string::npos) << logged.str();
+  EXPECT_NE(logged.str().find("\"api_key_source\":\"--api-key\""), std::string::npos);
+  for (const std::string* text : {&r.out, &r.err}) EXPECT_EQ(text->find(secret), std::string::npos);
+  EXPECT_EQ(logged.str().find(secret), std::string::npos);
+
+  auto from_env = run_ksearch({"--dry-run", "--json", "--definition", "d", "--model-name", "m", "--base-url",
+                               "https://example.invalid/v1"},
+                              {{"LLM_API_KEY", secret}, {"OPENAI_API_KEY", ""}});
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_NE(from_env.out.find("\"api_key_source\": \"LLM_API_KEY\""), std::string::npos) << from_env.out;
+  EXPECT_EQ(from_env.out.find(secret), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ksearch::cli
