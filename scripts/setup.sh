@@ -18,12 +18,11 @@ case "${1:-}" in
   *) echo "setup.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
-# Each requirement: the packages that satisfy it, '|' between alternatives (first one is installed).
-requirements=(
-  "g++"
-  "cmake"
-  "ninja-build"
-  "pkg-config"
+# Tools count as present when they are on PATH, however they were installed (the GPU boxes have
+# cmake and ninja from pip); libraries are looked up as packages, '|' between alternatives (the
+# first one is what gets installed).
+tools=("g++:g++" "cmake:cmake" "ninja:ninja-build")
+libraries=(
   "libcurl4-openssl-dev|libcurl4-gnutls-dev"
   "nlohmann-json3-dev"
   "libcli11-dev"
@@ -36,8 +35,11 @@ is_installed() {
 }
 
 missing=()
+for tool in "${tools[@]}"; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+done
 if command -v dpkg-query >/dev/null 2>&1; then
-  for requirement in "${requirements[@]}"; do
+  for requirement in "${libraries[@]}"; do
     satisfied=0
     IFS='|' read -r -a alternatives <<< "$requirement"
     for package in "${alternatives[@]}"; do
@@ -46,7 +48,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
     [ "$satisfied" = 1 ] || missing+=("${alternatives[0]}")
   done
 else
-  echo "setup.sh: no dpkg here; install by hand: ${requirements[*]//|/ or }" >&2
+  echo "setup.sh: no dpkg here; make sure these are installed: ${libraries[*]//|/ or }" >&2
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -63,7 +65,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
-  echo "setup.sh: all build packages present" >&2
+  echo "setup.sh: all build tools and libraries present" >&2
+fi
+
+# CMakeLists.txt needs CMake 3.25 (Debian 12's); an older one fails with a less direct message.
+cmake_version="$(cmake --version | sed -n 's/^cmake version \([0-9]*\.[0-9]*\).*/\1/p')"
+if [ "$(printf '%s\n3.25\n' "$cmake_version" | sort -V | head -n 1)" != "3.25" ]; then
+  echo "setup.sh: cmake $cmake_version is older than 3.25 (fix: install a newer cmake, e.g. pip install cmake)" >&2
+  exit 1
 fi
 
 # The CUDA Toolkit: CMake's FindCUDAToolkit looks at nvcc on PATH, $CUDAToolkit_ROOT and

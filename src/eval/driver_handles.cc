@@ -6,19 +6,14 @@
 #include <utility>
 
 namespace ksearch::eval {
-namespace {
 
-// Destructors cannot return an error, and a failing release (say, after a kernel fault made the
-// context unusable) must not abort the search either: it is logged and the handle forgotten.
-void log_release_failure(const cuda_driver& driver, const char* call, CUresult status) noexcept {
+void detail::log_release_failure(const cuda_driver& driver, const char* call, CUresult status) noexcept {
   if (status == CUDA_SUCCESS) return;
   try {
     spdlog::warn("{}", driver.describe_failure(call, static_cast<int>(status)));
   } catch (...) {  // logging is best effort here; the destructor must stay noexcept
   }
 }
-
-}  // namespace
 
 // ---- primary_context ----------------------------------------------------------------------------
 
@@ -52,9 +47,9 @@ void primary_context::reset() noexcept {
   const detail::driver_api& api = driver_->api();
   CUcontext current = nullptr;
   if (api.cuCtxGetCurrent(&current) == CUDA_SUCCESS && current == context_) {
-    log_release_failure(*driver_, "cuCtxSetCurrent", api.cuCtxSetCurrent(nullptr));
+    detail::log_release_failure(*driver_, "cuCtxSetCurrent", api.cuCtxSetCurrent(nullptr));
   }
-  log_release_failure(*driver_, "cuDevicePrimaryCtxRelease", api.cuDevicePrimaryCtxRelease(device_));
+  detail::log_release_failure(*driver_, "cuDevicePrimaryCtxRelease", api.cuDevicePrimaryCtxRelease(device_));
   context_ = nullptr;
 }
 
@@ -72,31 +67,11 @@ result<cuda_module> cuda_module::load(const cuda_driver& driver, std::string_vie
   return cuda_module(&driver, loaded);
 }
 
-cuda_module::cuda_module(cuda_module&& other) noexcept
-    : driver_(std::exchange(other.driver_, nullptr)), module_(std::exchange(other.module_, nullptr)) {}
-
-cuda_module& cuda_module::operator=(cuda_module&& other) noexcept {
-  if (this != &other) {
-    reset();
-    driver_ = std::exchange(other.driver_, nullptr);
-    module_ = std::exchange(other.module_, nullptr);
-  }
-  return *this;
-}
-
-cuda_module::~cuda_module() { reset(); }
-
-void cuda_module::reset() noexcept {
-  if (module_ == nullptr) return;
-  log_release_failure(*driver_, "cuModuleUnload", driver_->api().cuModuleUnload(module_));
-  module_ = nullptr;
-}
-
 result<CUfunction> cuda_module::function(const char* name) const {
   CUfunction function = nullptr;
-  if (const CUresult status = driver_->api().cuModuleGetFunction(&function, module_, name);
+  if (const CUresult status = module_.driver().api().cuModuleGetFunction(&function, module_.get(), name);
       status != CUDA_SUCCESS) {
-    error failure = driver_->call_failed("cuModuleGetFunction", static_cast<int>(status));
+    error failure = module_.driver().call_failed("cuModuleGetFunction", static_cast<int>(status));
     failure.problem += std::string(" looking up kernel '") + name + "'";
     failure.fix = "declare the kernel extern \"C\" __global__ so its name is not mangled";
     return std::unexpected(std::move(failure));
@@ -114,52 +89,28 @@ result<device_buffer> device_buffer::allocate(const cuda_driver& driver, std::si
   return device_buffer(&driver, pointer, bytes);
 }
 
-device_buffer::device_buffer(device_buffer&& other) noexcept
-    : driver_(std::exchange(other.driver_, nullptr)),
-      pointer_(std::exchange(other.pointer_, 0)),
-      bytes_(std::exchange(other.bytes_, 0)) {}
-
-device_buffer& device_buffer::operator=(device_buffer&& other) noexcept {
-  if (this != &other) {
-    reset();
-    driver_ = std::exchange(other.driver_, nullptr);
-    pointer_ = std::exchange(other.pointer_, 0);
-    bytes_ = std::exchange(other.bytes_, 0);
-  }
-  return *this;
-}
-
-device_buffer::~device_buffer() { reset(); }
-
-void device_buffer::reset() noexcept {
-  if (pointer_ == 0) return;
-  log_release_failure(*driver_, "cuMemFree", driver_->api().cuMemFree(pointer_));
-  pointer_ = 0;
-  bytes_ = 0;
-}
-
 result<void> device_buffer::check_size(const char* operation, std::size_t bytes) const {
-  if (bytes > bytes_) {
+  if (bytes > size()) {
     return fail(operation, "copying " + std::to_string(bytes) + " bytes into or out of a " +
-                               std::to_string(bytes_) + "-byte device buffer");
+                               std::to_string(size()) + "-byte device buffer");
   }
   return {};
 }
 
 result<void> device_buffer::upload(const void* host, std::size_t bytes) const {
   if (auto fits = check_size("cuMemcpyHtoD", bytes); !fits) return fits;
-  KSEARCH_CU_TRY(*driver_, cuMemcpyHtoD, pointer_, host, bytes);
+  KSEARCH_CU_TRY(pointer_.driver(), cuMemcpyHtoD, pointer_.get(), host, bytes);
   return {};
 }
 
 result<void> device_buffer::download(void* host, std::size_t bytes) const {
   if (auto fits = check_size("cuMemcpyDtoH", bytes); !fits) return fits;
-  KSEARCH_CU_TRY(*driver_, cuMemcpyDtoH, host, pointer_, bytes);
+  KSEARCH_CU_TRY(pointer_.driver(), cuMemcpyDtoH, host, pointer_.get(), bytes);
   return {};
 }
 
 result<void> device_buffer::fill(unsigned char value) const {
-  KSEARCH_CU_TRY(*driver_, cuMemsetD8, pointer_, value, bytes_);
+  KSEARCH_CU_TRY(pointer_.driver(), cuMemsetD8, pointer_.get(), value, bytes_);
   return {};
 }
 
@@ -171,28 +122,8 @@ result<cuda_stream> cuda_stream::create(const cuda_driver& driver, unsigned int 
   return cuda_stream(&driver, stream);
 }
 
-cuda_stream::cuda_stream(cuda_stream&& other) noexcept
-    : driver_(std::exchange(other.driver_, nullptr)), stream_(std::exchange(other.stream_, nullptr)) {}
-
-cuda_stream& cuda_stream::operator=(cuda_stream&& other) noexcept {
-  if (this != &other) {
-    reset();
-    driver_ = std::exchange(other.driver_, nullptr);
-    stream_ = std::exchange(other.stream_, nullptr);
-  }
-  return *this;
-}
-
-cuda_stream::~cuda_stream() { reset(); }
-
-void cuda_stream::reset() noexcept {
-  if (stream_ == nullptr) return;
-  log_release_failure(*driver_, "cuStreamDestroy", driver_->api().cuStreamDestroy(stream_));
-  stream_ = nullptr;
-}
-
 result<void> cuda_stream::synchronize() const {
-  KSEARCH_CU_TRY(*driver_, cuStreamSynchronize, stream_);
+  KSEARCH_CU_TRY(stream_.driver(), cuStreamSynchronize, stream_.get());
   return {};
 }
 
@@ -204,39 +135,19 @@ result<cuda_event> cuda_event::create(const cuda_driver& driver, unsigned int fl
   return cuda_event(&driver, event);
 }
 
-cuda_event::cuda_event(cuda_event&& other) noexcept
-    : driver_(std::exchange(other.driver_, nullptr)), event_(std::exchange(other.event_, nullptr)) {}
-
-cuda_event& cuda_event::operator=(cuda_event&& other) noexcept {
-  if (this != &other) {
-    reset();
-    driver_ = std::exchange(other.driver_, nullptr);
-    event_ = std::exchange(other.event_, nullptr);
-  }
-  return *this;
-}
-
-cuda_event::~cuda_event() { reset(); }
-
-void cuda_event::reset() noexcept {
-  if (event_ == nullptr) return;
-  log_release_failure(*driver_, "cuEventDestroy", driver_->api().cuEventDestroy(event_));
-  event_ = nullptr;
-}
-
 result<void> cuda_event::record(CUstream stream) const {
-  KSEARCH_CU_TRY(*driver_, cuEventRecord, event_, stream);
+  KSEARCH_CU_TRY(event_.driver(), cuEventRecord, event_.get(), stream);
   return {};
 }
 
 result<void> cuda_event::synchronize() const {
-  KSEARCH_CU_TRY(*driver_, cuEventSynchronize, event_);
+  KSEARCH_CU_TRY(event_.driver(), cuEventSynchronize, event_.get());
   return {};
 }
 
 result<float> cuda_event::elapsed_ms(const cuda_event& start, const cuda_event& end) {
   float ms = 0;
-  KSEARCH_CU_TRY(*start.driver_, cuEventElapsedTime, &ms, start.event_, end.event_);
+  KSEARCH_CU_TRY(start.event_.driver(), cuEventElapsedTime, &ms, start.event_.get(), end.event_.get());
   return ms;
 }
 

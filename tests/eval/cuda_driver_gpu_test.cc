@@ -11,20 +11,12 @@
 #include "ksearch/eval/detail/driver_api.h"
 #include "ksearch/eval/driver_handles.h"
 
+#include "support/gpu_fixture.h"
+
 namespace ksearch::eval {
 namespace {
 
-class CudaDriverGpu : public testing::Test {
- protected:
-  void SetUp() override {
-    auto loaded = cuda_driver::load();
-    if (!loaded) GTEST_SKIP() << "no CUDA device: " << loaded.error().to_string();
-    if ((*loaded)->device_count() == 0) GTEST_SKIP() << "no CUDA device: the driver sees none";
-    driver_ = *loaded;
-  }
-
-  std::shared_ptr<const cuda_driver> driver_;
-};
+using CudaDriverGpu = test_support::gpu_fixture;
 
 TEST_F(CudaDriverGpu, VersionIsAtLeastTheToolkitMajor) {
   EXPECT_GE(driver_->version() / 1000, CUDA_VERSION / 1000);

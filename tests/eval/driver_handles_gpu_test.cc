@@ -15,6 +15,8 @@
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/self_test.h"
 
+#include "support/gpu_fixture.h"
+
 namespace ksearch::eval {
 namespace {
 
@@ -29,13 +31,11 @@ static_assert(!std::is_copy_constructible_v<primary_context>);
 // The self-test kernel: y[i] = a * x[i] + y[i] over n floats.
 constexpr const char* kAxpy = "ksearch_self_test_axpy";
 
-class DriverHandlesGpu : public testing::Test {
+class DriverHandlesGpu : public test_support::gpu_fixture {
  protected:
   void SetUp() override {
-    auto loaded = cuda_driver::load();
-    if (!loaded) GTEST_SKIP() << "no CUDA device: " << loaded.error().to_string();
-    if ((*loaded)->device_count() == 0) GTEST_SKIP() << "no CUDA device: the driver sees none";
-    driver_ = *loaded;
+    gpu_fixture::SetUp();
+    if (IsSkipped()) return;
     auto context = primary_context::retain(*driver_, 0);
     ASSERT_TRUE(context.has_value()) << context.error().to_string();
     ASSERT_TRUE(context->make_current().has_value());
@@ -52,7 +52,6 @@ class DriverHandlesGpu : public testing::Test {
     return cuda_module::load(*driver_, compiled->cubin);
   }
 
-  std::shared_ptr<const cuda_driver> driver_;
   std::optional<primary_context> context_;
 };
 

@@ -9,20 +9,12 @@
 
 #include "ksearch/eval/cuda_driver.h"
 
+#include "support/gpu_fixture.h"
+
 namespace ksearch::eval {
 namespace {
 
-class SelfTestGpu : public testing::Test {
- protected:
-  void SetUp() override {
-    auto loaded = cuda_driver::load();
-    if (!loaded) GTEST_SKIP() << "no CUDA device: " << loaded.error().to_string();
-    if ((*loaded)->device_count() == 0) GTEST_SKIP() << "no CUDA device: the driver sees none";
-    driver_ = *loaded;
-  }
-
-  std::shared_ptr<const cuda_driver> driver_;
-};
+using SelfTestGpu = test_support::gpu_fixture;
 
 TEST_F(SelfTestGpu, DeviceZeroLooksLikeARealGpu) {
   auto device = driver_->describe_device(0);

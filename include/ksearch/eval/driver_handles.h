@@ -19,6 +19,7 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/detail/driver_api.h"
+#include "ksearch/eval/detail/owned_handle.h"
 
 namespace ksearch::eval {
 
@@ -57,23 +58,15 @@ class cuda_module {
   /// Loads `image` (a cubin, as compile_cuda returns it) with cuModuleLoadData.
   [[nodiscard]] static result<cuda_module> load(const cuda_driver& driver, std::string_view image);
 
-  cuda_module(cuda_module&& other) noexcept;
-  cuda_module& operator=(cuda_module&& other) noexcept;
-  cuda_module(const cuda_module&) = delete;
-  cuda_module& operator=(const cuda_module&) = delete;
-  ~cuda_module();
-
   /// The kernel named `name` (an extern "C" name, or a mangled one). The handle lives as long as
   /// the module.
   [[nodiscard]] result<CUfunction> function(const char* name) const;
-  [[nodiscard]] CUmodule get() const { return module_; }
+  [[nodiscard]] CUmodule get() const { return module_.get(); }
 
  private:
-  cuda_module(const cuda_driver* driver, CUmodule loaded) : driver_(driver), module_(loaded) {}
-  void reset() noexcept;
+  cuda_module(const cuda_driver* driver, CUmodule loaded) : module_(driver, loaded) {}
 
-  const cuda_driver* driver_ = nullptr;
-  CUmodule module_ = nullptr;
+  detail::owned_handle<CUmodule, detail::module_release> module_;
 };
 
 /// Device memory from cuMemAlloc, with synchronous copies in and out.
@@ -82,12 +75,6 @@ class device_buffer {
   /// Allocates `bytes` (> 0) in the current context.
   [[nodiscard]] static result<device_buffer> allocate(const cuda_driver& driver, std::size_t bytes);
 
-  device_buffer(device_buffer&& other) noexcept;
-  device_buffer& operator=(device_buffer&& other) noexcept;
-  device_buffer(const device_buffer&) = delete;
-  device_buffer& operator=(const device_buffer&) = delete;
-  ~device_buffer();
-
   /// Copies `bytes` from `host` to the start of the buffer; `bytes` must not exceed size().
   [[nodiscard]] result<void> upload(const void* host, std::size_t bytes) const;
   /// Copies `bytes` from the start of the buffer to `host`; `bytes` must not exceed size().
@@ -95,17 +82,16 @@ class device_buffer {
   /// Sets every byte of the buffer to `value`.
   [[nodiscard]] result<void> fill(unsigned char value) const;
 
-  [[nodiscard]] CUdeviceptr get() const { return pointer_; }
-  [[nodiscard]] std::size_t size() const { return bytes_; }
+  [[nodiscard]] CUdeviceptr get() const { return pointer_.get(); }
+  /// Size in bytes; 0 once moved from.
+  [[nodiscard]] std::size_t size() const { return pointer_.get() == 0 ? 0 : bytes_; }
 
  private:
   device_buffer(const cuda_driver* driver, CUdeviceptr pointer, std::size_t bytes)
-      : driver_(driver), pointer_(pointer), bytes_(bytes) {}
-  void reset() noexcept;
+      : pointer_(driver, pointer), bytes_(bytes) {}
   [[nodiscard]] result<void> check_size(const char* operation, std::size_t bytes) const;
 
-  const cuda_driver* driver_ = nullptr;
-  CUdeviceptr pointer_ = 0;
+  detail::owned_handle<CUdeviceptr, detail::buffer_release> pointer_;
   std::size_t bytes_ = 0;
 };
 
@@ -116,22 +102,14 @@ class cuda_stream {
   [[nodiscard]] static result<cuda_stream> create(const cuda_driver& driver,
                                                   unsigned int flags = CU_STREAM_DEFAULT);
 
-  cuda_stream(cuda_stream&& other) noexcept;
-  cuda_stream& operator=(cuda_stream&& other) noexcept;
-  cuda_stream(const cuda_stream&) = delete;
-  cuda_stream& operator=(const cuda_stream&) = delete;
-  ~cuda_stream();
-
   /// Waits until all work queued on the stream has finished.
   [[nodiscard]] result<void> synchronize() const;
-  [[nodiscard]] CUstream get() const { return stream_; }
+  [[nodiscard]] CUstream get() const { return stream_.get(); }
 
  private:
-  cuda_stream(const cuda_driver* driver, CUstream stream) : driver_(driver), stream_(stream) {}
-  void reset() noexcept;
+  cuda_stream(const cuda_driver* driver, CUstream stream) : stream_(driver, stream) {}
 
-  const cuda_driver* driver_ = nullptr;
-  CUstream stream_ = nullptr;
+  detail::owned_handle<CUstream, detail::stream_release> stream_;
 };
 
 /// An event of the current context, for timing work on a stream.
@@ -141,26 +119,18 @@ class cuda_event {
   [[nodiscard]] static result<cuda_event> create(const cuda_driver& driver,
                                                  unsigned int flags = CU_EVENT_DEFAULT);
 
-  cuda_event(cuda_event&& other) noexcept;
-  cuda_event& operator=(cuda_event&& other) noexcept;
-  cuda_event(const cuda_event&) = delete;
-  cuda_event& operator=(const cuda_event&) = delete;
-  ~cuda_event();
-
   /// Queues the event on `stream` (null: the context's default stream).
   [[nodiscard]] result<void> record(CUstream stream) const;
   /// Waits until the event has completed.
   [[nodiscard]] result<void> synchronize() const;
   /// GPU time from `start` to `end`, both recorded and completed [milliseconds].
   [[nodiscard]] static result<float> elapsed_ms(const cuda_event& start, const cuda_event& end);
-  [[nodiscard]] CUevent get() const { return event_; }
+  [[nodiscard]] CUevent get() const { return event_.get(); }
 
  private:
-  cuda_event(const cuda_driver* driver, CUevent event) : driver_(driver), event_(event) {}
-  void reset() noexcept;
+  cuda_event(const cuda_driver* driver, CUevent event) : event_(driver, event) {}
 
-  const cuda_driver* driver_ = nullptr;
-  CUevent event_ = nullptr;
+  detail::owned_handle<CUevent, detail::event_release> event_;
 };
 
 }  // namespace ksearch::eval
