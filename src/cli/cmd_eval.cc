@@ -1,35 +1,154 @@
-// `ksearch eval SOLUTION`: evaluates one solution file on the task's workloads. Loads the task
-// and the solution. The evaluator is issue #3; until then the command checks its arguments and
-// says so.
+// `ksearch eval SOLUTION --reference REF`: evaluates one solution on the task's workloads in an
+// isolated worker and prints a per-workload table (stderr) or JSON (stdout, --json). Loads the
+// task (a FlashInfer Trace dataset: --task-path or the bundled one), the solution and the
+// reference solution. Exit code 0 when the solution passes every workload, 1 when it does not or
+// the harness cannot evaluate, 2 on bad arguments.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
+#include "ksearch/common/paths.h"
+#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/tasks/dataset_scan.h"
+#include "ksearch/tasks/solution.h"
 
 namespace ksearch::cli {
 
 namespace {
+
 struct eval_options {
   task_selection task;
   std::string solution;
+  std::string reference;
+  int device = 0;
+  int trials = 3;
+  int max_workloads = 0;  // 0: all
+  std::vector<std::string> workload_uuids;
+  double timeout_s = 300;
 };
+
+result<eval::solution_code> code_of(const std::string& file) {
+  auto s = tasks::load_solution(file);
+  if (!s) return std::unexpected(s.error());
+  const std::string* source = s->source("kernel.cu");
+  const std::string* plan = s->source("launch.json");
+  if (source == nullptr || plan == nullptr) {
+    return fail(file + ": sources", "a ksearch CUDA solution needs kernel.cu and launch.json",
+                "see docs/candidate-contract.md");
+  }
+  return eval::solution_code{s->name, *source, *plan};
+}
+
+void print_table(const eval::eval_result& r, const eval::eval_request& request) {
+  std::fprintf(stderr, "definition %s  candidate %s  reference %s\n", request.definition.name.c_str(),
+               request.candidate.name.c_str(), request.reference.name.c_str());
+  for (const auto& k : r.kernels) std::fprintf(stderr, "  kernel %s\n", k.summary().c_str());
+  std::fprintf(stderr, "%-38s %-20s %11s %11s %8s %9s %9s %7s %7s\n", "workload", "status", "latency_ms", "ref_ms",
+               "speedup", "max_abs", "max_rel", "noise", "samples");
+  for (const eval::workload_result& w : r.workloads) {
+    std::fprintf(stderr, "%-38s %-20s %11.4f %11.4f %7.2fx %9.2e %9.2e %6.2f%% %7zu\n", w.uuid.c_str(),
+                 std::string(eval::to_string(w.status)).c_str(), w.latency_ms, w.reference_latency_ms, w.speedup_factor,
+                 w.max_absolute_error, w.max_relative_error, 100 * w.timing.rel_noise, w.timing.samples);
+  }
+  std::fprintf(stderr, "overall: %s", std::string(eval::to_string(r.status)).c_str());
+  if (r.passed()) std::fprintf(stderr, ", mean speedup %.3fx over %zu workloads", r.mean_speedup(), r.workloads.size());
+  std::fprintf(stderr, "\n");
+  if (!r.log.empty()) std::fprintf(stderr, "%s\n", r.log.c_str());
+}
+
 }  // namespace
 
-void add_eval_command(CLI::App& command, const global_options& /*globals*/, command_handler& handler) {
+void add_eval_command(CLI::App& command, const global_options& globals, command_handler& handler) {
   auto options = std::make_shared<eval_options>();
-  command.add_option("solution", options->solution, "Solution JSON (FlashInfer Solution format)")
+  command.add_option("solution", options->solution, "Solution JSON (FlashInfer Solution with kernel.cu + launch.json)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command.add_option("--reference", options->reference, "Reference solution JSON (same format)")
       ->required()
       ->check(CLI::ExistingFile);
   add_task_flags(command, options->task);
+  command.add_option("--device", options->device, "CUDA device ordinal")->check(CLI::Range(0, 1023))->capture_default_str();
+  command.add_option("--trials", options->trials, "Correctness input sets per workload")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  command.add_option("--num-eval-workload", options->max_workloads, "Only the first N workloads (0: all)")
+      ->check(CLI::Range(0, 1'000'000));
+  command.add_option("--workloads", options->workload_uuids, "Only these workload UUIDs");
+  command.add_option("--timeout", options->timeout_s, "Seconds before an evaluation is killed (TIMEOUT)")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
 
-  handler = [options]() {
+  handler = [options, &globals]() {
     const std::vector<error> problems = validate_task(options->task, /*needs_definition=*/true);
     for (const error& problem : problems) std::cerr << "error: " << problem.to_string() << "\n";
     if (!problems.empty()) return exit_usage;
-    return not_implemented("eval", "the evaluator is issue #3");
+    if (options->task.task != "flashinfer") {
+      return not_implemented("eval --task " + options->task.task, "only FlashInfer Trace datasets are evaluated so far");
+    }
+
+    // 1. The task: definition and workloads from the dataset.
+    std::filesystem::path root = options->task.task_path;
+    if (root.empty()) {
+      if (auto bundled = find_data_dir("tasks")) root = *bundled / "flashinfer";
+    }
+    auto entry = tasks::load_dataset_definition(root, options->task.definition);
+    if (!entry) {
+      std::cerr << "error: " << entry.error().to_string() << "\n";
+      return exit_failure;
+    }
+    eval::eval_request request;
+    request.definition = entry->def;
+    for (const tasks::workload& w : entry->workloads) {
+      const bool wanted = options->workload_uuids.empty() ||
+                          std::find(options->workload_uuids.begin(), options->workload_uuids.end(), w.uuid) !=
+                              options->workload_uuids.end();
+      if (wanted) request.workloads.push_back(w);
+    }
+    if (options->max_workloads > 0 && request.workloads.size() > static_cast<std::size_t>(options->max_workloads)) {
+      request.workloads.resize(static_cast<std::size_t>(options->max_workloads));
+    }
+    if (request.workloads.empty()) {
+      std::cerr << "error: no workloads selected for " << options->task.definition << "\n";
+      return exit_usage;
+    }
+
+    // 2. The solutions.
+    auto candidate = code_of(options->solution);
+    auto reference = code_of(options->reference);
+    for (const auto* loaded : {&candidate, &reference}) {
+      if (!*loaded) {
+        std::cerr << "error: " << loaded->error().to_string() << "\n";
+        return exit_usage;
+      }
+    }
+    request.candidate = *candidate;
+    request.reference = *reference;
+    request.config.correctness_trials = options->trials;
+
+    // 3. Evaluate in a worker.
+    auto service = eval::evaluation_service::create(
+        {.device = options->device,
+         .timeout = std::chrono::milliseconds(static_cast<long long>(options->timeout_s * 1000))});
+    if (!service) {
+      std::cerr << "error: " << service.error().to_string() << "\n";
+      return exit_failure;
+    }
+    auto outcome = (*service)->evaluate(request);
+    if (!outcome) {
+      std::cerr << "error: cannot evaluate: " << outcome.error().to_string() << "\n";
+      return exit_failure;
+    }
+    if (globals.json) {
+      std::cout << eval::to_json(*outcome).dump(2) << "\n";
+    } else {
+      print_table(*outcome, request);
+    }
+    return outcome->passed() ? exit_ok : exit_failure;
   };
 }
 

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "ksearch/eval/source_policy.h"
+
 namespace ksearch::eval {
 namespace {
 
@@ -95,12 +97,30 @@ std::string trim_compile_log(std::string_view log, std::size_t max_chars) {
 }
 
 result<compile_output> compile_cuda(const compile_request& request) {
+  // 0. Only toolkit headers may be reached: check the source's includes, and refuse options that
+  //    would add include paths or files.
+  for (const std::string& option : request.extra_options) {
+    for (const char* banned : {"-I", "--include-path", "--pre-include", "-include", "--dopt"}) {
+      if (option.starts_with(banned)) {
+        return fail(request.file_name, "compile option '" + option + "' refused",
+                    "include paths are the CUDA Toolkit's only; pass macros with -D");
+      }
+    }
+  }
+  if (auto includes = check_source_includes(request.source, request.file_name, toolkit_include_dirs()); !includes) {
+    return std::unexpected(std::move(includes.error()));
+  }
+
   // 1. Create the program; the source is copied, so `request` may change after the call.
   auto program = nvrtc_program::create(request.source, request.file_name);
   if (!program) return std::unexpected(std::move(program.error()));
 
   // 2. Options.
-  std::vector<std::string> options = {"--gpu-architecture=" + request.arch, "-std=c++17"};
+  // -lineinfo lets compute-sanitizer and fault messages point at source lines; ptxas -v feeds
+  // parse_ptxas_report.
+  std::vector<std::string> options = {"--gpu-architecture=" + request.arch, "-std=c++17", "-lineinfo",
+                                      "--ptxas-options=-v"};
+  for (const auto& dir : toolkit_include_dirs()) options.push_back("--include-path=" + dir.string());
   options.insert(options.end(), request.extra_options.begin(), request.extra_options.end());
   std::vector<const char*> option_pointers;
   option_pointers.reserve(options.size());
@@ -113,7 +133,9 @@ result<compile_output> compile_cuda(const compile_request& request) {
       program->get(), static_cast<int>(option_pointers.size()), option_pointers.data());
   output.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  output.log = program_log(program->get());
+  const std::string full_log = program_log(program->get());
+  output.kernels = parse_ptxas_report(full_log);
+  output.log = strip_ptxas_info(full_log);
   if (status != NVRTC_SUCCESS) {
     std::string problem = nvrtcGetErrorString(status);
     if (!output.log.empty()) problem += "\n" + trim_compile_log(output.log);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ksearch/llm/api_key.h"
+#include "ksearch/llm/http_failure.h"
 
 // Implementation details
 //
@@ -27,50 +28,11 @@ constexpr std::chrono::milliseconds max_connect_timeout{10'000};
 constexpr int probe_max_tokens = 16;
 constexpr std::string_view probe_prompt = "Reply with the single word: ok";
 
-[[nodiscard]] error finish(error e, std::string_view key) {
-  e.subject = redact(std::move(e.subject), key);
-  e.problem = redact(std::move(e.problem), key);
-  e.fix = redact(std::move(e.fix), key);
-  return e;
-}
+// The shared helpers of http_failure.h, under the names this file grew up with.
+[[nodiscard]] error finish(error e, std::string_view key) { return redacted(std::move(e), key); }
 
-/// `text` on one line (whitespace runs become one space), at most `limit` bytes, cut on a UTF-8
-/// character boundary and marked with "..." when cut.
 [[nodiscard]] std::string excerpt(std::string_view text, std::size_t limit = max_excerpt_chars) {
-  std::string flat;
-  bool in_space = false;
-  for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
-      in_space = !flat.empty();
-      continue;
-    }
-    if (in_space) flat += ' ';
-    in_space = false;
-    flat += c;
-  }
-  if (flat.size() <= limit) return flat;
-  std::size_t cut = limit - 3;
-  while (cut > 0 && (static_cast<unsigned char>(flat[cut]) & 0xC0U) == 0x80U) --cut;
-  flat.resize(cut);
-  return flat + "...";
-}
-
-/// The human-readable message in an error body: OpenAI's {"error":{"message":...}}, vLLM's
-/// {"message":...}, FastAPI's {"detail":...}; the whole body when it has none of these.
-[[nodiscard]] std::string server_message(const std::string& body) {
-  const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_object()) {
-    if (auto it = doc.find("error"); it != doc.end()) {
-      if (it->is_string()) return it->get<std::string>();
-      if (it->is_object()) {
-        if (auto msg = it->find("message"); msg != it->end() && msg->is_string()) return msg->get<std::string>();
-      }
-    }
-    for (const char* field : {"message", "detail"}) {
-      if (auto it = doc.find(field); it != doc.end() && it->is_string()) return it->get<std::string>();
-    }
-  }
-  return body;
+  return one_line_excerpt(text, limit);
 }
 
 [[nodiscard]] std::string quoted_server_message(const http_response& response, std::string_view key) {

@@ -1,5 +1,7 @@
 #include "ksearch/tasks/dataset_scan.h"
 
+#include "ksearch/tasks/definition.h"
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -26,45 +28,17 @@ std::vector<fs::path> files_with_extension(const fs::path& dir, std::string_view
   return files;
 }
 
-// Reads the fields `ksearch tasks` shows; anything missing is reported by its JSON path.
-result<definition_summary> read_definition(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) return fail(file.string(), "cannot open");
-  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return fail(file.string(), "not valid JSON");
-  if (!doc.is_object()) return fail(file.string(), "a Definition must be a JSON object");
-
-  definition_summary summary;
-  summary.file = file;
-  for (const char* field : {"name", "op_type"}) {
-    if (!doc.contains(field) || !doc[field].is_string() || doc[field].get<std::string>().empty()) {
-      return fail(file.string() + ": " + field, "missing or not a non-empty string");
-    }
-  }
-  summary.name = doc["name"].get<std::string>();
-  summary.op_type = doc["op_type"].get<std::string>();
-  if (auto d = doc.find("description"); d != doc.end() && d->is_string()) summary.description = *d;
-
-  if (!doc.contains("axes") || !doc["axes"].is_object()) {
-    return fail(file.string() + ": axes", "missing or not an object");
-  }
-  for (const auto& [axis, spec] : doc["axes"].items()) {
-    const std::string type = spec.is_object() ? spec.value("type", "") : "";
-    if (type == "const" && spec.contains("value") && spec["value"].is_number_integer()) {
-      summary.const_axes.push_back(axis + "=" + std::to_string(spec["value"].get<long long>()));
-    } else if (type == "var") {
-      summary.var_axes.push_back(axis);
+definition_summary summarize(const definition& def, const fs::path& file) {
+  definition_summary summary{.name = def.name, .op_type = def.op_type, .description = def.description, .file = file};
+  for (const axis& a : def.axes) {
+    if (a.is_const) {
+      summary.const_axes.push_back(a.name + "=" + std::to_string(a.value));
     } else {
-      return fail(file.string() + ": axes." + axis, "must be {\"type\":\"var\"} or {\"type\":\"const\",\"value\":int}");
+      summary.var_axes.push_back(a.name);
     }
   }
-  for (const char* group : {"inputs", "outputs"}) {
-    if (!doc.contains(group) || !doc[group].is_object()) {
-      return fail(file.string() + ": " + group, "missing or not an object");
-    }
-  }
-  for (const auto& item : doc["inputs"].items()) summary.inputs.push_back(item.key());
-  for (const auto& item : doc["outputs"].items()) summary.outputs.push_back(item.key());
+  for (const tensor_spec& t : def.inputs) summary.inputs.push_back(t.name);
+  for (const tensor_spec& t : def.outputs) summary.outputs.push_back(t.name);
   return summary;
 }
 
@@ -104,22 +78,46 @@ result<dataset_listing> scan_dataset(const fs::path& root) {
 
   std::map<std::string, fs::path> seen;
   for (const fs::path& file : files_with_extension(root / "definitions", ".json")) {
-    auto summary = read_definition(file);
-    if (!summary) {
-      listing.problems.push_back(summary.error());
+    auto def = load_definition(file);
+    if (!def) {
+      listing.problems.push_back(def.error());
       continue;
     }
-    if (auto [it, inserted] = seen.emplace(summary->name, file); !inserted) {
+    if (auto [it, inserted] = seen.emplace(def->name, file); !inserted) {
       listing.problems.push_back({file.string() + ": name",
-                                  "duplicate definition '" + summary->name + "' (first in " + it->second.string() + ")", ""});
+                                  "duplicate definition '" + def->name + "' (first in " + it->second.string() + ")", ""});
       continue;
     }
-    summary->workload_count = workload_counts[summary->name];
-    listing.definitions.push_back(std::move(*summary));
+    definition_summary summary = summarize(*def, file);
+    summary.workload_count = workload_counts[def->name];
+    listing.definitions.push_back(std::move(summary));
   }
   std::sort(listing.definitions.begin(), listing.definitions.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
   return listing;
+}
+
+result<dataset_definition> load_dataset_definition(const fs::path& root, std::string_view name) {
+  auto listing = scan_dataset(root);
+  if (!listing) return std::unexpected(listing.error());
+  std::string known;
+  for (const definition_summary& d : listing->definitions) {
+    if (d.name != name) {
+      known += (known.empty() ? "" : ", ") + d.name;
+      continue;
+    }
+    auto def = load_definition(d.file);
+    if (!def) return std::unexpected(def.error());
+    dataset_definition out{std::move(*def), {}};
+    for (const fs::path& file : files_with_extension(root / "workloads", ".jsonl")) {
+      auto workloads = load_workloads(file, out.def);
+      if (!workloads) return std::unexpected(workloads.error());
+      out.workloads.insert(out.workloads.end(), workloads->begin(), workloads->end());
+    }
+    return out;
+  }
+  return fail("--definition " + std::string(name), "not in the dataset at " + root.string(),
+              known.empty() ? "the dataset has no definitions" : "known: " + known);
 }
 
 }  // namespace ksearch::tasks

@@ -96,16 +96,6 @@ TEST(App, UnfinishedCommandsSaySoAndExitTwo) {
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("not implemented yet"), std::string::npos) << run.err;
 
-  const std::string solution = std::string(KSEARCH_TEST_DATA_DIR) +
-                               "/flashinfer-mini/definitions/elementwise/scale_add_d256.json";
-  auto eval = run_ksearch({"eval", solution, "--definition", "scale_add_d256"});
-  EXPECT_EQ(eval.exit_code, 2);
-  EXPECT_NE(eval.err.find("not implemented yet"), std::string::npos) << eval.err;
-
-  auto eval_missing = run_ksearch({"eval", "/no/such/solution.json", "--definition", "x"});
-  EXPECT_EQ(eval_missing.exit_code, 2);
-  EXPECT_NE(eval_missing.err.find("/no/such/solution.json"), std::string::npos) << eval_missing.err;
-
   auto report = run_ksearch({"report", KSEARCH_TEST_DATA_DIR});
   EXPECT_EQ(report.exit_code, 2);
   EXPECT_NE(report.err.find("not implemented yet"), std::string::npos) << report.err;

@@ -372,6 +372,12 @@ void loopback_http_server::serve(connection& conn) {
       static_cast<void>(send_all(fd, *response.raw));
       break;  // the framing of raw bytes is unknown, so the connection cannot be reused
     }
+    if (!response.raw_parts.empty()) {
+      for (const auto& [pause, bytes] : response.raw_parts) {
+        if ((pause.count() > 0 && !wait(pause)) || !send_all(fd, bytes)) break;
+      }
+      break;  // as for raw: unknown framing
+    }
     const bool closing = response.close_after_reply || response.truncate_body_at.has_value() || wants_close(*request);
     std::string_view body = response.body;
     if (response.truncate_body_at) body = body.substr(0, std::min(*response.truncate_body_at, body.size()));

@@ -63,6 +63,10 @@ struct scripted_response {
   /// Send these bytes verbatim instead of a formatted response (status/headers/body ignored);
   /// for interim responses, malformed status lines and the like.
   std::optional<std::string> raw{};
+  /// Send these pieces verbatim, one after another, each after its own pause, then close (a
+  /// streamed reply: SSE events that trickle in, or stop coming). Used when `raw` is not set;
+  /// status/headers/body are ignored. A pause ends early when the server stops.
+  std::vector<std::pair<std::chrono::milliseconds, std::string>> raw_parts{};
 };
 
 /// Always answers `response`.

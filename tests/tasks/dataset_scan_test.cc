@@ -38,13 +38,14 @@ TEST(DatasetScan, MissingRootOrDefinitionsFolderIsAnErrorNamingThePath) {
 TEST(DatasetScan, BrokenFilesBecomeProblemsNamingFileAndFieldWithoutStoppingTheScan) {
   test_support::temp_dir dir;
   dir.write("definitions/a/good.json",
-            R"({"name":"good","op_type":"t","axes":{"n":{"type":"var"}},"inputs":{"x":{}},"outputs":{"y":{}}})");
+            R"({"name":"good","op_type":"t","axes":{"n":{"type":"var"}},"inputs":{"x":{"shape":["n"],"dtype":"float32"}},)"
+            R"("outputs":{"y":{"shape":["n"],"dtype":"float32"}}})");
   dir.write("definitions/a/not_json.json", "{ this is not json");
   dir.write("definitions/a/no_name.json", R"({"op_type":"t","axes":{},"inputs":{},"outputs":{}})");
   dir.write("definitions/a/bad_axis.json",
             R"({"name":"bad","op_type":"t","axes":{"n":{"type":"const"}},"inputs":{},"outputs":{}})");
   dir.write("definitions/b/dup.json",
-            R"({"name":"good","op_type":"t","axes":{},"inputs":{},"outputs":{}})");
+            R"({"name":"good","op_type":"t","axes":{},"inputs":{},"outputs":{"y":{"shape":[],"dtype":"int32"}}})");
   dir.write("workloads/a/good.jsonl", "{\"definition\":\"good\"}\n\nnot json\n{\"definition\":\"good\"}\n");
 
   auto listing = scan_dataset(dir.path());

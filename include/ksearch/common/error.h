@@ -14,7 +14,7 @@ namespace ksearch {
 struct error {
   std::string subject;  // what the error is about: "tasks/x.json:12", "--max-opt-rounds", "cuInit"
   std::string problem;  // what went wrong, in one sentence
-  std::string fix;      // how to fix it; empty when there is nothing useful to say
+  std::string fix = {}; // how to fix it; empty when there is nothing useful to say
 
   /// "subject: problem (fix: ...)"; the fix part is left out when empty.
   [[nodiscard]] std::string to_string() const;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/eval/kernel_resources.h"
 
 namespace ksearch::eval {
 
@@ -28,12 +29,14 @@ struct compile_request {
   std::string source;               // device code, the whole translation unit
   std::string file_name = "kernel.cu";  // used in diagnostics only
   std::string arch = "sm_90a";      // --gpu-architecture; a real SM ("sm_XY[a]") so a cubin comes out
-  std::vector<std::string> extra_options;  // e.g. "-DTILE=64", "--use_fast_math"
+  std::vector<std::string> extra_options;  // e.g. "-DTILE=64", "--use_fast_math"; include-path
+                                           // options are refused (see source_policy.h)
 };
 
 struct compile_output {
   std::string cubin;                // the binary, ready for cuModuleLoadData
-  std::string log;                  // warnings (may be empty)
+  std::string log;                  // warnings (may be empty); ptxas's resource report is moved to `kernels`
+  std::vector<kernel_resources> kernels;  // registers, smem, spills per entry function
   double compile_ms = 0;            // wall time of nvrtcCompileProgram [milliseconds]
 };
 
@@ -42,8 +45,10 @@ struct compile_output {
 /// how much was left out. Shorter logs come back unchanged.
 [[nodiscard]] std::string trim_compile_log(std::string_view log, std::size_t max_chars = 4000);
 
-/// Compiles `request.source`. On failure the error's subject is the file name, the problem holds
-/// the NVRTC error and the compile log (trimmed to a few KB).
+/// Compiles `request.source` after checking its includes (only CUDA Toolkit headers; the toolkit's
+/// folders are NVRTC's only include paths). Adds -std=c++17, -lineinfo and ptxas -v. On failure
+/// the error's subject is the file name (file:line for a refused include), the problem holds the
+/// NVRTC error and the compile log (trimmed to a few KB).
 [[nodiscard]] result<compile_output> compile_cuda(const compile_request& request);
 
 }  // namespace ksearch::eval

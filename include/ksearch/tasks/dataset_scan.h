@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/tasks/definition.h"
 
 namespace ksearch::tasks {
 
@@ -35,5 +36,14 @@ struct dataset_listing {
 
 /// Scans `root`. Fails only when `root` is not a folder or has no definitions/ folder.
 [[nodiscard]] result<dataset_listing> scan_dataset(const std::filesystem::path& root);
+
+struct dataset_definition {
+  definition def;
+  std::vector<workload> workloads;  // every workload naming it, in file order
+};
+
+/// Loads definition `name` and its workloads from the dataset at `root`. Errors: unknown name
+/// (listing the known ones), a definition or workload that does not parse (file, field).
+[[nodiscard]] result<dataset_definition> load_dataset_definition(const std::filesystem::path& root, std::string_view name);
 
 }  // namespace ksearch::tasks

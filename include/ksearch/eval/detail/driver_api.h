@@ -40,12 +40,13 @@ namespace ksearch::eval::detail {
   X(cuCtxSetCurrent, 4000) X(cuCtxGetCurrent, 4000) X(cuCtxSynchronize, 2000)                    \
   /* modules */                                                                                  \
   X(cuModuleLoadData, 2000) X(cuModuleUnload, 2000) X(cuModuleGetFunction, 2000)                 \
-  X(cuFuncGetAttribute, 2020)                                                                    \
+  X(cuFuncGetAttribute, 2020) X(cuFuncSetAttribute, 9000)                                       \
   /* memory */                                                                                   \
   X(cuMemAlloc, 3020) X(cuMemFree, 3020) X(cuMemcpyHtoD, 3020) X(cuMemcpyDtoH, 3020)             \
-  X(cuMemsetD8, 3020) X(cuMemGetInfo, 3020)                                                      \
+  X(cuMemsetD8, 3020) X(cuMemGetInfo, 3020) X(cuMemsetD8Async, 3020) X(cuMemcpyDtoD, 3020)      \
   /* launches, streams, events */                                                                \
-  X(cuLaunchKernel, 4000) X(cuStreamCreate, 2000) X(cuStreamDestroy, 4000)                       \
+  X(cuLaunchKernel, 4000) X(cuLaunchKernelEx, 11060) X(cuStreamCreate, 2000)                    \
+  X(cuStreamDestroy, 4000)                                                                       \
   X(cuStreamSynchronize, 2000) X(cuEventCreate, 2000) X(cuEventDestroy, 4000)                    \
   X(cuEventRecord, 2000) X(cuEventSynchronize, 2000) X(cuEventElapsedTime, 12080)
 // clang-format on

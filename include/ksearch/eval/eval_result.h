@@ -1,0 +1,64 @@
+// ksearch/eval/eval_result.h — what an evaluation says about a candidate.
+//
+// Statuses are FlashInfer Trace's (reference/tasks-spec.md §1.4). A candidate's failure is never
+// an error value: it is an eval_result with a failing status and a log written for the LLM
+// (what failed, where, with numbers). JSON field names follow the Trace's evaluation object.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ksearch/common/error.h"
+#include "ksearch/eval/kernel_resources.h"
+#include "ksearch/eval/timing_stats.h"
+
+namespace ksearch::eval {
+
+enum class eval_status {
+  passed,
+  compile_error,        // NVRTC failed, an include was refused, or the launch plan is invalid
+  runtime_error,        // a CUDA error during a call, the worker crashed, or inputs were modified
+  timeout,              // the worker's watchdog fired
+  incorrect_shape,
+  incorrect_numerical,  // wrong values, NaN/Inf, or a time faster than physics allows
+  incorrect_dtype,
+};
+
+/// "PASSED", "COMPILE_ERROR", "RUNTIME_ERROR", "TIMEOUT", "INCORRECT_SHAPE", ...
+[[nodiscard]] std::string_view to_string(eval_status status);
+[[nodiscard]] result<eval_status> eval_status_from_string(std::string_view text);
+
+struct workload_result {
+  std::string uuid;
+  eval_status status = eval_status::passed;
+  std::string log;                    // for the LLM: what failed, with numbers; empty when passed
+  double max_absolute_error = 0;
+  double max_relative_error = 0;
+  double matched_ratio = 1;
+  double latency_ms = -1;             // candidate (summary per latency_statistic) [ms]; -1 if not timed
+  double reference_latency_ms = -1;   // [ms]
+  double speedup_factor = -1;         // reference / candidate
+  double floor_ms = 0;                // roofline floor used for the physics check [ms]
+  timing_summary timing;              // the candidate's samples
+  timing_summary reference_timing;
+};
+
+struct eval_result {
+  eval_status status = eval_status::passed;  // the first failing workload's, else PASSED
+  std::string log;                           // compile log or the first failure, trimmed for a prompt
+  double compile_ms = 0;
+  std::vector<kernel_resources> kernels;     // registers, smem, spills of the candidate's kernels
+  std::vector<workload_result> workloads;
+
+  [[nodiscard]] bool passed() const { return status == eval_status::passed; }
+  /// Arithmetic mean of speedup_factor over the workloads (when all passed), else -1.
+  [[nodiscard]] double mean_speedup() const;
+};
+
+[[nodiscard]] nlohmann::json to_json(const eval_result& r);
+[[nodiscard]] result<eval_result> eval_result_from_json(const nlohmann::json& doc);
+
+}  // namespace ksearch::eval

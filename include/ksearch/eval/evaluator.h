@@ -1,0 +1,84 @@
+// ksearch/eval/evaluator.h — checks and times one candidate against a reference on a GPU.
+//
+// An evaluation takes a definition, its workloads, a reference solution and a candidate solution
+// (each device code plus a launch plan, docs/candidate-contract.md) and, per workload:
+//   1. compiles both (NVRTC, includes checked) and resolves both plans for the workload;
+//   2. for each of `correctness_trials` seeds: draws the inputs, runs the reference, fills the
+//      candidate's outputs with NaN bytes, runs the candidate, checks the inputs are unchanged
+//      (checksums) and compares every output (FlashInfer rule, or allclose);
+//   3. times the candidate and the reference on the same inputs (events, cold L2, adaptive);
+//   4. checks the output of the last timed call too (a kernel that only works the first time, or
+//      caches its result, fails here) and compares the time with the roofline floor of writing
+//      the outputs (faster than physics fails as INCORRECT_NUMERICAL, suspicious).
+// The first failing workload ends the evaluation. A candidate's failure is an eval_result; an
+// error is returned only when the harness itself cannot work (the reference fails, no device).
+//
+// evaluator runs inside the worker process (a CUDA fault poisons the context; see
+// eval/worker_process.h): after a RUNTIME_ERROR the caller must not reuse this evaluator.
+// Thread-safety: one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ksearch/common/error.h"
+#include "ksearch/eval/eval_result.h"
+#include "ksearch/eval/timing_stats.h"
+#include "ksearch/tasks/definition.h"
+
+namespace ksearch::eval {
+
+struct solution_code {
+  std::string name;
+  std::string source;     // kernel.cu
+  std::string plan_json;  // launch.json text
+};
+
+struct eval_config {
+  int correctness_trials = 3;             // input sets with different seeds per workload
+  std::uint64_t seed = 20261121;          // base seed; trial t of workload w uses hash(seed, w.uuid, t)
+  std::string comparator = "flashinfer";  // "flashinfer" (tasks-spec §3.2) or "allclose" (§4.4)
+  double atol = 1e-2;
+  double rtol = 1e-2;
+  double required_matched_ratio = 1.0;    // 0.95 for FP8 MoE
+  bool time_reference = true;
+  bool flush_l2 = true;
+  criterion_params timing;                // stopping rule for the timed samples
+  double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see evaluator.cc)
+};
+
+struct eval_request {
+  tasks::definition definition;
+  std::vector<tasks::workload> workloads;
+  solution_code reference;
+  solution_code candidate;
+  eval_config config;
+};
+
+/// The request as the worker protocol carries it. The definition travels as JSON text, so its
+/// input order (the call signature) survives any JSON library's key ordering.
+[[nodiscard]] nlohmann::json to_json(const eval_request& request);
+[[nodiscard]] result<eval_request> eval_request_from_json(const nlohmann::json& doc);
+
+class evaluator {
+ public:
+  /// Retains device `ordinal`'s primary context, makes it current and prepares the input
+  /// generator and the timer.
+  [[nodiscard]] static result<std::unique_ptr<evaluator>> create(int ordinal);
+  ~evaluator();
+  evaluator(const evaluator&) = delete;
+  evaluator& operator=(const evaluator&) = delete;
+
+  [[nodiscard]] result<eval_result> evaluate(const eval_request& request);
+
+ private:
+  struct session;
+  explicit evaluator(std::unique_ptr<session> s);
+  std::unique_ptr<session> session_;
+};
+
+}  // namespace ksearch::eval

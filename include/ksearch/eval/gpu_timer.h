@@ -1,0 +1,91 @@
+// ksearch/eval/gpu_timer.h — times GPU work with CUDA events on one stream, cold L2 by default.
+//
+// A gpu_timer owns what a measurement needs (STYLE.md §7): a non-blocking stream, one pair of
+// events (reused: every sample is waited for before the next starts) and an L2 flush buffer of
+// max(2 x L2, 256 MiB), the size FlashInfer, Triton and KernelBench overwrite. measure() runs
+//   1. warm-up: calls until warmup_params say enough (count and GPU time, capped in wall time),
+//      so module loading, first-touch and clock ramp-up stay out of the numbers;
+//   2. samples: [flush L2] -> start event -> launch(stream) -> stop event -> wait -> elapsed,
+//      until the stopping criterion (eval/timing_stats.h) says stop;
+//   3. the summary (mean, median, noise, ...) with the criterion's stop reason.
+// The flush (cuMemsetD8Async) is queued on the timing stream just before the start event, outside
+// the events; the GPU is still busy with it while the host submits the launch, so submission
+// latency stays out of the sample too (as with Triton's do_bench).
+// Only work queued on the stream handed to `launch` is timed; work on other streams escapes the
+// events (a known reward hack: the caller must check for it elsewhere).
+//
+// Contexts: the context current when create() is called must be current on the calling thread for
+// every call, and the timer must be destroyed before that context is released.
+// Thread-safety: a gpu_timer is used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ksearch/common/error.h"
+#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/detail/driver_api.h"
+#include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/timing_stats.h"
+
+namespace ksearch::eval {
+
+struct warmup_params {
+  std::size_t min_calls = 3;
+  double min_gpu_ms = 10;     // keep warming up until the calls add up to this much GPU time
+  double max_wall_ms = 1000;  // but never longer than this (after at least one call)
+};
+
+struct timing_run {
+  timing_summary summary;          // statistics of samples_ms, with the criterion's stop reason
+  std::vector<double> samples_ms;  // every sample, in the order taken [milliseconds]
+  bool l2_flushed = false;
+  std::size_t warmup_calls = 0;
+  double wall_ms = 0;              // wall time of the sampling phase [milliseconds]
+  std::string method;              // how the samples were taken, for the record
+};
+
+class gpu_timer {
+ public:
+  static constexpr std::size_t kMinFlushBytes = std::size_t{256} << 20;
+
+  /// Creates the stream, the events and the flush buffer (max(2 * l2_bytes, 256 MiB)) in the
+  /// current context.
+  [[nodiscard]] static result<gpu_timer> create(const cuda_driver& driver, std::size_t l2_bytes);
+
+  /// Times `launch`, which must queue its work on the stream it is given and not synchronise it.
+  /// An error from `launch` (or from the work it queued, seen when the stop event is waited for)
+  /// aborts the measurement and is returned as is.
+  [[nodiscard]] result<timing_run> measure(const std::function<result<void>(CUstream)>& launch,
+                                           const criterion_params& criterion, bool flush_l2,
+                                           const warmup_params& warmup = {});
+
+  /// The stream measure() hands to `launch`, for untimed work that must be ordered with it.
+  [[nodiscard]] CUstream stream() const { return stream_.get(); }
+  [[nodiscard]] std::size_t flush_bytes() const { return flush_buffer_.size(); }
+
+ private:
+  gpu_timer(const cuda_driver* driver, cuda_stream stream, cuda_event start, cuda_event stop,
+            device_buffer flush_buffer)
+      : driver_(driver),
+        stream_(std::move(stream)),
+        start_(std::move(start)),
+        stop_(std::move(stop)),
+        flush_buffer_(std::move(flush_buffer)) {}
+
+  /// One timed call [milliseconds], with the flush before it when `flush_l2`.
+  [[nodiscard]] result<double> sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2);
+  [[nodiscard]] result<void> flush();
+
+  const cuda_driver* driver_ = nullptr;
+  cuda_stream stream_;
+  cuda_event start_;
+  cuda_event stop_;
+  device_buffer flush_buffer_;
+  unsigned char flush_value_ = 0;  // alternates, so consecutive flushes never write the same bytes
+};
+
+}  // namespace ksearch::eval

@@ -1,0 +1,161 @@
+#include "ksearch/eval/eval_result.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+namespace ksearch::eval {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::pair<eval_status, std::string_view>, 7> status_names{{
+    {eval_status::passed, "PASSED"},
+    {eval_status::compile_error, "COMPILE_ERROR"},
+    {eval_status::runtime_error, "RUNTIME_ERROR"},
+    {eval_status::timeout, "TIMEOUT"},
+    {eval_status::incorrect_shape, "INCORRECT_SHAPE"},
+    {eval_status::incorrect_numerical, "INCORRECT_NUMERICAL"},
+    {eval_status::incorrect_dtype, "INCORRECT_DTYPE"},
+}};
+
+// JSON has no infinity or NaN; like FlashInfer Trace, such values travel as strings.
+json number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
+}
+
+double number_from(const json& parent, const char* key, double fallback) {
+  auto it = parent.find(key);
+  if (it == parent.end()) return fallback;
+  if (it->is_number()) return it->get<double>();
+  if (it->is_string()) {
+    const std::string text = it->get<std::string>();
+    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (text == "Infinity") return std::numeric_limits<double>::infinity();
+    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
+  }
+  return fallback;
+}
+
+json summary_json(const timing_summary& t) {
+  return {{"samples", t.samples}, {"mean_ms", t.mean_ms}, {"median_ms", t.median_ms}, {"min_ms", t.min_ms},
+          {"max_ms", t.max_ms}, {"stdev_ms", t.stdev_ms}, {"p10_ms", t.p10_ms}, {"p90_ms", t.p90_ms},
+          {"rel_noise", number(t.rel_noise)},
+          {"stop_reason", t.stop_reason}};
+}
+
+timing_summary summary_from_json(const json& j) {
+  timing_summary t;
+  if (!j.is_object()) return t;
+  t.samples = j.value("samples", std::size_t{0});
+  t.mean_ms = j.value("mean_ms", 0.0);
+  t.median_ms = j.value("median_ms", 0.0);
+  t.min_ms = j.value("min_ms", 0.0);
+  t.max_ms = j.value("max_ms", 0.0);
+  t.stdev_ms = j.value("stdev_ms", 0.0);
+  t.p10_ms = j.value("p10_ms", 0.0);
+  t.p90_ms = j.value("p90_ms", 0.0);
+  t.rel_noise = number_from(j, "rel_noise", t.rel_noise);
+  t.stop_reason = j.value("stop_reason", "");
+  return t;
+}
+
+}  // namespace
+
+std::string_view to_string(eval_status status) {
+  for (const auto& [s, name] : status_names) {
+    if (s == status) return name;
+  }
+  return "UNKNOWN";
+}
+
+result<eval_status> eval_status_from_string(std::string_view text) {
+  for (const auto& [s, name] : status_names) {
+    if (name == text) return s;
+  }
+  return fail("status", "unknown evaluation status '" + std::string(text) + "'");
+}
+
+double eval_result::mean_speedup() const {
+  if (!passed() || workloads.empty()) return -1;
+  double sum = 0;
+  for (const workload_result& w : workloads) sum += w.speedup_factor;
+  return sum / static_cast<double>(workloads.size());
+}
+
+json to_json(const eval_result& r) {
+  json workloads = json::array();
+  for (const workload_result& w : r.workloads) {
+    workloads.push_back({{"workload_uuid", w.uuid},
+                         {"status", to_string(w.status)},
+                         {"log", w.log},
+                         {"correctness",
+                          {{"max_absolute_error", number(w.max_absolute_error)},
+                           {"max_relative_error", number(w.max_relative_error)},
+                           {"matched_ratio", number(w.matched_ratio)}}},
+                         {"performance",
+                          {{"latency_ms", number(w.latency_ms)},
+                           {"reference_latency_ms", number(w.reference_latency_ms)},
+                           {"speedup_factor", number(w.speedup_factor)},
+                           {"floor_ms", number(w.floor_ms)}}},
+                         {"timing", summary_json(w.timing)},
+                         {"reference_timing", summary_json(w.reference_timing)}});
+  }
+  json kernels = json::array();
+  for (const kernel_resources& k : r.kernels) {
+    kernels.push_back({{"name", k.name}, {"registers", k.registers}, {"static_smem_bytes", k.static_smem_bytes},
+                       {"stack_frame_bytes", k.stack_frame_bytes}, {"spill_store_bytes", k.spill_store_bytes},
+                       {"spill_load_bytes", k.spill_load_bytes}, {"barriers", k.barriers}});
+  }
+  return {{"status", to_string(r.status)}, {"log", r.log},      {"compile_ms", r.compile_ms},
+          {"kernels", kernels},            {"workloads", workloads}};
+}
+
+result<eval_result> eval_result_from_json(const json& doc) {
+  if (!doc.is_object() || !doc.contains("status") || !doc["status"].is_string()) {
+    return fail("evaluation reply", "not an evaluation result (no status)");
+  }
+  eval_result r;
+  auto status = eval_status_from_string(doc["status"].get<std::string>());
+  if (!status) return std::unexpected(status.error());
+  r.status = *status;
+  r.log = doc.value("log", "");
+  r.compile_ms = doc.value("compile_ms", 0.0);
+  for (const json& k : doc.value("kernels", json::array())) {
+    r.kernels.push_back({.name = k.value("name", ""),
+                         .registers = k.value("registers", 0),
+                         .barriers = k.value("barriers", 0),
+                         .static_smem_bytes = k.value("static_smem_bytes", 0L),
+                         .stack_frame_bytes = k.value("stack_frame_bytes", 0L),
+                         .spill_store_bytes = k.value("spill_store_bytes", 0L),
+                         .spill_load_bytes = k.value("spill_load_bytes", 0L)});
+  }
+  for (const json& w : doc.value("workloads", json::array())) {
+    workload_result out;
+    out.uuid = w.value("workload_uuid", "");
+    auto ws = eval_status_from_string(w.value("status", ""));
+    if (!ws) return std::unexpected(ws.error());
+    out.status = *ws;
+    out.log = w.value("log", "");
+    const json correctness = w.value("correctness", json::object());
+    out.max_absolute_error = number_from(correctness, "max_absolute_error", 0.0);
+    out.max_relative_error = number_from(correctness, "max_relative_error", 0.0);
+    out.matched_ratio = number_from(correctness, "matched_ratio", 1.0);
+    const json performance = w.value("performance", json::object());
+    out.latency_ms = number_from(performance, "latency_ms", -1.0);
+    out.reference_latency_ms = number_from(performance, "reference_latency_ms", -1.0);
+    out.speedup_factor = number_from(performance, "speedup_factor", -1.0);
+    out.floor_ms = number_from(performance, "floor_ms", 0.0);
+    out.timing = summary_from_json(w.value("timing", json::object()));
+    out.reference_timing = summary_from_json(w.value("reference_timing", json::object()));
+    r.workloads.push_back(std::move(out));
+  }
+  return r;
+}
+
+}  // namespace ksearch::eval

@@ -1,0 +1,67 @@
+#include "ksearch/eval/evaluation_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ksearch/common/paths.h"
+#include "ksearch/eval/worker_process.h"
+
+namespace ksearch::eval {
+
+struct evaluation_service::state {
+  evaluation_service_options options;
+  worker_process worker;
+};
+
+evaluation_service::evaluation_service(std::unique_ptr<state> s) : state_(std::move(s)) {}
+evaluation_service::~evaluation_service() = default;
+
+result<std::unique_ptr<evaluation_service>> evaluation_service::create(evaluation_service_options options) {
+  if (options.worker_argv.empty()) {
+    const auto exe = executable_path();
+    if (exe.empty()) return fail("/proc/self/exe", "cannot find the ksearch executable to start a worker");
+    options.worker_argv = {exe.string(), "__worker", "--device", std::to_string(options.device)};
+  }
+  worker_options worker;
+  worker.argv = options.worker_argv;
+  auto started = worker_process::start(std::move(worker));
+  if (!started) return fail("evaluation worker", started.error().to_string());
+  return std::unique_ptr<evaluation_service>(
+      new evaluation_service(std::make_unique<state>(state{std::move(options), std::move(*started)})));
+}
+
+int evaluation_service::restarts() const { return state_->worker.restarts(); }
+
+result<eval_result> evaluation_service::evaluate(const eval_request& request) {
+  nlohmann::json message = to_json(request);
+  message["type"] = "evaluate";
+  auto reply = state_->worker.call(message, state_->options.timeout);
+  if (!reply) {
+    const worker_error& e = reply.error();
+    eval_result r;
+    switch (e.kind) {
+      case worker_failure::timeout:
+        r.status = eval_status::timeout;
+        r.log = "the evaluation did not finish within " + std::to_string(state_->options.timeout.count() / 1000) +
+                " s (a kernel that never ends?); the worker was killed";
+        break;
+      case worker_failure::crashed:
+      case worker_failure::protocol:
+        r.status = eval_status::runtime_error;
+        r.log = "the evaluation worker died: " + e.to_string();
+        break;
+      case worker_failure::handler_error:
+      case worker_failure::start_failed:
+        // The harness could not evaluate at all (no GPU, broken reference): not the candidate's fault.
+        return std::unexpected(e.detail);
+    }
+    if (!e.output_tail.empty()) r.log += "\nlast output:\n" + e.output_tail;
+    return r;
+  }
+  auto result = eval_result_from_json(*reply);
+  if (!result) return std::unexpected(result.error());
+  // A CUDA fault leaves the worker's context unusable: start the next evaluation afresh.
+  if (result->status == eval_status::runtime_error) state_->worker.stop();
+  return result;
+}
+
+}  // namespace ksearch::eval

@@ -1,0 +1,626 @@
+// Implementation details
+//
+// evaluate_workload() outlines the work per workload in named steps: resolve, allocate,
+// correctness trials, timing, final check, physics check. Buffers: one set of tensor inputs
+// shared by both solutions (drawn on the GPU per trial), separate outputs for the reference and
+// the candidate, and each solution's own workspaces. The candidate's outputs are filled with 0xFF
+// bytes (NaN in every floating type) before every checked call, so an element it does not write
+// fails the comparison.
+//
+// Timing runs on a fresh input set (its own seed) whose reference outputs are computed first and
+// whose candidate outputs are poisoned before the first timed call: a kernel that replays a cached
+// result, or works only on its first call, leaves wrong or NaN values that the final check sees.
+
+#include "ksearch/eval/evaluator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "ksearch/eval/compare.h"
+#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/detail/driver_api.h"
+#include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/dtype.h"
+#include "ksearch/eval/gpu_timer.h"
+#include "ksearch/eval/input_generator.h"
+#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/nvrtc_compiler.h"
+
+namespace ksearch::eval {
+
+using nlohmann::json;
+
+struct evaluator::session {
+  std::shared_ptr<const cuda_driver> driver;
+  device_info device;
+  primary_context context;
+  input_generator generator;
+  gpu_timer timer;
+};
+
+namespace {
+
+constexpr std::uint8_t poison_byte = 0xFF;  // NaN in f32/f16/bf16/fp8, -1 in integers
+constexpr std::uint32_t default_smem_limit = 48 * 1024;  // dynamic smem allowed without opt-in [bytes]
+
+// Device memory bandwidth for the physics floor when the config gives none [bytes/s]: the
+// datasheets' (H100 SXM 3.35 TB/s, H200 4.8 TB/s); anything else gets a generous 8 TB/s, so the
+// check can only be too lenient, never fail an honest kernel.
+double default_peak_bandwidth(const device_info& device) {
+  if (device.name.find("H200") != std::string::npos) return 4.8e12;
+  if (device.name.find("H100") != std::string::npos) return 3.35e12;
+  return 8e12;
+}
+
+std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t trial_seed(std::uint64_t base, const std::string& uuid, std::uint64_t trial) {
+  std::uint64_t h = mix64(base);
+  for (unsigned char c : uuid) h = mix64(h ^ c);
+  return mix64(h ^ (trial + 1));
+}
+
+struct loaded_solution {
+  compile_output compiled;
+  cuda_module module;
+  std::map<std::string, CUfunction, std::less<>> functions;
+  launch_plan plan;
+};
+
+plan_interface interface_of(const tasks::definition& def) {
+  plan_interface iface;
+  for (const tasks::tensor_spec& t : def.inputs) {
+    if (t.is_scalar()) {
+      iface.scalar_inputs.emplace_back(t.name, scalar_type_from_dtype(t.dtype).value_or(scalar_type::f64));
+    } else {
+      iface.tensor_inputs.push_back(t.name);
+    }
+  }
+  for (const tasks::tensor_spec& t : def.outputs) iface.tensor_outputs.push_back(t.name);
+  for (const tasks::axis& a : def.axes) iface.axes.push_back(a.name);
+  return iface;
+}
+
+// Compiles the solution, loads it and finds every kernel its plan names. Any failure is the
+// solution's own (COMPILE_ERROR for a candidate).
+result<loaded_solution> load_solution(const cuda_driver& driver, const device_info& device, const solution_code& code,
+                                      const plan_interface& iface) {
+  auto plan = parse_launch_plan_text(code.plan_json, iface);
+  if (!plan) return std::unexpected(plan.error());
+  auto compiled = compile_cuda({.source = code.source, .file_name = "kernel.cu", .arch = device.nvrtc_arch()});
+  if (!compiled) return std::unexpected(compiled.error());
+  auto module = cuda_module::load(driver, compiled->cubin);
+  if (!module) return std::unexpected(module.error());
+  loaded_solution solution{.compiled = std::move(*compiled), .module = std::move(*module), .functions = {},
+                           .plan = std::move(*plan)};
+  for (const std::string& name : kernel_names(solution.plan)) {
+    auto function = solution.module.function(name.c_str());
+    if (!function) {
+      error e = function.error();
+      e.subject = "launch plan";
+      e.problem = "kernel '" + name + "' is not in kernel.cu: " + e.problem;
+      return std::unexpected(std::move(e));
+    }
+    solution.functions.emplace(name, *function);
+  }
+  return solution;
+}
+
+symbol_table symbols_for(const tasks::definition& def, const tasks::workload& w) {
+  symbol_table symbols;
+  for (const auto& [name, value] : w.axes) symbols.set_int(name, value);
+  for (const tasks::tensor_spec& t : def.inputs) {
+    if (!t.is_scalar()) continue;
+    const double value = w.inputs.at(t.name).scalar_value;
+    if (t.dtype.starts_with("float")) {
+      symbols.set_float(t.name, value);
+    } else {
+      symbols.set_int(t.name, std::llround(value));
+    }
+  }
+  return symbols;
+}
+
+struct tensor_buffer {
+  std::string name;
+  dtype type = dtype::float32;
+  std::size_t count = 0;
+  device_buffer buffer;
+  [[nodiscard]] std::size_t bytes() const { return count * size_bytes(type); }
+};
+
+// Device pointers of one call, in plan order.
+struct call_buffers {
+  const std::vector<tensor_buffer>* inputs;
+  const std::vector<tensor_buffer>* outputs;
+  const std::vector<device_buffer>* workspaces;
+};
+
+result<std::vector<tensor_buffer>> allocate_tensors(const cuda_driver& driver, const std::vector<tasks::tensor_spec>& specs,
+                                                    const tasks::workload& w) {
+  std::vector<tensor_buffer> out;
+  for (const tasks::tensor_spec& spec : specs) {
+    if (spec.is_scalar()) continue;
+    auto type = dtype_from_name(spec.dtype, spec.name);
+    if (!type) return std::unexpected(type.error());
+    const auto count = static_cast<std::size_t>(tasks::element_count(spec, w));
+    // cuMemAlloc refuses 0 bytes; an empty tensor still gets a valid (unused) pointer.
+    auto buffer = device_buffer::allocate(driver, std::max<std::size_t>(count * size_bytes(*type), 1));
+    if (!buffer) return std::unexpected(buffer.error());
+    out.push_back(tensor_buffer{spec.name, *type, count, std::move(*buffer)});
+  }
+  return out;
+}
+
+result<std::vector<device_buffer>> allocate_workspaces(const cuda_driver& driver, const resolved_plan& plan) {
+  std::vector<device_buffer> out;
+  for (const resolved_workspace& ws : plan.workspaces) {
+    auto buffer = device_buffer::allocate(driver, static_cast<std::size_t>(ws.bytes));
+    if (!buffer) {
+      error e = buffer.error();
+      e.subject = "workspace '" + ws.name + "' (" + std::to_string(ws.bytes) + " bytes)";
+      return std::unexpected(std::move(e));
+    }
+    out.push_back(std::move(*buffer));
+  }
+  return out;
+}
+
+// Raises each kernel's dynamic shared memory limit to what its launches ask for (>48 KB needs it).
+result<void> opt_in_shared_memory(const cuda_driver& driver, const loaded_solution& solution, const resolved_plan& plan) {
+  for (const kernel_smem& k : max_dyn_smem_per_kernel(plan)) {
+    if (k.max_dyn_smem <= default_smem_limit) continue;
+    if (const CUresult status = driver.api().cuFuncSetAttribute(
+            solution.functions.at(k.kernel), CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(k.max_dyn_smem));
+        status != CUDA_SUCCESS) {
+      error e = driver.call_failed("cuFuncSetAttribute", static_cast<int>(status));
+      e.problem += " raising kernel '" + k.kernel + "' to " + std::to_string(k.max_dyn_smem) + " bytes of dynamic shared memory";
+      return std::unexpected(std::move(e));
+    }
+  }
+  return {};
+}
+
+CUdeviceptr pointer_of(const resolved_arg& arg, const call_buffers& b) {
+  switch (arg.kind) {
+    case arg_kind::input: return (*b.inputs)[static_cast<std::size_t>(arg.index)].buffer.get();
+    case arg_kind::output: return (*b.outputs)[static_cast<std::size_t>(arg.index)].buffer.get();
+    case arg_kind::workspace: return (*b.workspaces)[static_cast<std::size_t>(arg.index)].get();
+    case arg_kind::scalar: break;
+  }
+  return 0;
+}
+
+// Queues one call of the solution on `stream`: workspace initialisation, then the steps.
+result<void> queue_call(const cuda_driver& driver, const loaded_solution& solution, const resolved_plan& plan,
+                        const call_buffers& b, CUstream stream) {
+  for (std::size_t i = 0; i < plan.workspaces.size(); ++i) {
+    if (!plan.workspaces[i].init) continue;
+    KSEARCH_CU_TRY(driver, cuMemsetD8Async, (*b.workspaces)[i].get(), *plan.workspaces[i].init,
+                   static_cast<std::size_t>(plan.workspaces[i].bytes), stream);
+  }
+  for (const resolved_step& step : plan.steps) {
+    const std::string where = "steps[" + std::to_string(step.plan_step) + "]";
+    if (step.kind == step_kind::memset) {
+      const bool output = step.target_kind == arg_kind::output;
+      const std::size_t index = static_cast<std::size_t>(step.target_index);
+      const CUdeviceptr target = output ? (*b.outputs)[index].buffer.get() : (*b.workspaces)[index].get();
+      const std::size_t bytes = output ? (*b.outputs)[index].bytes() : (*b.workspaces)[index].size();
+      KSEARCH_CU_TRY(driver, cuMemsetD8Async, target, step.value, bytes, stream);
+      continue;
+    }
+    std::vector<CUdeviceptr> pointers(step.args.size());
+    std::vector<void*> params(step.args.size());
+    for (std::size_t i = 0; i < step.args.size(); ++i) {
+      const resolved_arg& arg = step.args[i];
+      if (arg.kind == arg_kind::scalar) {
+        // The launch only reads the parameter bytes; cuLaunchKernel's API is not const-correct.
+        params[i] = const_cast<std::byte*>(arg.bytes.data());
+      } else {
+        pointers[i] = pointer_of(arg, b);
+        params[i] = &pointers[i];
+      }
+    }
+    const CUfunction function = solution.functions.at(step.kernel);
+    CUresult status = CUDA_SUCCESS;
+    const bool clustered = step.cluster != std::array<std::uint32_t, 3>{1, 1, 1};
+    if (clustered || step.cooperative) {
+      CUlaunchAttribute attributes[2] = {};
+      unsigned count = 0;
+      if (clustered) {
+        attributes[count].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+        attributes[count].value.clusterDim = {step.cluster[0], step.cluster[1], step.cluster[2]};
+        ++count;
+      }
+      if (step.cooperative) {
+        attributes[count].id = CU_LAUNCH_ATTRIBUTE_COOPERATIVE;
+        attributes[count].value.cooperative = 1;
+        ++count;
+      }
+      CUlaunchConfig config = {};
+      config.gridDimX = step.grid[0];
+      config.gridDimY = step.grid[1];
+      config.gridDimZ = step.grid[2];
+      config.blockDimX = step.block[0];
+      config.blockDimY = step.block[1];
+      config.blockDimZ = step.block[2];
+      config.sharedMemBytes = step.dyn_smem;
+      config.hStream = stream;
+      config.attrs = attributes;
+      config.numAttrs = count;
+      status = driver.api().cuLaunchKernelEx(&config, function, params.data(), nullptr);
+    } else {
+      status = driver.api().cuLaunchKernel(function, step.grid[0], step.grid[1], step.grid[2], step.block[0],
+                                           step.block[1], step.block[2], step.dyn_smem, stream, params.data(), nullptr);
+    }
+    if (status != CUDA_SUCCESS) {
+      error e = driver.call_failed(clustered || step.cooperative ? "cuLaunchKernelEx" : "cuLaunchKernel", static_cast<int>(status));
+      e.subject = where + " (kernel '" + step.kernel + "'): " + e.subject;
+      return std::unexpected(std::move(e));
+    }
+  }
+  return {};
+}
+
+result<void> synchronize(const cuda_driver& driver, CUstream stream) {
+  KSEARCH_CU_TRY(driver, cuStreamSynchronize, stream);
+  return {};
+}
+
+result<std::vector<std::vector<std::byte>>> download(const std::vector<tensor_buffer>& tensors) {
+  std::vector<std::vector<std::byte>> host;
+  for (const tensor_buffer& t : tensors) {
+    std::vector<std::byte> bytes(t.bytes());
+    if (!bytes.empty()) {
+      if (auto copied = t.buffer.download(bytes.data(), bytes.size()); !copied) return std::unexpected(copied.error());
+    }
+    host.push_back(std::move(bytes));
+  }
+  return host;
+}
+
+result<void> poison(const std::vector<tensor_buffer>& tensors, CUstream stream, const cuda_driver& driver) {
+  for (const tensor_buffer& t : tensors) {
+    KSEARCH_CU_TRY(driver, cuMemsetD8Async, t.buffer.get(), poison_byte, t.bytes(), stream);
+  }
+  return {};
+}
+
+workload_result failed(const std::string& uuid, eval_status status, std::string log) {
+  workload_result r;
+  r.uuid = uuid;
+  r.status = status;
+  r.log = std::move(log);
+  return r;
+}
+
+std::string error_text(const error& e) { return e.to_string(); }
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+json to_json(const eval_request& request) {
+  json workloads = json::array();
+  for (const tasks::workload& w : request.workloads) workloads.push_back(json::parse(tasks::to_json(w).dump()));
+  auto solution = [](const solution_code& s) { return json{{"name", s.name}, {"source", s.source}, {"plan", s.plan_json}}; };
+  const eval_config& c = request.config;
+  return {{"definition", tasks::to_json(request.definition).dump()},
+          {"workloads", workloads},
+          {"reference", solution(request.reference)},
+          {"candidate", solution(request.candidate)},
+          {"config",
+           {{"correctness_trials", c.correctness_trials},
+            {"seed", c.seed},
+            {"comparator", c.comparator},
+            {"atol", c.atol},
+            {"rtol", c.rtol},
+            {"required_matched_ratio", c.required_matched_ratio},
+            {"time_reference", c.time_reference},
+            {"flush_l2", c.flush_l2},
+            {"peak_bandwidth_bytes_per_s", c.peak_bandwidth_bytes_per_s},
+            {"timing",
+             {{"kind", static_cast<int>(c.timing.kind)},
+              {"min_samples", c.timing.min_samples},
+              {"max_samples", c.timing.max_samples},
+              {"target_rel_noise", c.timing.target_rel_noise},
+              {"min_gpu_time_ms", c.timing.min_gpu_time_ms},
+              {"time_budget_ms", c.timing.time_budget_ms}}}}}};
+}
+
+result<eval_request> eval_request_from_json(const json& doc) {
+  if (!doc.is_object() || !doc.contains("definition") || !doc["definition"].is_string()) {
+    return fail("evaluation request", "missing the definition (JSON text)");
+  }
+  eval_request request;
+  const auto def_doc = nlohmann::ordered_json::parse(doc["definition"].get<std::string>(), nullptr, false);
+  auto def = tasks::parse_definition(def_doc, "request.definition");
+  if (!def) return std::unexpected(def.error());
+  request.definition = std::move(*def);
+  const json workloads = doc.value("workloads", json::array());
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    auto w = tasks::parse_workload(nlohmann::ordered_json::parse(workloads[i].dump()), request.definition,
+                                   "request.workloads[" + std::to_string(i) + "]");
+    if (!w) return std::unexpected(w.error());
+    request.workloads.push_back(std::move(*w));
+  }
+  auto solution = [](const json& s) {
+    return solution_code{s.value("name", ""), s.value("source", ""), s.value("plan", "")};
+  };
+  request.reference = solution(doc.value("reference", json::object()));
+  request.candidate = solution(doc.value("candidate", json::object()));
+  const json c = doc.value("config", json::object());
+  eval_config& config = request.config;
+  config.correctness_trials = c.value("correctness_trials", config.correctness_trials);
+  config.seed = c.value("seed", config.seed);
+  config.comparator = c.value("comparator", config.comparator);
+  config.atol = c.value("atol", config.atol);
+  config.rtol = c.value("rtol", config.rtol);
+  config.required_matched_ratio = c.value("required_matched_ratio", config.required_matched_ratio);
+  config.time_reference = c.value("time_reference", config.time_reference);
+  config.flush_l2 = c.value("flush_l2", config.flush_l2);
+  config.peak_bandwidth_bytes_per_s = c.value("peak_bandwidth_bytes_per_s", 0.0);
+  const json t = c.value("timing", json::object());
+  config.timing.kind = static_cast<criterion_kind>(t.value("kind", static_cast<int>(config.timing.kind)));
+  config.timing.min_samples = t.value("min_samples", config.timing.min_samples);
+  config.timing.max_samples = t.value("max_samples", config.timing.max_samples);
+  config.timing.target_rel_noise = t.value("target_rel_noise", config.timing.target_rel_noise);
+  config.timing.min_gpu_time_ms = t.value("min_gpu_time_ms", config.timing.min_gpu_time_ms);
+  config.timing.time_budget_ms = t.value("time_budget_ms", config.timing.time_budget_ms);
+  if (config.comparator != "flashinfer" && config.comparator != "allclose") {
+    return fail("config.comparator", "must be flashinfer or allclose, got '" + config.comparator + "'");
+  }
+  if (config.correctness_trials < 1) return fail("config.correctness_trials", "must be at least 1");
+  return request;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+evaluator::evaluator(std::unique_ptr<session> s) : session_(std::move(s)) {}
+evaluator::~evaluator() = default;
+
+result<std::unique_ptr<evaluator>> evaluator::create(int ordinal) {
+  auto driver = cuda_driver::load();
+  if (!driver) return std::unexpected(driver.error());
+  auto device = (*driver)->describe_device(ordinal);
+  if (!device) return std::unexpected(device.error());
+  auto context = primary_context::retain(**driver, ordinal);
+  if (!context) return std::unexpected(context.error());
+  if (auto current = context->make_current(); !current) return std::unexpected(current.error());
+  auto generator = input_generator::create(**driver, device->nvrtc_arch(), device->sm_count);
+  if (!generator) return std::unexpected(generator.error());
+  auto timer = gpu_timer::create(**driver, device->l2_bytes);
+  if (!timer) return std::unexpected(timer.error());
+  return std::unique_ptr<evaluator>(new evaluator(std::make_unique<session>(
+      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer)})));
+}
+
+namespace {
+
+// Everything evaluate_workload needs that stays fixed across workloads.
+struct evaluation_context {
+  const cuda_driver& driver;
+  const device_info& device;
+  const input_generator& generator;
+  gpu_timer& timer;
+  const eval_request& request;
+  const loaded_solution& reference;
+  const loaded_solution& candidate;
+  double peak_bandwidth;
+};
+
+result<comparison> compare_output(const eval_config& config, const tensor_buffer& t, const std::vector<std::byte>& got,
+                                  const std::vector<std::byte>& expected) {
+  const tensor_view candidate{t.type, got.data(), t.count};
+  const tensor_view reference{t.type, expected.data(), t.count};
+  if (!is_floating(t.type)) return compare_exact(candidate, reference);
+  if (config.comparator == "allclose") {
+    return compare_allclose(candidate, reference, config.atol, config.rtol, /*nan_inf_parity=*/true);
+  }
+  return compare_flashinfer(candidate, reference, config.atol, config.rtol, config.required_matched_ratio);
+}
+
+// Draws the inputs of one trial: tensors on the GPU; scalars are plan symbols already.
+result<void> draw_inputs(const evaluation_context& ctx, const std::vector<tensor_buffer>& inputs, std::uint64_t seed) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (auto filled = ctx.generator.fill(inputs[i].buffer.get(), inputs[i].type, inputs[i].count, mix64(seed + i),
+                                         ctx.timer.stream());
+        !filled) {
+      return filled;
+    }
+  }
+  return synchronize(ctx.driver, ctx.timer.stream());
+}
+
+result<std::vector<std::uint64_t>> checksums(const evaluation_context& ctx, const std::vector<tensor_buffer>& inputs) {
+  std::vector<std::uint64_t> sums;
+  for (const tensor_buffer& t : inputs) {
+    auto sum = ctx.generator.checksum(t.buffer.get(), t.bytes(), ctx.timer.stream());
+    if (!sum) return std::unexpected(sum.error());
+    sums.push_back(*sum);
+  }
+  return sums;
+}
+
+// Compares every output; fills `r` with the worst errors and returns false (with r.log set) on
+// the first failing tensor.
+result<bool> outputs_match(const evaluation_context& ctx, const std::vector<tensor_buffer>& outputs,
+                           const std::vector<std::vector<std::byte>>& got, const std::vector<std::vector<std::byte>>& expected,
+                           const std::string& when, workload_result& r) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    auto c = compare_output(ctx.request.config, outputs[i], got[i], expected[i]);
+    if (!c) return std::unexpected(c.error());
+    r.max_absolute_error = std::max(r.max_absolute_error, c->max_abs_error);
+    r.max_relative_error = std::max(r.max_relative_error, c->max_rel_error);
+    r.matched_ratio = std::min(r.matched_ratio, c->matched_ratio);
+    if (!c->passed) {
+      r.status = eval_status::incorrect_numerical;
+      r.log = "output '" + outputs[i].name + "' " + when + ": " + c->summary();
+      return false;
+    }
+  }
+  return true;
+}
+
+result<workload_result> evaluate_workload(const evaluation_context& ctx, const tasks::workload& w) {
+  const tasks::definition& def = ctx.request.definition;
+  const eval_config& config = ctx.request.config;
+  const cuda_driver& driver = ctx.driver;
+  const CUstream stream = ctx.timer.stream();
+  workload_result r;
+  r.uuid = w.uuid;
+
+  // 1. Resolve both plans for this workload.
+  symbol_table symbols = symbols_for(def, w);
+  const device_limits limits = device_limits_from(ctx.device);
+  auto reference_plan = resolve_launch_plan(ctx.reference.plan, symbols, limits);
+  if (!reference_plan) return fail("reference", "launch plan: " + error_text(reference_plan.error()));
+  auto candidate_plan = resolve_launch_plan(ctx.candidate.plan, symbols, limits);
+  if (!candidate_plan) return failed(w.uuid, eval_status::compile_error, "launch plan: " + error_text(candidate_plan.error()));
+
+  // 2. Allocate: shared inputs, an output set per solution, each solution's workspaces.
+  auto inputs = allocate_tensors(driver, def.inputs, w);
+  if (!inputs) return fail("inputs", error_text(inputs.error()));
+  auto reference_outputs = allocate_tensors(driver, def.outputs, w);
+  if (!reference_outputs) return fail("reference outputs", error_text(reference_outputs.error()));
+  auto candidate_outputs = allocate_tensors(driver, def.outputs, w);
+  if (!candidate_outputs) return fail("candidate outputs", error_text(candidate_outputs.error()));
+  auto reference_workspaces = allocate_workspaces(driver, *reference_plan);
+  if (!reference_workspaces) return fail("reference", error_text(reference_workspaces.error()));
+  auto candidate_workspaces = allocate_workspaces(driver, *candidate_plan);
+  if (!candidate_workspaces) return failed(w.uuid, eval_status::runtime_error, error_text(candidate_workspaces.error()));
+  if (auto ok = opt_in_shared_memory(driver, ctx.reference, *reference_plan); !ok) return fail("reference", error_text(ok.error()));
+  if (auto ok = opt_in_shared_memory(driver, ctx.candidate, *candidate_plan); !ok) {
+    return failed(w.uuid, eval_status::runtime_error, error_text(ok.error()));
+  }
+  const call_buffers reference_call{&*inputs, &*reference_outputs, &*reference_workspaces};
+  const call_buffers candidate_call{&*inputs, &*candidate_outputs, &*candidate_workspaces};
+  auto run_reference = [&](CUstream s) { return queue_call(driver, ctx.reference, *reference_plan, reference_call, s); };
+  auto run_candidate = [&](CUstream s) { return queue_call(driver, ctx.candidate, *candidate_plan, candidate_call, s); };
+
+  // Runs the reference on the current inputs and returns its outputs.
+  auto reference_outputs_now = [&]() -> result<std::vector<std::vector<std::byte>>> {
+    if (auto ok = run_reference(stream); !ok) return fail("reference", error_text(ok.error()));
+    if (auto ok = synchronize(driver, stream); !ok) return fail("reference", error_text(ok.error()));
+    return download(*reference_outputs);
+  };
+  // A candidate call that fails is a RUNTIME_ERROR naming the step or the sync that saw it.
+  auto candidate_fault = [&](const error& e, const std::string& when) {
+    return failed(w.uuid, eval_status::runtime_error, "call " + when + ": " + error_text(e));
+  };
+
+  // 3. Correctness trials: fresh inputs each, poisoned outputs, inputs unchanged, outputs equal.
+  for (int trial = 0; trial < config.correctness_trials; ++trial) {
+    const std::string when = "in correctness trial " + std::to_string(trial + 1) + " of " + std::to_string(config.correctness_trials);
+    if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, static_cast<std::uint64_t>(trial))); !ok) {
+      return fail("inputs", error_text(ok.error()));
+    }
+    auto expected = reference_outputs_now();
+    if (!expected) return std::unexpected(expected.error());
+    auto before = checksums(ctx, *inputs);
+    if (!before) return std::unexpected(before.error());
+    if (auto ok = poison(*candidate_outputs, stream, driver); !ok) return std::unexpected(ok.error());
+    if (auto ok = run_candidate(stream); !ok) return candidate_fault(ok.error(), when);
+    if (auto ok = synchronize(driver, stream); !ok) return candidate_fault(ok.error(), when);
+    auto after = checksums(ctx, *inputs);
+    if (!after) return candidate_fault(after.error(), when);
+    for (std::size_t i = 0; i < inputs->size(); ++i) {
+      if ((*before)[i] != (*after)[i]) {
+        return failed(w.uuid, eval_status::runtime_error,
+                      "input '" + (*inputs)[i].name + "' was modified by the call " + when + "; inputs are read-only");
+      }
+    }
+    auto got = download(*candidate_outputs);
+    if (!got) return candidate_fault(got.error(), when);
+    auto match = outputs_match(ctx, *candidate_outputs, *got, *expected, when, r);
+    if (!match) return std::unexpected(match.error());
+    if (!*match) return r;
+  }
+
+  // 4. Timing on a fresh input set, candidate outputs poisoned first.
+  if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, 1000)); !ok) return fail("inputs", error_text(ok.error()));
+  auto timing_expected = reference_outputs_now();
+  if (!timing_expected) return std::unexpected(timing_expected.error());
+  if (auto ok = poison(*candidate_outputs, stream, driver); !ok) return std::unexpected(ok.error());
+  auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2);
+  if (!candidate_timing) return candidate_fault(candidate_timing.error(), "while timing");
+  r.timing = candidate_timing->summary;
+  r.latency_ms = r.timing.mean_ms;
+
+  // 5. The output of the last timed call must be right too.
+  if (auto ok = synchronize(driver, stream); !ok) return candidate_fault(ok.error(), "after timing");
+  auto timed_output = download(*candidate_outputs);
+  if (!timed_output) return candidate_fault(timed_output.error(), "after timing");
+  auto match = outputs_match(ctx, *candidate_outputs, *timed_output, *timing_expected,
+                             "after the timed calls (fresh inputs)", r);
+  if (!match) return std::unexpected(match.error());
+  if (!*match) return r;
+
+  if (config.time_reference) {
+    auto reference_timing = ctx.timer.measure(run_reference, config.timing, config.flush_l2);
+    if (!reference_timing) return fail("reference", "timing: " + error_text(reference_timing.error()));
+    r.reference_timing = reference_timing->summary;
+    r.reference_latency_ms = r.reference_timing.mean_ms;
+    r.speedup_factor = r.reference_latency_ms / r.latency_ms;
+  }
+
+  // 6. Physics: every output byte must be written at least once, no faster than peak bandwidth.
+  double output_bytes = 0;
+  for (const tensor_buffer& t : *candidate_outputs) output_bytes += static_cast<double>(t.bytes());
+  r.floor_ms = output_bytes / ctx.peak_bandwidth * 1e3;
+  if (r.timing.median_ms < r.floor_ms) {
+    r.status = eval_status::incorrect_numerical;
+    r.log = "suspicious timing: median " + std::to_string(r.timing.median_ms * 1e3) + " us is below the " +
+            std::to_string(r.floor_ms * 1e3) + " us it takes to write the outputs at peak bandwidth; " +
+            "work may be escaping the timed stream";
+    return r;
+  }
+  return r;
+}
+
+}  // namespace
+
+result<eval_result> evaluator::evaluate(const eval_request& request) {
+  session& s = *session_;
+  eval_result result_out;
+  const plan_interface iface = interface_of(request.definition);
+
+  // The reference must compile and load; if it does not, the harness is broken, not the candidate.
+  auto reference = load_solution(*s.driver, s.device, request.reference, iface);
+  if (!reference) return fail("reference solution '" + request.reference.name + "'", error_text(reference.error()));
+  auto candidate = load_solution(*s.driver, s.device, request.candidate, iface);
+  if (!candidate) {
+    result_out.status = eval_status::compile_error;
+    result_out.log = error_text(candidate.error());
+    return result_out;
+  }
+  result_out.compile_ms = candidate->compiled.compile_ms;
+  result_out.kernels = candidate->compiled.kernels;
+
+  const double bandwidth = request.config.peak_bandwidth_bytes_per_s > 0 ? request.config.peak_bandwidth_bytes_per_s
+                                                                         : default_peak_bandwidth(s.device);
+  const evaluation_context ctx{*s.driver, s.device, s.generator, s.timer, request, *reference, *candidate, bandwidth};
+  for (const tasks::workload& w : request.workloads) {
+    auto outcome = evaluate_workload(ctx, w);
+    if (!outcome) return std::unexpected(outcome.error());
+    result_out.workloads.push_back(std::move(*outcome));
+    const workload_result& last = result_out.workloads.back();
+    if (last.status != eval_status::passed) {
+      result_out.status = last.status;
+      result_out.log = "workload " + last.uuid + ": " + last.log;
+      break;
+    }
+  }
+  return result_out;
+}
+
+}  // namespace ksearch::eval

@@ -1,0 +1,651 @@
+// Implementation notes.
+//
+// One call is one poll() loop over up to four descriptors, until a reply line is complete or the
+// deadline passes:
+//   request pipe (POLLOUT)  the encoded request, written in non-blocking pieces (a child that hangs
+//                           before reading a large request cannot block the parent);
+//   reply pipe (POLLIN)     bytes fed to a frame_reader, at most one message per call;
+//   output pipe (POLLIN)    the child's stdout+stderr, into the ring buffer (drained in bounded
+//                           slices so a child printing without pause cannot starve the deadline);
+//   pidfd (POLLIN)          the child's exit, noticed even when a grandchild still holds the pipes.
+// Without pidfd_open (kernels before 5.3, some sandboxes) the loop wakes every poll_tick_ms and asks
+// waitid(WNOWAIT) instead.
+//
+// Ending a child always goes: wait (for a grace period, or not at all) -> SIGKILL its process group
+// -> waitpid. The group is killed while the child is not yet reaped, so its pid, which is the group
+// id, cannot have been reused by then.
+#include "ksearch/eval/worker_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <spdlog/spdlog.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <utility>
+
+extern char** environ;
+
+namespace ksearch::eval {
+
+namespace {
+
+using nlohmann::json;
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::size_t read_chunk_bytes = std::size_t{1} << 16;
+constexpr std::size_t output_slice_bytes = std::size_t{1} << 20;  // per wake-up
+constexpr std::size_t reply_slice_bytes = std::size_t{8} << 20;   // per wake-up
+constexpr std::size_t final_drain_bytes = std::size_t{16} << 20;  // after the group is dead
+constexpr std::size_t protocol_pipe_bytes = std::size_t{1} << 20; // F_SETPIPE_SZ, best effort
+constexpr int poll_tick_ms = 20;                                  // only without a pidfd
+constexpr int child_fd_floor = 10;  // child ends are parked here so dup2 onto 0..4 never collides
+constexpr int request_fd_in_child = 3;
+constexpr int reply_fd_in_child = 4;
+
+std::string errno_text(int code) { return std::strerror(code); }
+
+std::string signal_name(int number) {
+  const char* abbreviation = sigabbrev_np(number);
+  return abbreviation != nullptr ? std::string("SIG") + abbreviation : "signal " + std::to_string(number);
+}
+
+/// The last `capacity` bytes written to it. Appends are amortised O(1): the text is trimmed only
+/// once it holds twice the capacity.
+class output_ring {
+ public:
+  explicit output_ring(std::size_t capacity) : capacity_(capacity) {}
+
+  void append(std::string_view bytes) {
+    if (capacity_ == 0) return;
+    if (bytes.size() >= capacity_) {
+      data_.assign(bytes.substr(bytes.size() - capacity_));
+      return;
+    }
+    data_.append(bytes);
+    if (data_.size() > 2 * capacity_) data_.erase(0, data_.size() - capacity_);
+  }
+
+  [[nodiscard]] std::string tail() const {
+    std::string_view view = data_;
+    if (view.size() > capacity_) view.remove_prefix(view.size() - capacity_);
+    std::size_t skip = 0;  // UTF-8 continuation bytes (10xxxxxx) left over from a cut character
+    while (skip < 3 && skip < view.size() && (static_cast<unsigned char>(view[skip]) & 0xC0) == 0x80) ++skip;
+    return std::string(view.substr(skip));
+  }
+
+  void clear() { data_.clear(); }
+
+ private:
+  std::size_t capacity_;
+  std::string data_;
+};
+
+struct exit_status {
+  bool known = false;     // false when someone else reaped the child (SIGCHLD ignored, waitpid(-1))
+  int code = -1;          // exited normally with this code
+  int signal = 0;         // or was killed by this signal
+  bool killed_by_us = false;
+
+  [[nodiscard]] std::string describe() const {
+    if (!known) return "ended with an unknown status (it was reaped elsewhere)";
+    if (signal != 0) {
+      const char* text = sigdescr_np(signal);
+      return "was killed by " + signal_name(signal) + (text != nullptr ? std::string(" (") + text + ")" : "");
+    }
+    return "exited with code " + std::to_string(code);
+  }
+};
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+bool set_nonblocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+int open_pidfd(int pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // always close-on-exec
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+int remaining_ms(steady::time_point deadline) {
+  const auto left = std::chrono::ceil<milliseconds>(deadline - steady::now()).count();
+  return static_cast<int>(std::clamp<long long>(left, 0, 24LL * 3600 * 1000));
+}
+
+result<std::string> find_executable(const std::string& name, const std::string& search_path) {
+  if (name.find('/') != std::string::npos) return name;  // posix_spawn reports what is wrong with it
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t colon = search_path.find(':', start);
+    std::string dir = search_path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    const std::string candidate = dir + "/" + name;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return fail(name, "not found in PATH (" + search_path + ")", "give the worker command's full path");
+}
+
+std::vector<std::string> child_environment(const worker_options& options, const std::string& channel_value) {
+  std::set<std::string> replaced(options.unset_env.begin(), options.unset_env.end());
+  for (const auto& entry : options.env) replaced.insert(entry.first);
+  replaced.insert(worker_channel_env);
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (!replaced.contains(std::string(entry.substr(0, entry.find('='))))) env.emplace_back(entry);
+  }
+  for (const auto& [name, value] : options.env) {
+    if (std::find(options.unset_env.begin(), options.unset_env.end(), name) == options.unset_env.end()) {
+      env.push_back(name + "=" + value);
+    }
+  }
+  env.push_back(std::string(worker_channel_env) + "=" + channel_value);
+  return env;
+}
+
+std::vector<char*> c_array(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (std::string& s : strings) pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// posix_spawn's attribute and file-action objects, destroyed on every path.
+struct spawn_setup {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  spawn_setup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~spawn_setup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  spawn_setup(const spawn_setup&) = delete;
+  spawn_setup& operator=(const spawn_setup&) = delete;
+};
+
+}  // namespace
+
+std::string_view to_string(worker_failure kind) {
+  switch (kind) {
+    case worker_failure::start_failed: return "start_failed";
+    case worker_failure::timeout: return "timeout";
+    case worker_failure::crashed: return "crashed";
+    case worker_failure::protocol: return "protocol";
+    case worker_failure::handler_error: return "handler_error";
+  }
+  return "unknown";
+}
+
+std::string worker_error::to_string() const {
+  std::string text = detail.to_string();
+  if (!output_tail.empty()) {
+    text += "\n--- worker output, last " + std::to_string(output_tail.size()) + " bytes ---\n" + output_tail;
+  }
+  return text;
+}
+
+struct worker_process::state {
+  worker_options options;
+  int pid = 0;
+  int pidfd = -1;
+  int request_fd = -1;  // parent's write end, non-blocking
+  int reply_fd = -1;    // parent's read end, non-blocking
+  int output_fd = -1;   // parent's read end of the child's stdout+stderr (stderr only with stdio)
+  frame_reader replies;
+  output_ring output;
+  std::string scratch = std::string(read_chunk_bytes, '\0');
+  std::int64_t next_id = 1;
+  int restarts = 0;
+  bool healthy = false;  // started, answered ping, no failure since
+
+  explicit state(worker_options o)
+      : options(std::move(o)), replies(options.max_message_bytes), output(options.output_tail_bytes) {}
+  ~state() { shut_down(); }
+  state(const state&) = delete;
+  state& operator=(const state&) = delete;
+
+  [[nodiscard]] std::string name() const {
+    return "worker `" + (options.argv.empty() ? std::string() : options.argv.front()) + "`";
+  }
+  [[nodiscard]] std::string request_subject(std::int64_t id, const std::string& type) const {
+    return "worker pid " + std::to_string(pid) + ", request " + std::to_string(id) + " '" + type + "'";
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  worker_result<void> launch() {
+    output.clear();
+    if (auto spawned = spawn(); !spawned) return spawned;
+    auto pinged = handshake();
+    if (!pinged) terminate(milliseconds(0));
+    return pinged;
+  }
+
+  worker_result<void> spawn() {
+    const auto start_failure = [](std::string subject, std::string problem, std::string fix = {}) {
+      return std::unexpected(worker_error{worker_failure::start_failed,
+                                          error{std::move(subject), std::move(problem), std::move(fix)}, "", -1, 0});
+    };
+    if (options.argv.empty() || options.argv.front().empty()) {
+      return start_failure("worker_options.argv", "is empty", "name the worker command");
+    }
+    const char* parent_path = std::getenv("PATH");
+    const auto path_override = options.env.find("PATH");
+    const std::string search_path = path_override != options.env.end() ? path_override->second
+                                    : parent_path != nullptr           ? std::string(parent_path)
+                                                                       : std::string("/usr/bin:/bin");
+    auto executable = find_executable(options.argv.front(), search_path);
+    if (!executable) return start_failure(executable.error().subject, executable.error().problem, executable.error().fix);
+    std::error_code ec;
+    if (!options.working_dir.empty() && !std::filesystem::is_directory(options.working_dir, ec)) {
+      return start_failure("worker_options.working_dir", options.working_dir.string() + " is not a folder");
+    }
+
+    // Step 1: the pipes. Parent ends stay close-on-exec and become non-blocking; child ends are
+    // parked at fds >= child_fd_floor so the dup2s below cannot overwrite one another.
+    int request_pipe[2] = {-1, -1};
+    int reply_pipe[2] = {-1, -1};
+    int output_pipe[2] = {-1, -1};
+    const auto close_all = [&] {
+      for (int* p : {request_pipe, reply_pipe, output_pipe}) {
+        close_fd(p[0]);
+        close_fd(p[1]);
+      }
+    };
+    if (::pipe2(request_pipe, O_CLOEXEC) != 0 || ::pipe2(reply_pipe, O_CLOEXEC) != 0 ||
+        ::pipe2(output_pipe, O_CLOEXEC) != 0) {
+      const int saved = errno;
+      close_all();
+      return start_failure("pipe2", errno_text(saved));
+    }
+    for (int* end : {&request_pipe[0], &reply_pipe[1], &output_pipe[1]}) {
+      const int parked = ::fcntl(*end, F_DUPFD_CLOEXEC, child_fd_floor);
+      if (parked < 0) {
+        const int saved = errno;
+        close_all();
+        return start_failure("fcntl(F_DUPFD_CLOEXEC)", errno_text(saved));
+      }
+      ::close(*end);
+      *end = parked;
+    }
+    if (!set_nonblocking(request_pipe[1]) || !set_nonblocking(reply_pipe[0]) || !set_nonblocking(output_pipe[0])) {
+      const int saved = errno;
+      close_all();
+      return start_failure("fcntl(F_SETFL, O_NONBLOCK)", errno_text(saved));
+    }
+    for (const int fd : {request_pipe[1], reply_pipe[0]}) {
+      (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(protocol_pipe_bytes));  // fewer wake-ups for big messages
+    }
+
+    // Step 2: what the child gets: its own process group, default signal handling, the channel
+    // on fixed descriptors, nothing else inherited.
+    spawn_setup setup;
+    const bool stdio = options.channel == worker_channel::stdio;
+    if (stdio) {
+      posix_spawn_file_actions_adddup2(&setup.actions, request_pipe[0], STDIN_FILENO);
+      posix_spawn_file_actions_adddup2(&setup.actions, reply_pipe[1], STDOUT_FILENO);
+      posix_spawn_file_actions_adddup2(&setup.actions, output_pipe[1], STDERR_FILENO);
+    } else {
+      posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+      posix_spawn_file_actions_adddup2(&setup.actions, output_pipe[1], STDOUT_FILENO);
+      posix_spawn_file_actions_adddup2(&setup.actions, output_pipe[1], STDERR_FILENO);
+      posix_spawn_file_actions_adddup2(&setup.actions, request_pipe[0], request_fd_in_child);
+      posix_spawn_file_actions_adddup2(&setup.actions, reply_pipe[1], reply_fd_in_child);
+    }
+    if (!options.working_dir.empty()) {
+      posix_spawn_file_actions_addchdir_np(&setup.actions, options.working_dir.c_str());
+    }
+    // Descriptors some library opened without O_CLOEXEC must not leak into the child either.
+    posix_spawn_file_actions_addclosefrom_np(&setup.actions, stdio ? STDERR_FILENO + 1 : reply_fd_in_child + 1);
+    sigset_t no_signals;
+    sigemptyset(&no_signals);
+    sigset_t all_signals;
+    sigfillset(&all_signals);
+    sigdelset(&all_signals, SIGKILL);
+    sigdelset(&all_signals, SIGSTOP);
+    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&setup.attr, 0);
+    posix_spawnattr_setsigmask(&setup.attr, &no_signals);
+    posix_spawnattr_setsigdefault(&setup.attr, &all_signals);
+
+    // Step 3: spawn.
+    const std::string channel_value =
+        stdio ? std::string("stdio")
+              : std::to_string(request_fd_in_child) + "," + std::to_string(reply_fd_in_child);
+    std::vector<std::string> argv_strings = options.argv;
+    std::vector<std::string> env_strings = child_environment(options, channel_value);
+    std::vector<char*> argv = c_array(argv_strings);
+    std::vector<char*> envp = c_array(env_strings);
+    pid_t child = 0;
+    const int spawned = ::posix_spawn(&child, executable->c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
+    close_fd(request_pipe[0]);
+    close_fd(reply_pipe[1]);
+    close_fd(output_pipe[1]);
+    if (spawned != 0) {
+      close_all();
+      return start_failure(*executable, "cannot start: " + errno_text(spawned),
+                           spawned == ENOENT ? "check the worker command's path" : "");
+    }
+    pid = child;
+    pidfd = open_pidfd(pid);
+    request_fd = request_pipe[1];
+    reply_fd = reply_pipe[0];
+    output_fd = output_pipe[0];
+    replies = frame_reader(options.max_message_bytes);
+    spdlog::debug("started {} as pid {}", name(), pid);
+    return {};
+  }
+
+  worker_result<void> handshake() {
+    const std::int64_t id = next_id;
+    auto reply = exchange(json{{"type", "ping"}}, name() + ", ping", options.start_timeout);
+    const auto start_failure = [this](std::string problem, worker_error e) {
+      e.kind = worker_failure::start_failed;
+      e.detail.subject = name();
+      e.detail.problem = std::move(problem);
+      return std::unexpected(std::move(e));
+    };
+    if (!reply) return start_failure("did not answer ping: " + reply.error().detail.problem, reply.error());
+    const json protocol = reply->is_object() ? reply->value("protocol", json()) : json();
+    if (protocol != json(worker_protocol_version)) {
+      return start_failure("answered ping (request " + std::to_string(id) + ") with protocol " + protocol.dump() +
+                               ", expected " + std::to_string(worker_protocol_version),
+                           worker_error{worker_failure::start_failed, error{name(), "", "run the same ksearch version on both sides"},
+                                        output.tail(), -1, 0});
+    }
+    healthy = true;
+    return {};
+  }
+
+  /// Closes the request channel (the worker's loop sees EOF) and ends the child.
+  void shut_down() noexcept {
+    close_fd(request_fd);
+    terminate(options.exit_grace);
+  }
+
+  /// Waits up to `grace` for the child to exit by itself, then SIGKILLs its process group, reaps
+  /// it, collects the rest of its output and closes everything. The worker is dead afterwards.
+  exit_status terminate(milliseconds grace) noexcept {
+    exit_status status;
+    if (pid != 0) {
+      const bool exited_alone = wait_for_exit(steady::now() + grace);
+      ::kill(-pid, SIGKILL);
+      status = reap();
+      status.killed_by_us = !exited_alone;
+      spdlog::debug("{} (pid {}) {}", name(), pid, status.describe());
+    }
+    drain_output(final_drain_bytes);
+    close_fd(pidfd);
+    close_fd(request_fd);
+    close_fd(reply_fd);
+    close_fd(output_fd);
+    pid = 0;
+    healthy = false;
+    return status;
+  }
+
+  /// Has the child exited (reaped or not)? Prefers the pidfd, which stays right even when SIGCHLD
+  /// is ignored and the kernel reaps the child itself.
+  bool exited_now() const {
+    if (pidfd >= 0) {
+      pollfd exit_poll{pidfd, POLLIN, 0};
+      return ::poll(&exit_poll, 1, 0) > 0;
+    }
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return errno == ECHILD;
+    return info.si_pid == pid;
+  }
+
+  /// True once the child has exited (it is not reaped); false at the deadline. Drains output
+  /// meanwhile, since a child blocked writing into a full pipe cannot exit.
+  bool wait_for_exit(steady::time_point deadline) {
+    for (;;) {
+      if (pidfd < 0 && exited_now()) return true;
+      pollfd fds[2];
+      nfds_t count = 0;
+      if (pidfd >= 0) fds[count++] = {pidfd, POLLIN, 0};
+      if (output_fd >= 0) fds[count++] = {output_fd, POLLIN, 0};
+      const int left = remaining_ms(deadline);
+      const int ready = ::poll(fds, count, pidfd >= 0 ? left : std::min(left, poll_tick_ms));
+      if (ready < 0 && errno != EINTR) return exited_now();
+      for (nfds_t i = 0; ready > 0 && i < count; ++i) {
+        if (fds[i].revents == 0) continue;
+        if (fds[i].fd == pidfd) return true;
+        drain_output(output_slice_bytes);
+      }
+      if (steady::now() >= deadline) return pidfd >= 0 ? false : exited_now();
+    }
+  }
+
+  exit_status reap() const {
+    int raw = 0;
+    pid_t reaped = -1;
+    do {
+      reaped = ::waitpid(pid, &raw, 0);
+    } while (reaped < 0 && errno == EINTR);
+    exit_status status;
+    if (reaped != pid) return status;
+    status.known = true;
+    if (WIFEXITED(raw)) status.code = WEXITSTATUS(raw);
+    if (WIFSIGNALED(raw)) status.signal = WTERMSIG(raw);
+    return status;
+  }
+
+  void drain_output(std::size_t budget) noexcept {
+    while (output_fd >= 0 && budget > 0) {
+      const ssize_t n = ::read(output_fd, scratch.data(), std::min(scratch.size(), budget));
+      if (n > 0) {
+        const std::string_view chunk(scratch.data(), static_cast<std::size_t>(n));
+        output.append(chunk);
+        if (options.on_output) {
+          try {
+            options.on_output(chunk);
+          } catch (...) {  // a logging callback must not take the parent down
+          }
+        }
+        budget -= static_cast<std::size_t>(n);
+      } else if (n == 0) {
+        close_fd(output_fd);
+      } else if (errno != EINTR) {
+        return;  // EAGAIN: nothing more for now
+      }
+    }
+  }
+
+  // ---- one request --------------------------------------------------------------------------
+
+  worker_error failure(worker_failure kind, std::string subject, std::string problem, exit_status status = {}) const {
+    return worker_error{kind, error{std::move(subject), std::move(problem), ""}, output.tail(), status.code,
+                        status.signal};
+  }
+
+  worker_result<json> timed_out(const std::string& subject, milliseconds timeout) {
+    const int dead_pid = pid;
+    terminate(milliseconds(0));
+    return std::unexpected(failure(worker_failure::timeout, subject,
+                                   "no reply within " + std::to_string(timeout.count()) + " ms; the worker (pid " +
+                                       std::to_string(dead_pid) + ") and its process group were killed"));
+  }
+
+  worker_result<json> died(const std::string& subject) {
+    const int dead_pid = pid;
+    const exit_status status = terminate(options.exit_grace);
+    const std::string what = status.killed_by_us
+                                 ? "closed its protocol channel without exiting and was killed after " +
+                                       std::to_string(options.exit_grace.count()) + " ms"
+                                 : status.describe();
+    exit_status reported = status;
+    if (status.killed_by_us) reported = {};
+    return std::unexpected(failure(worker_failure::crashed, subject,
+                                   "the worker (pid " + std::to_string(dead_pid) + ") " + what + " before replying",
+                                   reported));
+  }
+
+  worker_result<json> broken(const std::string& subject, std::string problem) {
+    terminate(milliseconds(0));
+    return std::unexpected(failure(worker_failure::protocol, subject, problem + "; the worker was killed"));
+  }
+
+  worker_result<json> accept(const std::string& line, std::int64_t id, const std::string& subject) {
+    auto reply = decode_frame(line);
+    if (!reply) return broken(subject, "unreadable reply: " + reply.error().to_string());
+    const auto ok = reply->is_object() ? reply->find("ok") : reply->end();
+    if (!reply->is_object() || ok == reply->end() || !ok->is_boolean()) {
+      return broken(subject, "reply without a boolean \"ok\": " + line.substr(0, 200));
+    }
+    const json reply_id = reply->value("id", json());
+    if (!reply_id.is_number_integer() || reply_id.get<std::int64_t>() != id) {
+      const auto problem = reply->find("error");
+      return broken(subject, "reply for id " + reply_id.dump() + " while waiting for " + std::to_string(id) +
+                                 (problem != reply->end() ? ": " + error_from_json(*problem).to_string() : ""));
+    }
+    if (ok->get<bool>()) {
+      const auto found = reply->find("result");
+      return found != reply->end() ? std::move(*found) : json();
+    }
+    const auto problem = reply->find("error");
+    return std::unexpected(worker_error{worker_failure::handler_error,
+                                        error_from_json(problem != reply->end() ? *problem : json()), output.tail(), -1,
+                                        0});
+  }
+
+  /// Sends `message` (an "id" is added) and waits for its reply until `timeout` has passed.
+  worker_result<json> exchange(json message, const std::string& subject, milliseconds timeout) {
+    const steady::time_point deadline = steady::now() + timeout;
+    const std::int64_t id = next_id++;
+    message["id"] = id;
+    auto frame = encode_frame(message, options.max_message_bytes);
+    if (!frame) {  // refused before anything was sent: the worker stays up
+      return std::unexpected(failure(worker_failure::protocol, subject, "request " + frame.error().problem));
+    }
+    std::string_view unsent = *frame;
+    bool channel_closed = false;  // EOF on the reply pipe, or EPIPE on the request pipe
+    bool exited = false;
+    for (;;) {
+      if (auto line = replies.next()) {
+        if (channel_closed || exited) healthy = false;  // answered, but the next call needs a new worker
+        return accept(*line, id, subject);
+      }
+      if (channel_closed || exited) return died(subject);
+      if (steady::now() >= deadline) return timed_out(subject, timeout);
+
+      pollfd fds[4];
+      nfds_t count = 0;
+      const auto watch = [&](int fd, short events) -> pollfd* {
+        if (fd < 0) return nullptr;
+        fds[count] = {fd, events, 0};
+        return &fds[count++];
+      };
+      const pollfd* reply_poll = watch(reply_fd, POLLIN);
+      const pollfd* output_poll = watch(output_fd, POLLIN);
+      const pollfd* request_poll = unsent.empty() ? nullptr : watch(request_fd, POLLOUT);
+      const pollfd* exit_poll = watch(pidfd, POLLIN);
+      const int left = remaining_ms(deadline);
+      if (::poll(fds, count, pidfd >= 0 ? left : std::min(left, poll_tick_ms)) < 0) {
+        if (errno == EINTR) continue;
+        return broken(subject, "poll: " + errno_text(errno));
+      }
+
+      if (output_poll != nullptr && output_poll->revents != 0) drain_output(output_slice_bytes);
+      if (request_poll != nullptr && request_poll->revents != 0) {
+        const long n = detail::write_without_sigpipe(request_fd, unsent);
+        if (n > 0) {
+          unsent.remove_prefix(static_cast<std::size_t>(n));
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+          channel_closed = true;  // EPIPE: the child no longer reads
+        }
+      }
+      if (reply_poll != nullptr && reply_poll->revents != 0) {
+        std::size_t budget = reply_slice_bytes;
+        while (budget > 0) {
+          const ssize_t n = ::read(reply_fd, scratch.data(), scratch.size());
+          if (n > 0) {
+            budget -= std::min(budget, static_cast<std::size_t>(n));
+            if (auto appended = replies.append(std::string_view(scratch.data(), static_cast<std::size_t>(n)));
+                !appended) {
+              return broken(subject, "reply " + appended.error().problem);
+            }
+          } else if (n == 0) {
+            channel_closed = true;
+            break;
+          } else if (errno != EINTR) {
+            if (errno != EAGAIN) channel_closed = true;
+            break;
+          }
+        }
+      }
+      if (exit_poll != nullptr && exit_poll->revents != 0) exited = true;
+      if (pidfd < 0 && !channel_closed && exited_now()) exited = true;
+    }
+  }
+};
+
+worker_process::worker_process(std::unique_ptr<state> s) : state_(std::move(s)) {}
+worker_process::~worker_process() = default;
+worker_process::worker_process(worker_process&& other) noexcept = default;
+worker_process& worker_process::operator=(worker_process&& other) noexcept = default;
+
+worker_result<worker_process> worker_process::start(worker_options options) {
+  auto s = std::make_unique<state>(std::move(options));
+  if (auto started = s->launch(); !started) return std::unexpected(started.error());
+  return worker_process(std::move(s));
+}
+
+worker_result<nlohmann::json> worker_process::call(const nlohmann::json& request, std::chrono::milliseconds timeout) {
+  if (!state_) throw std::logic_error("worker_process::call on a moved-from worker");
+  if (!request.is_object() || !request.contains("type") || !request["type"].is_string()) {
+    throw std::invalid_argument("worker_process::call: the request must be a JSON object with a string \"type\"");
+  }
+  state& s = *state_;
+  if (s.healthy && s.exited_now()) {
+    spdlog::warn("{} (pid {}) died between requests; starting a new one", s.name(), s.pid);
+    s.terminate(milliseconds(0));
+  }
+  if (!s.healthy) {
+    s.terminate(milliseconds(0));
+    if (auto started = s.launch(); !started) return std::unexpected(started.error());
+    ++s.restarts;
+  }
+  const std::string subject = s.request_subject(s.next_id, request["type"].get<std::string>());
+  return s.exchange(request, subject, timeout);
+}
+
+void worker_process::stop() noexcept {
+  if (state_) state_->shut_down();
+}
+
+bool worker_process::alive() const { return state_ && state_->healthy && state_->pid != 0; }
+int worker_process::restarts() const { return state_ ? state_->restarts : 0; }
+int worker_process::pid() const { return state_ ? state_->pid : 0; }
+std::string worker_process::recent_output() const { return state_ ? state_->output.tail() : std::string(); }
+
+}  // namespace ksearch::eval

@@ -1,0 +1,149 @@
+#include "ksearch/llm/exchange_provider.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+namespace ksearch::llm {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+/// The number a file name starts with ("0012.prompt.md" -> 12), or -1.
+[[nodiscard]] long leading_number(const std::string& name) {
+  const std::size_t dot = name.find('.');
+  if (dot == std::string::npos || dot == 0) return -1;
+  long value = 0;
+  const auto [end, ec] = std::from_chars(name.data(), name.data() + dot, value);
+  return ec == std::errc() && end == name.data() + dot ? value : -1;
+}
+
+/// Writes `content` to a temporary file beside `file`, fsyncs it and renames it into place.
+[[nodiscard]] result<void> write_atomically(const fs::path& file, const std::string& content) {
+  const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(temp.string(), std::string("open: ") + std::strerror(errno));
+  std::string_view rest = content;
+  while (!rest.empty()) {
+    const ssize_t n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return fail(temp.string(), std::string("write: ") + std::strerror(saved));
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(temp.c_str());
+    return fail(temp.string(), std::string("fsync/close: ") + std::strerror(errno));
+  }
+  if (::rename(temp.c_str(), file.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(temp.c_str());
+    return fail(file.string(), std::string("rename: ") + std::strerror(saved));
+  }
+  return {};
+}
+
+[[nodiscard]] std::string call_name(long call) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%04ld", call);
+  return text;
+}
+
+[[nodiscard]] std::string prompt_markdown(long call, const llm_request& request, const fs::path& reply) {
+  std::string text = "<!-- ksearch exchange call " + std::to_string(call) + ", model " + request.model +
+                     (request.purpose.empty() ? "" : ", purpose " + request.purpose) + ". Answer in " +
+                     reply.filename().string() + ": write it under another name, then rename it. -->\n";
+  for (const chat_message& m : request.messages) text += "\n## " + m.role + "\n\n" + m.content + "\n";
+  return text;
+}
+
+[[nodiscard]] json request_json(long call, const llm_request& request) {
+  json messages = json::array();
+  for (const chat_message& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
+  json options = json::object();
+  if (request.options.temperature) options["temperature"] = *request.options.temperature;
+  if (request.options.max_output_tokens) options["max_output_tokens"] = *request.options.max_output_tokens;
+  if (request.options.reasoning_effort) options["reasoning_effort"] = *request.options.reasoning_effort;
+  return {{"call", call}, {"model", request.model}, {"purpose", request.purpose}, {"messages", messages},
+          {"options", options}};
+}
+
+}  // namespace
+
+result<std::unique_ptr<exchange_provider>> exchange_provider::open(exchange_settings settings) {
+  std::error_code ec;
+  fs::create_directories(settings.dir, ec);
+  if (ec) return fail(settings.dir.string(), "cannot create the exchange folder: " + ec.message(), "check --exchange-dir");
+  long highest = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(settings.dir, ec)) {
+    highest = std::max(highest, leading_number(entry.path().filename().string()));
+  }
+  if (ec) return fail(settings.dir.string(), "cannot list the exchange folder: " + ec.message(), "check --exchange-dir");
+  return std::unique_ptr<exchange_provider>(new exchange_provider(std::move(settings), highest + 1));
+}
+
+exchange_provider::exchange_provider(exchange_settings settings, long next_call)
+    : settings_(std::move(settings)), next_call_(next_call) {}
+
+fs::path exchange_provider::file_for(long call, std::string_view suffix) const {
+  return settings_.dir / (call_name(call) + std::string(suffix));
+}
+
+llm_result exchange_provider::complete(const llm_request& request) {
+  const long call = next_call_++;
+  const fs::path reply_file = file_for(call, ".reply.md");
+  const auto start = std::chrono::steady_clock::now();
+
+  // Step 1: the request, machine- and human-readable; the .md last, since people watch for it.
+  const std::string request_text = request_json(call, request).dump(2, ' ', false, json::error_handler_t::replace);
+  for (const auto& [suffix, content] : {std::pair<std::string_view, std::string>{".request.json", request_text},
+                                        {".prompt.md", prompt_markdown(call, request, reply_file)}}) {
+    if (auto written = write_atomically(file_for(call, suffix), content); !written) {
+      return std::unexpected(llm_error{llm_failure::storage, written.error(), 0});
+    }
+  }
+
+  // Step 2: wait for the reply to be renamed into place.
+  std::error_code ec;
+  while (!fs::exists(reply_file, ec)) {
+    if (std::chrono::steady_clock::now() - start >= settings_.timeout) {
+      return llm_fail(llm_failure::unavailable, reply_file.string(),
+                      "no reply within " + std::to_string(settings_.timeout.count() / 1000) + " s",
+                      "write the reply to " + reply_file.string() +
+                          " (under another name first, then rename it), or raise --exchange-timeout");
+    }
+    std::this_thread::sleep_for(settings_.poll_interval);
+  }
+
+  // Step 3: read it.
+  std::ifstream in(reply_file, std::ios::binary);
+  if (!in) return llm_fail(llm_failure::storage, reply_file.string(), "cannot open the reply file");
+  std::ostringstream text;
+  text << in.rdbuf();  // an empty file is an empty reply
+  if (in.bad()) return llm_fail(llm_failure::storage, reply_file.string(), "cannot read the reply file");
+  llm_reply reply;
+  reply.text = text.str();
+  if (reply.text.starts_with("\xEF\xBB\xBF")) reply.text.erase(0, 3);
+  reply.finish_reason = "stop";
+  reply.model = request.model;
+  reply.latency_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return reply;
+}
+
+}  // namespace ksearch::llm

@@ -1,0 +1,59 @@
+// `ksearch eval` as a real process. On a GPU box it evaluates for real; without a GPU it must say
+// why it cannot, clearly, and exit 1.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_process.h"
+
+namespace ksearch::cli {
+namespace {
+
+using test_support::run_ksearch;
+const std::string mini = std::string(KSEARCH_TEST_DATA_DIR) + "/flashinfer-mini";
+const std::string reference = mini + "/solutions/elementwise/scale_add_reference.json";
+const std::string vec4 = mini + "/solutions/elementwise/scale_add_vec4.json";
+
+TEST(CmdEval, EvaluatesOrSaysWhyItCannot) {
+  auto r = run_ksearch({"eval", vec4, "--reference", reference, "--task-path", mini, "--definition", "scale_add_d256"},
+                       {}, std::chrono::seconds(300));
+  if (r.err.find("no CUDA driver") != std::string::npos) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("cannot evaluate"), std::string::npos) << r.err;
+    return;
+  }
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("overall: PASSED"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("test-0002"), std::string::npos) << r.err;
+}
+
+TEST(CmdEval, JsonOutputIsTheEvaluation) {
+  auto r = run_ksearch({"eval", vec4, "--reference", reference, "--task-path", mini, "--definition", "scale_add_d256",
+                        "--json", "--workloads", "test-0001"},
+                       {}, std::chrono::seconds(300));
+  if (r.err.find("no CUDA driver") != std::string::npos) GTEST_SKIP() << "no GPU here: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(doc["status"], "PASSED");
+  ASSERT_EQ(doc["workloads"].size(), 1u);
+  EXPECT_EQ(doc["workloads"][0]["workload_uuid"], "test-0001");
+}
+
+TEST(CmdEval, BadArgumentsAreNamed) {
+  auto no_reference = run_ksearch({"eval", vec4, "--task-path", mini, "--definition", "scale_add_d256"});
+  EXPECT_EQ(no_reference.exit_code, 2);
+  EXPECT_NE(no_reference.err.find("--reference"), std::string::npos) << no_reference.err;
+
+  auto unknown = run_ksearch({"eval", vec4, "--reference", reference, "--task-path", mini, "--definition", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("--definition nope: not in the dataset"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("known: scale_add_d256"), std::string::npos) << unknown.err;
+
+  auto not_a_solution = run_ksearch({"eval", mini + "/definitions/elementwise/scale_add_d256.json", "--reference", reference,
+                                     "--task-path", mini, "--definition", "scale_add_d256"});
+  EXPECT_EQ(not_a_solution.exit_code, 2);
+  EXPECT_NE(not_a_solution.err.find("sources"), std::string::npos) << not_a_solution.err;
+}
+
+}  // namespace
+}  // namespace ksearch::cli

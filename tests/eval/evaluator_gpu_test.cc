@@ -1,0 +1,219 @@
+// The evaluator end to end, through the worker process, on a real GPU: an honest kernel passes,
+// and every cheat or fault we know of ends with the right status and never PASSED. The worker
+// must survive or be replaced: each test evaluates an honest kernel after the bad one.
+// Add a case here whenever a new hack comes to mind.
+#include "ksearch/eval/evaluation_service.h"
+
+#include <gtest/gtest.h>
+
+#include "ksearch/tasks/dataset_scan.h"
+#include "ksearch/tasks/solution.h"
+#include "support/gpu_fixture.h"
+
+namespace ksearch::eval {
+namespace {
+
+const std::filesystem::path mini = std::filesystem::path(KSEARCH_TEST_DATA_DIR) / "flashinfer-mini";
+
+solution_code code_from(const std::string& file) {
+  auto s = tasks::load_solution(mini / "solutions/elementwise" / file);
+  EXPECT_TRUE(s.has_value()) << s.error().to_string();
+  return {s->name, *s->source("kernel.cu"), *s->source("launch.json")};
+}
+
+// One-element-per-thread launch over rows * dim, with the scale_add signature.
+const char* simple_plan(const char* kernel) {
+  static thread_local std::string plan;
+  plan = std::string(R"({"steps": [{"kernel": ")") + kernel +
+         R"json(", "grid": ["ceil_div(rows * dim, 256)"], "block": [256], "args": ["x", "y", "out", "alpha", {"i64": "rows * dim"}]}]})json";
+  return plan.c_str();
+}
+
+class EvaluatorGpu : public test_support::gpu_fixture {
+ protected:
+  void SetUp() override {
+    gpu_fixture::SetUp();
+    if (IsSkipped()) return;
+    auto entry = tasks::load_dataset_definition(mini, "scale_add_d256");
+    ASSERT_TRUE(entry.has_value()) << entry.error().to_string();
+    request_.definition = entry->def;
+    request_.workloads = entry->workloads;
+    request_.reference = code_from("scale_add_reference.json");
+    request_.config.timing.time_budget_ms = 300;  // keep each evaluation short
+    auto service = evaluation_service::create({.worker_argv = {KSEARCH_BINARY, "__worker"},
+                                               .timeout = std::chrono::seconds(20)});
+    ASSERT_TRUE(service.has_value()) << service.error().to_string();
+    service_ = std::move(*service);
+  }
+
+  eval_result evaluate(const std::string& source, const std::string& plan, const std::string& name = "candidate") {
+    request_.candidate = {name, source, plan};
+    auto r = service_->evaluate(request_);
+    EXPECT_TRUE(r.has_value()) << r.error().to_string();
+    return r.value_or(eval_result{.status = eval_status::runtime_error, .log = "harness error"});
+  }
+
+  // The honest kernel must still pass on the same service afterwards.
+  void expect_service_still_works() {
+    const eval_result r = evaluate(code_from("scale_add_vec4.json").source, code_from("scale_add_vec4.json").plan_json);
+    EXPECT_EQ(r.status, eval_status::passed) << r.log;
+  }
+
+  eval_request request_;
+  std::unique_ptr<evaluation_service> service_;
+};
+
+TEST_F(EvaluatorGpu, AnHonestKernelPassesWithTimingsAndResources) {
+  const solution_code vec = code_from("scale_add_vec4.json");
+  const eval_result r = evaluate(vec.source, vec.plan_json, vec.name);
+  ASSERT_EQ(r.status, eval_status::passed) << r.log;
+  ASSERT_EQ(r.workloads.size(), 2u);
+  for (const workload_result& w : r.workloads) {
+    EXPECT_GT(w.latency_ms, 0) << w.uuid;
+    EXPECT_GT(w.reference_latency_ms, 0) << w.uuid;
+    EXPECT_GT(w.speedup_factor, 0) << w.uuid;
+    EXPECT_GE(w.timing.samples, 10u) << w.uuid;
+    EXPECT_FALSE(w.timing.stop_reason.empty());
+    EXPECT_EQ(w.max_absolute_error, 0) << "fmaf vs a*x+y differ at most in rounding, and both use fma here";
+  }
+  ASSERT_EQ(r.kernels.size(), 1u);
+  EXPECT_EQ(r.kernels[0].name, "scale_add_vec4");
+  std::cout << "[ timing   ] " << r.workloads[1].uuid << " candidate " << r.workloads[1].latency_ms * 1e3 << " us, reference "
+            << r.workloads[1].reference_latency_ms * 1e3 << " us, noise " << r.workloads[1].timing.rel_noise * 100 << "%, "
+            << r.workloads[1].timing.stop_reason << "\n";
+}
+
+TEST_F(EvaluatorGpu, WritingNothingFails) {
+  const eval_result r = evaluate(R"(extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_NE(r.log.find("output 'out'"), std::string::npos) << r.log;
+}
+
+TEST_F(EvaluatorGpu, ANaNInTheOutputFails) {
+  const eval_result r = evaluate(R"(
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) out[i] = (i == n / 2) ? __int_as_float(0x7fc00000) : a * x[i] + y[i];
+})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+}
+
+TEST_F(EvaluatorGpu, RightOnlyOnTheFirstCallFails) {
+  // Correct on its first call, off by one afterwards (a kernel tuned to the first seed).
+  const eval_result r = evaluate(R"(
+__device__ int calls;
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  const int seen = calls;
+  if (i < n) out[i] = a * x[i] + y[i] + (seen > 0 ? 1.0f : 0.0f);
+  if (i == 0) atomicAdd(&calls, 1);
+})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_NE(r.log.find("trial 2"), std::string::npos) << r.log;
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, ReplayingACachedResultFails) {
+  // Computes once into a device-global cache, then only copies the cache (skips the work).
+  const eval_result r = evaluate(R"(
+__device__ float cache[4096 * 256];
+__device__ int filled;
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  if (!filled) cache[i] = a * x[i] + y[i];
+  out[i] = cache[i];
+  __threadfence();
+  if (i == n - 1) filled = 1;
+})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+}
+
+TEST_F(EvaluatorGpu, ModifyingAnInputFails) {
+  const eval_result r = evaluate(R"(
+extern "C" __global__ void k(float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) { out[i] = a * x[i] + y[i]; x[i] = 0.0f; }
+})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::runtime_error) << r.log;
+  EXPECT_NE(r.log.find("input 'x' was modified"), std::string::npos) << r.log;
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, AnIllegalAddressIsARuntimeErrorAndTheWorkerIsReplaced) {
+  const eval_result r = evaluate(R"(
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) out[i + (1LL << 40)] = a * x[i] + y[i];
+})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::runtime_error) << r.log;
+  EXPECT_NE(r.log.find("CUDA_ERROR_ILLEGAL_ADDRESS"), std::string::npos) << r.log;
+  expect_service_still_works();
+  EXPECT_GE(service_->restarts(), 1);
+}
+
+TEST_F(EvaluatorGpu, ATrapIsARuntimeError) {
+  const eval_result r = evaluate(R"(
+extern "C" __global__ void k(const float*, const float*, float*, float, long long) { __trap(); })",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::runtime_error) << r.log;
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, AKernelThatNeverEndsTimesOut) {
+  // Waits on a flag nobody sets; the atomic read is a side effect, so the loop cannot be removed.
+  const eval_result r = evaluate(R"(
+__device__ int never_set;
+extern "C" __global__ void k(const float*, const float*, float* out, float, long long) {
+  while (atomicAdd(&never_set, 0) == 0) { }
+  out[0] = 0;
+})",
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::timeout) << r.log;
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, ImpossibleLaunchesAndBadPlansAreCompileErrors) {
+  const char* source = R"(extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})";
+  const eval_result threads = evaluate(source, R"({"steps": [{"kernel": "k", "grid": [1], "block": [2048],
+      "args": ["x", "y", "out", "alpha", {"i64": "rows"}]}]})");
+  EXPECT_EQ(threads.status, eval_status::compile_error) << threads.log;
+  EXPECT_NE(threads.log.find("2048"), std::string::npos) << threads.log;
+
+  const eval_result smem = evaluate(source, R"({"steps": [{"kernel": "k", "grid": [1], "block": [32], "dyn_smem": 1048576,
+      "args": ["x", "y", "out", "alpha", {"i64": "rows"}]}]})");
+  EXPECT_EQ(smem.status, eval_status::compile_error) << smem.log;
+
+  const eval_result missing = evaluate(source, simple_plan("not_there"));
+  EXPECT_EQ(missing.status, eval_status::compile_error) << missing.log;
+  EXPECT_NE(missing.log.find("not_there"), std::string::npos) << missing.log;
+
+  const eval_result unknown = evaluate(source, R"({"steps": [{"kernel": "k", "grid": ["bsz"], "block": [32], "args": []}]})");
+  EXPECT_EQ(unknown.status, eval_status::compile_error) << unknown.log;
+  EXPECT_NE(unknown.log.find("bsz"), std::string::npos) << unknown.log;
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, IncludingHostFilesIsRefused) {
+  const eval_result r = evaluate("#include \"/etc/hostname\"\n" + std::string(R"(
+extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})"),
+                                 simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::compile_error) << r.log;
+  EXPECT_NE(r.log.find("refused"), std::string::npos) << r.log;
+  EXPECT_EQ(r.log.find("localhost"), std::string::npos) << "host file content leaked into the log";
+}
+
+TEST_F(EvaluatorGpu, ASyntaxErrorIsACompileErrorWithTheLine) {
+  const eval_result r = evaluate("extern \"C\" __global__ void k(const float* x) { x[0] = ; }\n", simple_plan("k"));
+  EXPECT_EQ(r.status, eval_status::compile_error) << r.log;
+  EXPECT_NE(r.log.find("kernel.cu(1)"), std::string::npos) << r.log;
+}
+
+}  // namespace
+}  // namespace ksearch::eval

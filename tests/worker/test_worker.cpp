@@ -1,0 +1,127 @@
+// A worker for the worker_process tests: serve_worker with handlers that misbehave on request
+// (crash, hang, spam, corrupt the stream). Built as its own executable (ksearch_test_worker); the
+// .cpp suffix keeps it out of the tests' *.cc globs.
+//
+//   ksearch_test_worker [--protocol R,W|stdio]     (default: the KSEARCH_WORKER_FDS variable)
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "ksearch/eval/worker_protocol.h"
+
+namespace {
+
+using nlohmann::json;
+using ksearch::result;
+using ksearch::eval::worker_handler;
+
+void write_fd(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+[[noreturn]] void hang() {
+  for (;;) ::pause();
+}
+
+std::map<std::string, worker_handler> handlers(int protocol_write_fd) {
+  std::map<std::string, worker_handler> table;
+  table["echo"] = [](const json& request) -> result<json> { return request; };
+  table["sleep"] = [](const json& request) -> result<json> {
+    const int ms = request.at("ms").get<int>();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return json{{"slept_ms", ms}};
+  };
+  table["abort"] = [](const json&) -> result<json> {
+    write_fd(STDERR_FILENO, "about to abort\n");
+    std::abort();
+  };
+  table["segfault"] = [](const json&) -> result<json> {
+    write_fd(STDOUT_FILENO, "about to segfault\n");
+    ::raise(SIGSEGV);
+    hang();
+  };
+  table["exit"] = [](const json& request) -> result<json> {
+    std::printf("exiting with %d\n", request.at("code").get<int>());
+    std::exit(request.at("code").get<int>());  // flushes stdout on the way out
+  };
+  // `mb` MiB to stdout and as much to stderr, in 64 KiB writes, then a last line on stderr.
+  table["spam"] = [](const json& request) -> result<json> {
+    const std::string block(std::size_t{1} << 16, 's');
+    const int blocks = request.at("mb").get<int>() * 16;
+    for (int i = 0; i < blocks; ++i) {
+      write_fd(STDOUT_FILENO, block);
+      write_fd(STDERR_FILENO, block);
+    }
+    write_fd(STDERR_FILENO, "\nspam done\n");
+    return json{{"bytes", 2LL * blocks * static_cast<long long>(block.size())}};
+  };
+  // The grandchild shares the worker's process group; only a group kill ends it.
+  table["fork_and_hang"] = [](const json&) -> result<json> {
+    const pid_t grandchild = ::fork();
+    if (grandchild == 0) hang();
+    write_fd(STDOUT_FILENO, "grandchild " + std::to_string(grandchild) + "\n");
+    hang();
+  };
+  table["big"] = [](const json& request) -> result<json> {
+    return json{{"data", std::string(request.at("bytes").get<std::size_t>(), 'x')}};
+  };
+  table["garbage"] = [protocol_write_fd](const json&) -> result<json> {
+    write_fd(protocol_write_fd, "this is not json\n");
+    return json::object();
+  };
+  table["fail"] = [](const json& request) -> result<json> {
+    return ksearch::fail(request.at("subject").get<std::string>(), "the handler said no", "ask nicely");
+  };
+  table["throw"] = [](const json&) -> result<json> { throw std::runtime_error("thrown on purpose"); };
+  // Text to stdout through C stdio and std::cout: in stdio mode neither may reach the protocol.
+  table["print"] = [](const json& request) -> result<json> {
+    const std::string text = request.at("text").get<std::string>();
+    std::printf("%s\n", text.c_str());
+    std::fflush(stdout);
+    std::cout << text << std::endl;
+    return json::object();
+  };
+  table["env"] = [](const json& request) -> result<json> {
+    const char* value = std::getenv(request.at("name").get<std::string>().c_str());
+    return json{{"value", value != nullptr ? json(value) : json()},
+                {"cwd", std::filesystem::current_path().string()}};
+  };
+  return table;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string spec;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--protocol" && i + 1 < argc) {
+      spec = argv[++i];
+    } else {
+      std::cerr << "usage: ksearch_test_worker [--protocol R,W|stdio]\n";
+      return 2;
+    }
+  }
+  auto io = ksearch::eval::open_worker_io(spec);
+  if (!io) {
+    std::cerr << "ksearch_test_worker: " << io.error().to_string() << "\n";
+    return 2;
+  }
+  return ksearch::eval::serve_worker(*io, handlers(io->write_fd));
+}
