@@ -76,11 +76,18 @@ struct loaded_solution {
   launch_plan plan;
 };
 
-plan_interface interface_of(const tasks::definition& def) {
+// The plan's view of the definition. A scalar input whose dtype has no kernel-parameter type
+// (bool, float16, ...) cannot be passed by value: the definition cannot be evaluated as is.
+result<plan_interface> interface_of(const tasks::definition& def) {
   plan_interface iface;
   for (const tasks::tensor_spec& t : def.inputs) {
     if (t.is_scalar()) {
-      iface.scalar_inputs.emplace_back(t.name, scalar_type_from_dtype(t.dtype).value_or(scalar_type::f64));
+      auto type = scalar_type_from_dtype(t.dtype);
+      if (!type) {
+        return fail(def.name + ": inputs." + t.name, "scalar of dtype " + t.dtype + " has no kernel-parameter type",
+                    "use int32, int64, float32 or float64 for scalar inputs");
+      }
+      iface.scalar_inputs.emplace_back(t.name, *type);
     } else {
       iface.tensor_inputs.push_back(t.name);
     }
@@ -592,12 +599,13 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
 result<eval_result> evaluator::evaluate(const eval_request& request) {
   session& s = *session_;
   eval_result result_out;
-  const plan_interface iface = interface_of(request.definition);
+  auto iface = interface_of(request.definition);
+  if (!iface) return std::unexpected(iface.error());
 
   // The reference must compile and load; if it does not, the harness is broken, not the candidate.
-  auto reference = load_solution(*s.driver, s.device, request.reference, iface);
+  auto reference = load_solution(*s.driver, s.device, request.reference, *iface);
   if (!reference) return fail("reference solution '" + request.reference.name + "'", error_text(reference.error()));
-  auto candidate = load_solution(*s.driver, s.device, request.candidate, iface);
+  auto candidate = load_solution(*s.driver, s.device, request.candidate, *iface);
   if (!candidate) {
     result_out.status = eval_status::compile_error;
     result_out.log = error_text(candidate.error());

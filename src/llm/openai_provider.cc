@@ -94,12 +94,13 @@ llm_result openai_provider::complete(const llm_request& request) {
   retry_schedule schedule(settings_.retry, next_seed_++);
   const auto start = clock_->now();
   auto elapsed = [&] { return std::chrono::duration_cast<milliseconds>(clock_->now() - start); };
+  auto elapsed_s = [&] { return std::chrono::duration<double>(clock_->now() - start).count(); };
   for (int attempts = 1;; ++attempts) {
     attempt_outcome outcome = attempt(url, body, request.model, responses_api, wire.stream);
     if (outcome.reply) {
       llm_reply reply = std::move(*outcome.reply);
       reply.attempts = attempts;
-      reply.latency_s = std::chrono::duration<double>(elapsed()).count();
+      reply.latency_s = elapsed_s();
       return reply;
     }
     llm_error failure = std::move(outcome.failure.error);
@@ -108,7 +109,7 @@ llm_result openai_provider::complete(const llm_request& request) {
 
     const retry_decision decision = schedule.next(attempts, elapsed(), outcome.server_wait);
     if (!decision.retry) {
-      const double spent = std::chrono::duration<double>(elapsed()).count();
+      const double spent = elapsed_s();
       failure.detail.problem = "gave up after " + std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts") +
                                " in " + seconds_text(spent) + ", " + decision.reason + "; last failure: " +
                                failure.detail.problem;

@@ -31,6 +31,8 @@ namespace ksearch::llm {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+// Records are written with their fields in a fixed, readable order ("type" and "call" first).
+using record_json = nlohmann::ordered_json;
 
 namespace {
 
@@ -54,22 +56,26 @@ constexpr std::array all_failures{llm_failure::unavailable, llm_failure::auth,  
   return text;
 }
 
-[[nodiscard]] json redact_all(const json& value, std::string_view secret) {
+[[nodiscard]] record_json redact_all(const record_json& value, std::string_view secret) {
   if (value.is_string()) return redact(value.get<std::string>(), secret);
   if (value.is_array()) {
-    json out = json::array();
-    for (const json& item : value) out.push_back(redact_all(item, secret));
+    record_json out = record_json::array();
+    for (const record_json& item : value) out.push_back(redact_all(item, secret));
     return out;
   }
   if (value.is_object()) {
-    json out = json::object();
+    record_json out = record_json::object();
     for (const auto& [key, item] : value.items()) out[redact(key, secret)] = redact_all(item, secret);
     return out;
   }
   return value;
 }
 
-[[nodiscard]] json optional_json(const auto& value) { return value ? json(*value) : json(nullptr); }
+[[nodiscard]] std::string dump_line(const record_json& record, std::string_view secret) {
+  return redact_all(record, secret).dump(-1, ' ', false, record_json::error_handler_t::replace);
+}
+
+[[nodiscard]] record_json optional_json(const auto& value) { return value ? record_json(*value) : record_json(nullptr); }
 
 [[nodiscard]] std::optional<llm_failure> failure_from(std::string_view name) {
   for (llm_failure kind : all_failures) {
@@ -194,8 +200,8 @@ result<std::unique_ptr<transcript_writer>> transcript_writer::open(const fs::pat
     }
   }
 
-  const json header = {{"type", "header"},        {"format", "ksearch-transcript"}, {"version", transcript_version},
-                       {"ksearch", KSEARCH_VERSION}, {"provider", provider},          {"time", utc_now()}};
+  const record_json header = {{"type", "header"},        {"format", "ksearch-transcript"}, {"version", transcript_version},
+                              {"ksearch", KSEARCH_VERSION}, {"provider", provider},          {"time", utc_now()}};
   if (auto done = writer->append_line(header.dump()); !done) return std::unexpected(done.error());
   return writer;
 }
@@ -222,9 +228,9 @@ result<void> transcript_writer::append_line(std::string line) {
 }
 
 result<void> transcript_writer::record_request(long call, const llm_request& request, std::string_view provider) {
-  json messages = json::array();
+  record_json messages = record_json::array();
   for (const chat_message& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-  const json record = {{"type", "request"},
+  const record_json record = {{"type", "request"},
                        {"call", call},
                        {"time", utc_now()},
                        {"provider", provider},
@@ -236,30 +242,34 @@ result<void> transcript_writer::record_request(long call, const llm_request& req
                          {"max_output_tokens", optional_json(request.options.max_output_tokens)},
                          {"reasoning_effort", optional_json(request.options.reasoning_effort)}}},
                        {"messages", std::move(messages)}};
-  return append_line(redact_all(record, secret_).dump(-1, ' ', false, json::error_handler_t::replace));
+  return append_line(dump_line(record, secret_));
 }
 
 result<void> transcript_writer::record_reply(long call, const llm_reply& reply) {
   // The raw reply goes in as JSON when it is JSON (readable with jq), else as a string.
-  json raw = json::parse(reply.raw, nullptr, /*allow_exceptions=*/false);
-  if (raw.is_discarded()) raw = reply.raw.empty() ? json(nullptr) : json(reply.raw);
-  const json record = {{"type", "reply"},
+  record_json raw = record_json::parse(reply.raw, nullptr, /*allow_exceptions=*/false);
+  if (raw.is_discarded()) raw = reply.raw.empty() ? record_json(nullptr) : record_json(reply.raw);
+  const record_json record = {{"type", "reply"},
                        {"call", call},
                        {"time", utc_now()},
                        {"latency_s", reply.latency_s},
                        {"attempts", reply.attempts},
                        {"finish_reason", reply.finish_reason},
                        {"model", reply.model},
-                       {"usage", to_json(reply.usage)},
+                       {"usage",
+                        {{"prompt_tokens", optional_json(reply.usage.prompt_tokens)},
+                         {"completion_tokens", optional_json(reply.usage.completion_tokens)},
+                         {"reasoning_tokens", optional_json(reply.usage.reasoning_tokens)},
+                         {"cached_prompt_tokens", optional_json(reply.usage.cached_prompt_tokens)}}},
                        {"cost_usd", optional_json(reply.cost_usd)},
                        {"text", reply.text},
                        {"reasoning", reply.reasoning},
                        {"raw", std::move(raw)}};
-  return append_line(redact_all(record, secret_).dump(-1, ' ', false, json::error_handler_t::replace));
+  return append_line(dump_line(record, secret_));
 }
 
 result<void> transcript_writer::record_error(long call, const llm_error& failure) {
-  const json record = {{"type", "error"},
+  const record_json record = {{"type", "error"},
                        {"call", call},
                        {"time", utc_now()},
                        {"kind", to_string(failure.kind)},
@@ -267,12 +277,12 @@ result<void> transcript_writer::record_error(long call, const llm_error& failure
                        {"problem", failure.detail.problem},
                        {"fix", failure.detail.fix},
                        {"attempts", failure.attempts}};
-  return append_line(redact_all(record, secret_).dump(-1, ' ', false, json::error_handler_t::replace));
+  return append_line(dump_line(record, secret_));
 }
 
 result<void> transcript_writer::record_note(long call, std::string_view text) {
-  const json record = {{"type", "note"}, {"call", call}, {"time", utc_now()}, {"text", text}};
-  return append_line(redact_all(record, secret_).dump(-1, ' ', false, json::error_handler_t::replace));
+  const record_json record = {{"type", "note"}, {"call", call}, {"time", utc_now()}, {"text", text}};
+  return append_line(dump_line(record, secret_));
 }
 
 result<transcript_contents> read_transcript(const fs::path& file) {

@@ -52,7 +52,7 @@ TEST(CmdEval, BadArgumentsAreNamed) {
   auto not_a_solution = run_ksearch({"eval", mini + "/definitions/elementwise/scale_add_d256.json", "--reference", reference,
                                      "--task-path", mini, "--definition", "scale_add_d256"});
   EXPECT_EQ(not_a_solution.exit_code, 2);
-  EXPECT_NE(not_a_solution.err.find("sources"), std::string::npos) << not_a_solution.err;
+  EXPECT_NE(not_a_solution.err.find("scale_add_d256.json: definition: missing"), std::string::npos) << not_a_solution.err;
 }
 
 }  // namespace

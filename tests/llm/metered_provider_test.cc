@@ -111,12 +111,14 @@ TEST(MeteredProvider, CallBudgetRefusesWithoutCalling) {
 
   // The refusal is noted once in the transcript; no request record is written for it.
   const std::string text = read_all(provider.transcript_path());
-  std::size_t notes = 0;
-  for (std::size_t at = text.find("\"type\":\"note\""); at != std::string::npos; at = text.find("\"type\":\"note\"", at + 1)) {
-    ++notes;
-  }
-  EXPECT_EQ(notes, 1U);
-  EXPECT_EQ(text.find("\"call\":3,\"fingerprint\""), std::string::npos);
+  auto count = [&text](std::string_view what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(R"("type":"note")"), 1U);
+  EXPECT_EQ(count(R"("type":"request")"), 2U);
+  EXPECT_EQ(count("budget reached: 2 LLM calls made"), 1U);
 }
 
 TEST(MeteredProvider, CostBudgetStopsAfterTheCallThatCrossesIt) {

@@ -601,9 +601,10 @@ TEST(OpenaiProvider, ResponsesStreamEndsWithTheCompletedResponse) {
                        "response.reasoning_summary_text.delta")},
       {10ms, sse_event(R"({"type":"response.output_text.delta","delta":"Hello, "})", "response.output_text.delta")},
       {10ms, sse_event(R"({"type":"response.output_text.delta","delta":"world"})", "response.output_text.delta")},
-      {0ms, sse_event(R"({"type":"response.completed","response":{"status":"completed","model":"gpt-5",
+      {0ms, sse_event(json::parse(R"({"type":"response.completed","response":{"status":"completed","model":"gpt-5",
           "output":[{"type":"message","content":[{"type":"output_text","text":"Hello, world"}]}],
-          "usage":{"input_tokens":7,"output_tokens":70,"output_tokens_details":{"reasoning_tokens":60}}}})",
+          "usage":{"input_tokens":7,"output_tokens":70,"output_tokens_details":{"reasoning_tokens":60}}}})")
+                          .dump(),  // one line: a data field cannot hold a line break
                       "response.completed")},
   })));
   auto clock = std::make_shared<virtual_retry_clock>();

@@ -102,8 +102,7 @@ TEST(ProviderFactory, ExchangeStackAndErrorsNameTheirFlag) {
 TEST(ProviderFactory, ProbeUsesTheConfiguredPathWithoutRetries) {
   loopback_http_server server(always(event_stream({
       {0ms, sse_event(R"({"type":"response.output_text.delta","delta":"ok"})")},
-      {0ms, sse_event(R"({"type":"response.completed","response":{"status":"completed","output":[],
-                          "usage":{"input_tokens":5,"output_tokens":16}}})")},
+      {0ms, sse_event(R"({"type":"response.completed","response":{"status":"completed","output":[],"usage":{"input_tokens":5,"output_tokens":16}}})")},
   })));
   llm_options options;
   options.stream = true;

@@ -11,9 +11,11 @@
 //   {"type":"error","call":1,"time":...,"kind":"unavailable","subject":"...","problem":"...","fix":"...","attempts":9}
 //   {"type":"note","call":2,"time":...,"text":"budget reached: ..."}
 //
-// A request is written before it is sent, its outcome when it arrives; a request without an
-// outcome is a call that was in flight when the process died. HTTP headers are never recorded,
-// and every string passes through redact() with the API key before it is written.
+// A request's "options" are its own per-request overrides; the run's settings (the flags) are in
+// the run's configuration. A request is written before it is sent, its outcome when it arrives;
+// a request without an outcome is a call that was in flight when the process died. HTTP headers
+// are never recorded, and every string passes through redact() with the API key before it is
+// written.
 //
 // The fingerprint hashes what the request asks (model, and every message's role and content),
 // unredacted; --llm-replay compares it to detect a search that went another way.
