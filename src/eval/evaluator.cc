@@ -341,7 +341,9 @@ json to_json(const eval_request& request) {
               {"max_samples", c.timing.max_samples},
               {"target_rel_noise", c.timing.target_rel_noise},
               {"min_gpu_time_ms", c.timing.min_gpu_time_ms},
-              {"time_budget_ms", c.timing.time_budget_ms}}}}}};
+              {"time_budget_ms", c.timing.time_budget_ms},
+              // JSON has no infinity: "no GPU-time cap" travels as null.
+              {"max_gpu_time_ms", std::isfinite(c.timing.max_gpu_time_ms) ? json(c.timing.max_gpu_time_ms) : json(nullptr)}}}}}};
 }
 
 result<eval_request> eval_request_from_json(const json& doc) {
@@ -383,6 +385,7 @@ result<eval_request> eval_request_from_json(const json& doc) {
   config.timing.target_rel_noise = t.value("target_rel_noise", config.timing.target_rel_noise);
   config.timing.min_gpu_time_ms = t.value("min_gpu_time_ms", config.timing.min_gpu_time_ms);
   config.timing.time_budget_ms = t.value("time_budget_ms", config.timing.time_budget_ms);
+  if (auto cap = t.find("max_gpu_time_ms"); cap != t.end() && cap->is_number()) config.timing.max_gpu_time_ms = cap->get<double>();
   if (config.comparator != "flashinfer" && config.comparator != "allclose") {
     return fail("config.comparator", "must be flashinfer or allclose, got '" + config.comparator + "'");
   }

@@ -1,0 +1,54 @@
+// The evaluation request as the worker protocol carries it (CPU only; the GPU side is in
+// evaluator_gpu_test.cc).
+#include "ksearch/eval/evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ksearch/tasks/dataset_scan.h"
+
+namespace ksearch::eval {
+namespace {
+
+TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
+  auto entry = tasks::load_dataset_definition(std::filesystem::path(KSEARCH_TEST_DATA_DIR) / "flashinfer-mini",
+                                              "scale_add_d256");
+  ASSERT_TRUE(entry.has_value()) << entry.error().to_string();
+  eval_request request;
+  request.definition = entry->def;
+  request.workloads = entry->workloads;
+  request.candidate = {"c", "extern \"C\" __global__ void k() {}", R"({"steps": []})"};
+  request.reference = {"r", "// ref", "{}"};
+  request.config.correctness_trials = 5;
+  request.config.comparator = "allclose";
+  request.config.timing = criterion_params::gpu_time_budget(10);
+
+  // Through text, as over the pipe: nlohmann::json sorts keys, the definition must not care.
+  const std::string wire = to_json(request).dump();
+  auto back = eval_request_from_json(nlohmann::json::parse(wire));
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  ASSERT_EQ(back->definition.inputs.size(), 3u);
+  EXPECT_EQ(back->definition.inputs[0].name, "x");
+  EXPECT_EQ(back->definition.inputs[2].name, "alpha");
+  ASSERT_EQ(back->workloads.size(), 2u);
+  EXPECT_EQ(back->workloads[1].axes.at("rows"), 4096);
+  EXPECT_DOUBLE_EQ(back->workloads[1].inputs.at("alpha").scalar_value, -2.0);
+  EXPECT_EQ(back->candidate.source, request.candidate.source);
+  EXPECT_EQ(back->config.correctness_trials, 5);
+  EXPECT_EQ(back->config.comparator, "allclose");
+  EXPECT_EQ(back->config.timing.kind, request.config.timing.kind);
+  EXPECT_DOUBLE_EQ(back->config.timing.max_gpu_time_ms, request.config.timing.max_gpu_time_ms);
+}
+
+TEST(EvaluatorRequest, BadRequestsAreNamed) {
+  EXPECT_EQ(eval_request_from_json(nlohmann::json::object()).error().subject, "evaluation request");
+  auto bad = eval_request_from_json(
+      {{"definition", R"({"name":"d","op_type":"t","axes":{},"inputs":{},"outputs":{"y":{"shape":[],"dtype":"int32"}}})"},
+       {"config", {{"comparator", "eyeball"}}}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().subject, "config.comparator");
+}
+
+}  // namespace
+}  // namespace ksearch::eval
