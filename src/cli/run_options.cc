@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ksearch/llm/api_key.h"
+#include "ksearch/llm/llm_flags.h"
 
 namespace ksearch::cli {
 
@@ -96,6 +97,7 @@ void add_endpoint_flags(CLI::App& app, endpoint_selection& llm) {
 void add_run_flags(CLI::App& app, run_options& o) {
   add_task_flags(app, o.task);
   add_endpoint_flags(app, o.llm);
+  llm::add_llm_flags(app, o.llm_client);
 
   app.add_option("--language", o.language, "Kernel language (ksearch compiles CUDA with NVRTC)")
       ->check(CLI::IsMember({"cuda", "triton", "python"}))
@@ -200,18 +202,21 @@ std::vector<error> validate_run(const run_options& o) {
                         "use --language cuda (the default)"});
   }
   // A local server (vLLM, llama.cpp, Ollama) usually needs no key; a remote one always does.
-  if (!llm::resolve_api_key(o.llm.api_key).present() && !is_loopback_url(o.llm.base_url)) {
+  // Replayed and file-exchange runs reach no endpoint at all.
+  const bool needs_endpoint = llm::resolved_provider(o.llm_client) == "openai";
+  if (needs_endpoint && !llm::resolve_api_key(o.llm.api_key).present() && !is_loopback_url(o.llm.base_url)) {
     problems.push_back({"--api-key", "no API key for " + o.llm.base_url,
                         "set LLM_API_KEY or OPENAI_API_KEY in the environment"});
   }
   if (o.artifacts_dir.empty()) problems.push_back({"--artifacts-dir", "must not be empty", ""});
+  for (error& e : llm::validate_llm_options(o.llm_client, o.llm.model_name)) problems.push_back(std::move(e));
   return problems;
 }
 
 nlohmann::json to_json(const run_options& o) {
   const llm::api_key key = llm::resolve_api_key(o.llm.api_key);
   auto optional_int = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {
+  nlohmann::json config = {
       {"task", o.task.task},
       {"task_path", o.task.task_path},
       {"definition", o.task.definition},
@@ -251,6 +256,8 @@ nlohmann::json to_json(const run_options& o) {
       {"wandb_project", o.wandb_project},
       {"run_name", o.run_name},
   };
+  config.update(llm::to_json(o.llm_client));
+  return config;
 }
 
 }  // namespace ksearch::cli

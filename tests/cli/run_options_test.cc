@@ -141,6 +141,21 @@ TEST_F(RunOptions, AKeyIsNeededForRemoteEndpointsOnly) {
   EXPECT_EQ(joined(validate_run(o)), "");
 }
 
+TEST_F(RunOptions, AReplayedRunNeedsNoKeyButBudgetsAreChecked) {
+  run_options o;
+  ASSERT_EQ(parse(o, {"--definition", "d", "--model-name", "m", "--llm-provider", "exchange", "--exchange-dir",
+                      KSEARCH_TEST_DATA_DIR}),
+            "");
+  EXPECT_EQ(joined(validate_run(o)).find("--api-key"), std::string::npos) << joined(validate_run(o));
+  EXPECT_EQ(to_json(o)["llm_provider"], "exchange") << to_json(o).dump();
+
+  run_options priced;
+  ASSERT_EQ(parse(priced, {"--definition", "d", "--model-name", "no-such-model-anywhere", "--base-url",
+                           "http://127.0.0.1:8000/v1", "--max-cost-usd", "5"}),
+            "");
+  EXPECT_NE(joined(validate_run(priced)).find("--max-cost-usd"), std::string::npos) << joined(validate_run(priced));
+}
+
 TEST_F(RunOptions, JsonShowsWhereTheKeyCameFromNeverTheKey) {
   run_options o;
   o.llm.api_key = "sk-secret-should-not-appear";

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/llm/llm_options.h"
 
 namespace CLI {
 class App;
@@ -43,6 +44,7 @@ struct endpoint_selection {
 struct run_options {
   task_selection task;
   endpoint_selection llm;
+  llm::llm_options llm_client;          // provider, retries, budgets, transcript replay (llm/llm_flags.h)
   std::string language = "cuda";        // --language (see README: ksearch generates CUDA only)
   int max_opt_rounds = 5;               // --max-opt-rounds
   // FlashInfer benchmark configuration.
