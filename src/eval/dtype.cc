@@ -221,6 +221,23 @@ double round_to(dtype type, double value) {
   }
 }
 
+namespace {
+
+// One element of an integer (or bool) tensor, widened exactly.
+std::int64_t load_integer(dtype type, const void* data, std::size_t index) {
+  switch (type) {
+    case dtype::int64: return load<std::int64_t>(data, index);
+    case dtype::int32: return load<std::int32_t>(data, index);
+    case dtype::int16: return load<std::int16_t>(data, index);
+    case dtype::int8: return load<std::int8_t>(data, index);
+    case dtype::uint8:
+    case dtype::boolean: return load<std::uint8_t>(data, index);
+    default: throw std::invalid_argument("load_integer called for " + std::string(name(type)) + ", a floating type");
+  }
+}
+
+}  // namespace
+
 void decode_to_double(dtype type, const void* data, std::size_t first, std::span<double> out) {
   if (const minifloat* format = minifloat_of(type)) {
     if (type == dtype::float32) {  // the common case: a plain load
@@ -230,49 +247,14 @@ void decode_to_double(dtype type, const void* data, std::size_t first, std::span
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = decode_minifloat(*format, load_bits(type, data, first + i));
     return;
   }
-  switch (type) {
-    case dtype::int64:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(load<std::int64_t>(data, first + i));
-      return;
-    case dtype::int32:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int32_t>(data, first + i);
-      return;
-    case dtype::int16:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int16_t>(data, first + i);
-      return;
-    case dtype::int8:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int8_t>(data, first + i);
-      return;
-    case dtype::uint8:
-    case dtype::boolean:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::uint8_t>(data, first + i);
-      return;
-    default: return;
-  }
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(load_integer(type, data, first + i));
 }
 
 void decode_to_int64(dtype type, const void* data, std::size_t first, std::span<std::int64_t> out) {
-  switch (type) {
-    case dtype::int64:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int64_t>(data, first + i);
-      return;
-    case dtype::int32:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int32_t>(data, first + i);
-      return;
-    case dtype::int16:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int16_t>(data, first + i);
-      return;
-    case dtype::int8:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::int8_t>(data, first + i);
-      return;
-    case dtype::uint8:
-    case dtype::boolean:
-      for (std::size_t i = 0; i < out.size(); ++i) out[i] = load<std::uint8_t>(data, first + i);
-      return;
-    default:
-      throw std::invalid_argument("decode_to_int64 called for " + std::string(name(type)) +
-                                  ", a floating type");
+  if (is_floating(type)) {
+    throw std::invalid_argument("decode_to_int64 called for " + std::string(name(type)) + ", a floating type");
   }
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = load_integer(type, data, first + i);
 }
 
 std::vector<double> to_double(dtype type, const void* data, std::size_t count) {
