@@ -3,9 +3,12 @@
 // evaluate_workload() outlines the work per workload in named steps: resolve, allocate,
 // correctness trials, timing, final check, physics check. Buffers: one set of tensor inputs
 // shared by both solutions (drawn on the GPU per trial), separate outputs for the reference and
-// the candidate, and each solution's own workspaces. The candidate's outputs are filled with 0xFF
-// bytes (NaN in every floating type) before every checked call, so an element it does not write
-// fails the comparison.
+// the candidate, and each solution's own workspaces. The candidate's outputs are filled with poison
+// bytes (0xFF, NaN in every floating type, and 0x5A in turn) before every checked call, so an
+// element it does not write fails the comparison.
+//
+// Compiled cubins are kept per worker, keyed by the exact source and architecture: the reference
+// (the same in every request of a search) is compiled once per worker, not once per candidate.
 //
 // Timing runs on a fresh input set (its own seed) whose reference outputs are computed first and
 // whose candidate outputs are poisoned before the first timed call: a kernel that replays a cached
@@ -14,6 +17,7 @@
 #include "ksearch/eval/evaluator.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -39,11 +43,15 @@ struct evaluator::session {
   primary_context context;
   input_generator generator;
   gpu_timer timer;
+  std::map<std::string, compile_output> compiled;  // key: arch + '\n' + source
 };
 
 namespace {
 
-constexpr std::uint8_t poison_byte = 0xFF;  // NaN in f32/f16/bf16/fp8, -1 in integers
+// Output poison, alternating between checked calls. 0xFF is NaN in every floating type but -1 in
+// integers, which a real -1 in the reference would match; 0x5A gives other values in every type
+// (2^54-ish floats, 0x5A5A... integers), so an unwritten element fails in at least one trial.
+constexpr std::array<std::uint8_t, 2> poison_bytes{0xFF, 0x5A};
 constexpr std::uint32_t default_smem_limit = 48 * 1024;  // dynamic smem allowed without opt-in [bytes]
 
 // Device memory bandwidth for the physics floor when the config gives none [bytes/s]: the
@@ -99,11 +107,26 @@ result<plan_interface> interface_of(const tasks::definition& def) {
 
 // Compiles the solution, loads it and finds every kernel its plan names. Any failure is the
 // solution's own (COMPILE_ERROR for a candidate).
-result<loaded_solution> load_solution(const cuda_driver& driver, const device_info& device, const solution_code& code,
+// Compiles `source`, or takes the cubin from an earlier identical compile. Failures are not kept:
+// they are cheap to repeat and rare to repeat.
+result<compile_output> compile_cached(std::map<std::string, compile_output>& cache, const std::string& source,
+                                      const std::string& arch) {
+  constexpr std::size_t max_entries = 256;  // a long search: drop everything rather than grow without end
+  std::string key = arch + "\n" + source;
+  if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
+  auto compiled = compile_cuda({.source = source, .file_name = "kernel.cu", .arch = arch});
+  if (!compiled) return compiled;
+  if (cache.size() >= max_entries) cache.clear();
+  cache.emplace(std::move(key), *compiled);
+  return compiled;
+}
+
+result<loaded_solution> load_solution(const cuda_driver& driver, const device_info& device,
+                                      std::map<std::string, compile_output>& cache, const solution_code& code,
                                       const plan_interface& iface) {
   auto plan = parse_launch_plan_text(code.plan_json, iface);
   if (!plan) return std::unexpected(plan.error());
-  auto compiled = compile_cuda({.source = code.source, .file_name = "kernel.cu", .arch = device.nvrtc_arch()});
+  auto compiled = compile_cached(cache, code.source, device.nvrtc_arch());
   if (!compiled) return std::unexpected(compiled.error());
   auto module = cuda_module::load(driver, compiled->cubin);
   if (!module) return std::unexpected(module.error());
@@ -295,9 +318,10 @@ result<std::vector<std::vector<std::byte>>> download(const std::vector<tensor_bu
   return host;
 }
 
-result<void> poison(const std::vector<tensor_buffer>& tensors, CUstream stream, const cuda_driver& driver) {
+result<void> poison(const std::vector<tensor_buffer>& tensors, std::uint8_t byte, CUstream stream,
+                    const cuda_driver& driver) {
   for (const tensor_buffer& t : tensors) {
-    KSEARCH_CU_TRY(driver, cuMemsetD8Async, t.buffer.get(), poison_byte, t.bytes(), stream);
+    KSEARCH_CU_TRY(driver, cuMemsetD8Async, t.buffer.get(), byte, t.bytes(), stream);
   }
   return {};
 }
@@ -411,7 +435,7 @@ result<std::unique_ptr<evaluator>> evaluator::create(int ordinal) {
   auto timer = gpu_timer::create(**driver, device->l2_bytes);
   if (!timer) return std::unexpected(timer.error());
   return std::unique_ptr<evaluator>(new evaluator(std::make_unique<session>(
-      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer)})));
+      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer), {}})));
 }
 
 namespace {
@@ -538,7 +562,8 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
     if (!expected) return std::unexpected(expected.error());
     auto before = checksums(ctx, *inputs);
     if (!before) return std::unexpected(before.error());
-    if (auto ok = poison(*candidate_outputs, stream, driver); !ok) return std::unexpected(ok.error());
+    const std::uint8_t byte = poison_bytes[static_cast<std::size_t>(trial) % poison_bytes.size()];
+    if (auto ok = poison(*candidate_outputs, byte, stream, driver); !ok) return std::unexpected(ok.error());
     if (auto ok = run_candidate(stream); !ok) return candidate_fault(ok.error(), when);
     if (auto ok = synchronize(driver, stream); !ok) return candidate_fault(ok.error(), when);
     auto after = checksums(ctx, *inputs);
@@ -560,7 +585,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, 1000)); !ok) return fail("inputs", error_text(ok.error()));
   auto timing_expected = reference_outputs_now();
   if (!timing_expected) return std::unexpected(timing_expected.error());
-  if (auto ok = poison(*candidate_outputs, stream, driver); !ok) return std::unexpected(ok.error());
+  if (auto ok = poison(*candidate_outputs, poison_bytes[0], stream, driver); !ok) return std::unexpected(ok.error());
   auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2);
   if (!candidate_timing) return candidate_fault(candidate_timing.error(), "while timing");
   r.timing = candidate_timing->summary;
@@ -606,9 +631,9 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
   if (!iface) return std::unexpected(iface.error());
 
   // The reference must compile and load; if it does not, the harness is broken, not the candidate.
-  auto reference = load_solution(*s.driver, s.device, request.reference, *iface);
+  auto reference = load_solution(*s.driver, s.device, s.compiled, request.reference, *iface);
   if (!reference) return fail("reference solution '" + request.reference.name + "'", error_text(reference.error()));
-  auto candidate = load_solution(*s.driver, s.device, request.candidate, *iface);
+  auto candidate = load_solution(*s.driver, s.device, s.compiled, request.candidate, *iface);
   if (!candidate) {
     result_out.status = eval_status::compile_error;
     result_out.log = error_text(candidate.error());
