@@ -55,6 +55,13 @@ void print_table(const eval::eval_result& r, const eval::eval_request& request) 
                  std::string(eval::to_string(w.status)).c_str(), w.latency_ms, w.reference_latency_ms, w.speedup_factor,
                  w.max_absolute_error, w.max_relative_error, 100 * w.timing.rel_noise, w.timing.samples);
   }
+  double correctness_ms = 0, timing_ms = 0;
+  for (const eval::workload_result& w : r.workloads) {
+    correctness_ms += w.correctness_wall_ms;
+    timing_ms += w.timing_wall_ms;
+  }
+  std::fprintf(stderr, "wall: compile+load %.0f ms (NVRTC %.0f ms), correctness %.0f ms, timing %.0f ms\n", r.load_wall_ms,
+               r.compile_ms, correctness_ms, timing_ms);
   std::fprintf(stderr, "overall: %s", std::string(eval::to_string(r.status)).c_str());
   if (r.passed()) std::fprintf(stderr, ", mean speedup %.3fx over %zu workloads", r.mean_speedup(), r.workloads.size());
   std::fprintf(stderr, "\n");

@@ -104,6 +104,7 @@ json to_json(const eval_result& r) {
                            {"speedup_factor", number(w.speedup_factor)},
                            {"floor_ms", number(w.floor_ms)}}},
                          {"timing", summary_json(w.timing)},
+                         {"wall_ms", {{"correctness", w.correctness_wall_ms}, {"timing", w.timing_wall_ms}}},
                          {"reference_timing", summary_json(w.reference_timing)}});
   }
   json kernels = json::array();
@@ -112,7 +113,7 @@ json to_json(const eval_result& r) {
                        {"stack_frame_bytes", k.stack_frame_bytes}, {"spill_store_bytes", k.spill_store_bytes},
                        {"spill_load_bytes", k.spill_load_bytes}, {"barriers", k.barriers}});
   }
-  return {{"status", to_string(r.status)}, {"log", r.log},      {"compile_ms", r.compile_ms},
+  return {{"status", to_string(r.status)}, {"log", r.log},      {"compile_ms", r.compile_ms}, {"load_wall_ms", r.load_wall_ms},
           {"kernels", kernels},            {"workloads", workloads}};
 }
 
@@ -126,6 +127,7 @@ result<eval_result> eval_result_from_json(const json& doc) {
   r.status = *status;
   r.log = doc.value("log", "");
   r.compile_ms = doc.value("compile_ms", 0.0);
+  r.load_wall_ms = doc.value("load_wall_ms", 0.0);
   for (const json& k : doc.value("kernels", json::array())) {
     r.kernels.push_back({.name = k.value("name", ""),
                          .registers = k.value("registers", 0),
@@ -153,6 +155,9 @@ result<eval_result> eval_result_from_json(const json& doc) {
     out.floor_ms = number_from(performance, "floor_ms", 0.0);
     out.timing = summary_from_json(w.value("timing", json::object()));
     out.reference_timing = summary_from_json(w.value("reference_timing", json::object()));
+    const json wall = w.value("wall_ms", json::object());
+    out.correctness_wall_ms = wall.value("correctness", 0.0);
+    out.timing_wall_ms = wall.value("timing", 0.0);
     r.workloads.push_back(std::move(out));
   }
   return r;

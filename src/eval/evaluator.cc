@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -113,7 +114,11 @@ result<compile_output> compile_cached(std::map<std::string, compile_output>& cac
                                       const std::string& arch) {
   constexpr std::size_t max_entries = 256;  // a long search: drop everything rather than grow without end
   std::string key = arch + "\n" + source;
-  if (auto hit = cache.find(key); hit != cache.end()) return hit->second;
+  if (auto hit = cache.find(key); hit != cache.end()) {
+    compile_output cached = hit->second;
+    cached.compile_ms = 0;  // nothing was compiled this time
+    return cached;
+  }
   auto compiled = compile_cuda({.source = source, .file_name = "kernel.cu", .arch = arch});
   if (!compiled) return compiled;
   if (cache.size() >= max_entries) cache.clear();
@@ -324,6 +329,10 @@ result<void> poison(const std::vector<tensor_buffer>& tensors, std::uint8_t byte
     KSEARCH_CU_TRY(driver, cuMemsetD8Async, t.buffer.get(), byte, t.bytes(), stream);
   }
   return {};
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 workload_result failed(const std::string& uuid, eval_status status, std::string log) {
@@ -553,6 +562,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   };
 
   // 3. Correctness trials: fresh inputs each, poisoned outputs, inputs unchanged, outputs equal.
+  const auto correctness_start = std::chrono::steady_clock::now();
   for (int trial = 0; trial < config.correctness_trials; ++trial) {
     const std::string when = "in correctness trial " + std::to_string(trial + 1) + " of " + std::to_string(config.correctness_trials);
     if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, static_cast<std::uint64_t>(trial))); !ok) {
@@ -581,7 +591,10 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
     if (!*match) return r;
   }
 
+  r.correctness_wall_ms = ms_since(correctness_start);
+
   // 4. Timing on a fresh input set, candidate outputs poisoned first.
+  const auto timing_start = std::chrono::steady_clock::now();
   if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, 1000)); !ok) return fail("inputs", error_text(ok.error()));
   auto timing_expected = reference_outputs_now();
   if (!timing_expected) return std::unexpected(timing_expected.error());
@@ -607,6 +620,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
     r.reference_latency_ms = r.reference_timing.mean_ms;
     r.speedup_factor = r.reference_latency_ms / r.latency_ms;
   }
+  r.timing_wall_ms = ms_since(timing_start);
 
   // 6. Physics: every output byte must be written at least once, no faster than peak bandwidth.
   double output_bytes = 0;
@@ -631,6 +645,7 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
   if (!iface) return std::unexpected(iface.error());
 
   // The reference must compile and load; if it does not, the harness is broken, not the candidate.
+  const auto load_start = std::chrono::steady_clock::now();
   auto reference = load_solution(*s.driver, s.device, s.compiled, request.reference, *iface);
   if (!reference) return fail("reference solution '" + request.reference.name + "'", error_text(reference.error()));
   auto candidate = load_solution(*s.driver, s.device, s.compiled, request.candidate, *iface);
@@ -639,6 +654,7 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
     result_out.log = error_text(candidate.error());
     return result_out;
   }
+  result_out.load_wall_ms = ms_since(load_start);
   result_out.compile_ms = candidate->compiled.compile_ms;
   result_out.kernels = candidate->compiled.kernels;
 

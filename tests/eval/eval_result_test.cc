@@ -29,6 +29,9 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   w.max_absolute_error = std::numeric_limits<double>::infinity();
   w.max_relative_error = std::numeric_limits<double>::quiet_NaN();
   w.timing.samples = 0;  // rel_noise stays +inf
+  w.correctness_wall_ms = 12.5;
+  w.timing_wall_ms = 250;
+  r.load_wall_ms = 40;
   r.workloads.push_back(w);
 
   const nlohmann::json doc = to_json(r);
@@ -42,6 +45,9 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   EXPECT_TRUE(std::isinf(back->workloads[0].max_absolute_error));
   EXPECT_TRUE(std::isnan(back->workloads[0].max_relative_error));
   EXPECT_TRUE(std::isinf(back->workloads[0].timing.rel_noise));
+  EXPECT_DOUBLE_EQ(back->workloads[0].correctness_wall_ms, 12.5);
+  EXPECT_DOUBLE_EQ(back->workloads[0].timing_wall_ms, 250);
+  EXPECT_DOUBLE_EQ(back->load_wall_ms, 40);
 }
 
 TEST(EvalResult, MeanSpeedupOnlyWhenAllPassed) {

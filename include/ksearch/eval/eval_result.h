@@ -44,12 +44,15 @@ struct workload_result {
   double floor_ms = 0;                // roofline floor used for the physics check [ms]
   timing_summary timing;              // the candidate's samples
   timing_summary reference_timing;
+  double correctness_wall_ms = 0;     // host wall time of the correctness trials [ms]
+  double timing_wall_ms = 0;          // host wall time of timing both solutions [ms]
 };
 
 struct eval_result {
   eval_status status = eval_status::passed;  // the first failing workload's, else PASSED
   std::string log;                           // compile log or the first failure, trimmed for a prompt
-  double compile_ms = 0;
+  double compile_ms = 0;                     // NVRTC time of the candidate (0 when cached) [ms]
+  double load_wall_ms = 0;                   // host wall time to compile and load both solutions [ms]
   std::vector<kernel_resources> kernels;     // registers, smem, spills of the candidate's kernels
   std::vector<workload_result> workloads;
 
