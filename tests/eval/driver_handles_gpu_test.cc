@@ -31,19 +31,8 @@ static_assert(!std::is_copy_constructible_v<primary_context>);
 // The self-test kernel: y[i] = a * x[i] + y[i] over n floats.
 constexpr const char* kAxpy = "ksearch_self_test_axpy";
 
-class DriverHandlesGpu : public test_support::gpu_fixture {
+class DriverHandlesGpu : public test_support::gpu_context_fixture {
  protected:
-  void SetUp() override {
-    gpu_fixture::SetUp();
-    if (IsSkipped()) return;
-    auto context = primary_context::retain(*driver_, 0);
-    ASSERT_TRUE(context.has_value()) << context.error().to_string();
-    ASSERT_TRUE(context->make_current().has_value());
-    context_.emplace(std::move(*context));
-  }
-
-  void TearDown() override { context_.reset(); }
-
   [[nodiscard]] result<cuda_module> load_self_test_module() const {
     auto device = driver_->describe_device(0);
     if (!device) return std::unexpected(device.error());
@@ -51,8 +40,6 @@ class DriverHandlesGpu : public test_support::gpu_fixture {
     if (!compiled) return std::unexpected(compiled.error());
     return cuda_module::load(*driver_, compiled->cubin);
   }
-
-  std::optional<primary_context> context_;
 };
 
 TEST_F(DriverHandlesGpu, ContextIsCurrentUntilReleased) {

@@ -52,15 +52,11 @@ extern "C" __global__ void read_all(const float4* data, unsigned long long n4, f
 }
 )";
 
-class GpuTimerGpu : public test_support::gpu_fixture {
+class GpuTimerGpu : public test_support::gpu_context_fixture {
  protected:
   void SetUp() override {
-    gpu_fixture::SetUp();
-    if (IsSkipped()) return;
-    auto context = primary_context::retain(*driver_, 0);
-    ASSERT_TRUE(context.has_value()) << context.error().to_string();
-    ASSERT_TRUE(context->make_current().has_value());
-    context_.emplace(std::move(*context));
+    gpu_context_fixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     auto device = driver_->describe_device(0);
     ASSERT_TRUE(device.has_value()) << device.error().to_string();
     device_ = *device;
@@ -78,7 +74,7 @@ class GpuTimerGpu : public test_support::gpu_fixture {
   void TearDown() override {
     timer_.reset();
     module_.reset();
-    context_.reset();
+    gpu_context_fixture::TearDown();
   }
 
   [[nodiscard]] CUfunction kernel(const char* name) const {
@@ -105,7 +101,6 @@ class GpuTimerGpu : public test_support::gpu_fixture {
               << run.summary.stop_reason << "\n             " << run.method << "\n";
   }
 
-  std::optional<primary_context> context_;
   device_info device_;
   std::optional<cuda_module> module_;
   std::optional<gpu_timer> timer_;

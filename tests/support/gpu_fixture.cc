@@ -9,4 +9,13 @@ void gpu_fixture::SetUp() {
   driver_ = *loaded;
 }
 
+void gpu_context_fixture::SetUp() {
+  gpu_fixture::SetUp();
+  if (IsSkipped()) return;
+  auto context = eval::primary_context::retain(*driver_, 0);
+  ASSERT_TRUE(context.has_value()) << context.error().to_string();
+  ASSERT_TRUE(context->make_current().has_value());
+  context_.emplace(std::move(*context));
+}
+
 }  // namespace ksearch::test_support
