@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include "curl_request.h"
+
 #include <algorithm>
 #include <cctype>
 #include <exception>
@@ -32,20 +34,12 @@ struct easy_transfer {
   easy_transfer() : curl(curl_easy_init()) {}
   ~easy_transfer() {
     if (curl != nullptr) curl_easy_cleanup(curl);
-    curl_slist_free_all(headers);
   }
   easy_transfer(const easy_transfer&) = delete;
   easy_transfer& operator=(const easy_transfer&) = delete;
 
-  [[nodiscard]] bool add_header(const std::string& line) {
-    curl_slist* grown = curl_slist_append(headers, line.c_str());
-    if (grown == nullptr) return false;
-    headers = grown;
-    return true;
-  }
-
   CURL* curl;
-  curl_slist* headers = nullptr;
+  detail::header_list headers;
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
@@ -61,42 +55,6 @@ struct transfer_state {
   bool sink_failed = false;  // the sink threw: reported as an error, not rethrown through C code
 };
 
-[[nodiscard]] std::string_view trim(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-[[nodiscard]] std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(),
-                         [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return out;
-}
-
-[[nodiscard]] transport_failure classify(CURLcode code) {
-  switch (code) {
-    case CURLE_OK: return transport_failure::none;
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL: return transport_failure::bad_url;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return transport_failure::resolve;
-    case CURLE_COULDNT_CONNECT: return transport_failure::connect;
-    case CURLE_OPERATION_TIMEDOUT: return transport_failure::timeout;
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_USE_SSL_FAILED: return transport_failure::tls;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE: return transport_failure::send_or_receive;
-    default: return transport_failure::other;
-  }
-}
-
 // The callbacks run inside curl_easy_perform (C code): no exception may leave them.
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
@@ -104,15 +62,7 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   const std::size_t bytes = size * count;
   state->last_byte = clock_type::now();
   try {
-    const std::string_view line(data, bytes);
-    if (line.starts_with("HTTP/")) {
-      state->response.headers.clear();  // a new response (after 100 Continue): forget the old one
-      return bytes;
-    }
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return bytes;
-    state->response.headers.emplace_back(to_lower(trim(line.substr(0, colon))),
-                                         std::string(trim(line.substr(colon + 1))));
+    detail::collect_header_line(std::string_view(data, bytes), state->response.headers);
   } catch (const std::exception&) {
     return 0;
   }
@@ -172,36 +122,11 @@ result<http_response> perform_streaming(const http_request& request, const body_
   state.on_data = &on_data;
   state.stall_timeout = stall_timeout;
 
-  // Step 1: request line, headers and body.
-  for (const auto& [name, value] : request.headers) {
-    if (!transfer.add_header(name + ": " + value)) return report(transport_failure::other, "out of memory");
-  }
-  CURLcode setup = CURLE_OK;
+  // Steps 1 and 2: the request and transport behaviour.
+  CURLcode setup = detail::set_request_options(curl, request, transfer.headers, transfer.error_buffer);
   auto set = [&setup](CURLcode code) {
     if (setup == CURLE_OK) setup = code;
   };
-  set(curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str()));
-  if (request.method == "POST") {
-    // No "Expect: 100-continue" round trip (see http_client.cc).
-    if (!transfer.add_header("Expect:")) return report(transport_failure::other, "out of memory");
-    set(curl_easy_setopt(curl, CURLOPT_POST, 1L));
-    set(curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data()));
-    set(curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size())));
-  } else {
-    set(curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L));
-  }
-  set(curl_easy_setopt(curl, CURLOPT_HTTPHEADER, transfer.headers));
-  set(curl_easy_setopt(curl, CURLOPT_USERAGENT, "ksearch/" KSEARCH_VERSION));
-#if LIBCURL_VERSION_NUM >= 0x075500  // CURLOPT_PROTOCOLS_STR is new in curl 7.85.0
-  set(curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https"));
-#endif
-
-  // Step 2: transport behaviour: timeouts, no signals, no redirects (they would resend the key).
-  set(curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count())));
-  set(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count())));
-  set(curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L));
-  set(curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L));
-  set(curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, transfer.error_buffer));
 
   // Step 3: callbacks: body, headers, and the stall watchdog.
   set(curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &on_body));
@@ -229,9 +154,7 @@ result<http_response> perform_streaming(const http_request& request, const body_
                       std::to_string(static_cast<long long>(state.response.elapsed_s * 1000)) + " ms in total");
   }
   if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && state.stopped_by_sink)) {
-    std::string problem = transfer.error_buffer[0] != '\0' ? transfer.error_buffer : curl_easy_strerror(code);
-    while (!problem.empty() && (problem.back() == '\n' || problem.back() == '\r')) problem.pop_back();
-    return report(classify(code), std::move(problem));
+    return report(detail::classify(code), detail::transfer_problem(code, transfer.error_buffer));
   }
   if (failure != nullptr) *failure = transport_failure::none;
   return std::move(state.response);
