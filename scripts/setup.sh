@@ -75,15 +75,29 @@ if [ "$(printf '%s\n3.25\n' "$cmake_version" | sort -V | head -n 1)" != "3.25" ]
   exit 1
 fi
 
-# The CUDA Toolkit: CMake's FindCUDAToolkit looks at nvcc on PATH, $CUDAToolkit_ROOT and
-# /usr/local/cuda; check the same places so the error comes here, with the fix.
-cuda_root="${CUDAToolkit_ROOT:-}"
-if [ -z "$cuda_root" ] && command -v nvcc >/dev/null 2>&1; then cuda_root="$(dirname "$(dirname "$(command -v nvcc)")")"; fi
-if [ -z "$cuda_root" ] && [ -x /usr/local/cuda/bin/nvcc ]; then cuda_root=/usr/local/cuda; fi
-if [ -z "$cuda_root" ] || ! ls "$cuda_root"/lib64/libnvrtc.so* "$cuda_root"/targets/*/lib/libnvrtc.so* >/dev/null 2>&1; then
+# The CUDA Toolkit. nvcc on PATH may be a wrapper script (some images put one in /usr/local/bin
+# that execs the real one), so its directory proves nothing: look at every usual root and take the
+# first that has both cuda.h and libnvrtc. CMake's FindCUDAToolkit asks nvcc itself and agrees.
+has_toolkit() {
+  [ -f "$1/include/cuda.h" ] || return 1
+  compgen -G "$1/lib64/libnvrtc.so*" >/dev/null || compgen -G "$1/lib/libnvrtc.so*" >/dev/null ||
+    compgen -G "$1/targets/*/lib/libnvrtc.so*" >/dev/null || compgen -G "$1/lib/*-linux-gnu/libnvrtc.so*" >/dev/null
+}
+candidates=("${CUDAToolkit_ROOT:-}" "${CUDA_HOME:-}" "${CUDA_PATH:-}")
+if command -v nvcc >/dev/null 2>&1; then
+  candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")")
+fi
+candidates+=(/usr/local/cuda /usr/local/cuda-* /usr)
+cuda_root=""
+for candidate in "${candidates[@]}"; do
+  if [ -n "$candidate" ] && has_toolkit "$candidate"; then cuda_root="$candidate"; break; fi
+done
+if [ -z "$cuda_root" ]; then
   echo "setup.sh: CUDA Toolkit not found (need NVRTC: libnvrtc.so and cuda.h)." >&2
+  echo "  looked in: \$CUDAToolkit_ROOT, \$CUDA_HOME, \$CUDA_PATH, nvcc's install, /usr/local/cuda*, /usr" >&2
   echo "  fix: install CUDA Toolkit 12 or 13 from https://developer.nvidia.com/cuda-downloads" >&2
   echo "       (or set CUDAToolkit_ROOT to where it is installed)" >&2
   exit 1
 fi
-echo "setup.sh: CUDA Toolkit at $cuda_root ($("$cuda_root"/bin/nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p'))" >&2
+nvcc_version="$("$cuda_root"/bin/nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p' || true)"
+echo "setup.sh: CUDA Toolkit at $cuda_root (${nvcc_version:-version unknown})" >&2
