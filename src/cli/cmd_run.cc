@@ -1,17 +1,89 @@
-// `ksearch run`: the search. Loads the task, the LLM endpoint and (when resuming) the world model
-// and artifacts. Until the search loop lands (issue #5) it checks every flag, can print the
-// resolved configuration (--dry-run), and says plainly that the search itself is not there yet.
+// `ksearch run`: the search. Loads the task (a FlashInfer Trace definition, its workloads and a
+// reference solution), the LLM provider stack, the prompts and — when resuming — the run's
+// records and world model, then runs the world-model search (--world-model) or the plain loop
+// and prints a summary. Exit code 0 when the search ran to its end (budget or no action left),
+// 1 when it could not start or a fatal LLM error stopped it, 2 on bad flags.
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
+#include "ksearch/common/paths.h"
+#include "ksearch/llm/api_key.h"
+#include "ksearch/llm/provider_factory.h"
+#include "ksearch/search/flashinfer_task.h"
+#include "ksearch/search/search_loop.h"
+#include "ksearch/tasks/dataset_scan.h"
 
 namespace ksearch::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+int report(const error& e) {
+  std::cerr << "error: " << e.to_string() << "\n";
+  return exit_failure;
+}
+
+fs::path dataset_root(const run_options& o) {
+  if (!o.task.task_path.empty()) return o.task.task_path;
+  if (auto bundled = find_data_dir("tasks")) return *bundled / "flashinfer";
+  return "tasks/flashinfer";
+}
+
+search::flashinfer_task_options task_options(const run_options& o) {
+  search::flashinfer_task_options t;
+  t.dataset_root = dataset_root(o);
+  t.definition = o.task.definition;
+  t.reference_solution = o.reference_solution;
+  t.workload_uuids = o.feedback_workloads;
+  t.max_workloads = o.num_eval_workload.value_or(5);
+  t.config.correctness_trials = o.correctness_trials;
+  t.config.atol = o.atol;
+  t.config.rtol = o.rtol;
+  t.service.device = o.device;
+  t.service.timeout = std::chrono::milliseconds(static_cast<long long>(o.eval_timeout_s * 1000));
+  t.compile_only = o.eval_mode == "compile-only";
+  t.target_gpu = o.task.target_gpu;
+  return t;
+}
+
+// --continue-from-solution: a .json file, or a solution of the dataset by name.
+result<tasks::solution> load_seed(const run_options& o) {
+  if (o.continue_from_solution.ends_with(".json")) return tasks::load_solution(o.continue_from_solution);
+  for (const tasks::dataset_solution& s : tasks::load_dataset_solutions(dataset_root(o), o.task.definition).solutions) {
+    if (s.value.name == o.continue_from_solution) return s.value;
+  }
+  return fail("--continue-from-solution " + o.continue_from_solution,
+              "no solution of that name for " + o.task.definition + " in " + dataset_root(o).string(),
+              "pass a solution .json file or a name from the dataset's solutions/");
+}
+
+void print_summary(const search::search_summary& summary, const search::round_runner& runner,
+                   const search::run_store& store, const run_options& o) {
+  const search::round_usage& usage = runner.total_usage();
+  std::fprintf(stderr, "\nksearch run: %s after round %d of %d\n", summary.stop_reason.c_str(), summary.last_round,
+               o.max_opt_rounds);
+  if (const auto& best = runner.best()) {
+    std::fprintf(stderr, "  best: round %d, %s %.4f", best->round, best->evaluation.score_name.c_str(), *best->score());
+    if (best->evaluation.latency_ms) std::fprintf(stderr, ", %.4f ms", *best->evaluation.latency_ms);
+    std::fprintf(stderr, "\n  best kernel: %s\n", store.best_solution_path().c_str());
+  } else {
+    std::fprintf(stderr, "  no candidate passed yet\n");
+  }
+  std::fprintf(stderr, "  LLM: %d calls, %ld prompt + %ld completion tokens, cost %s\n", usage.calls, usage.prompt_tokens,
+               usage.completion_tokens,
+               usage.cost_usd ? ("$" + std::to_string(*usage.cost_usd)).c_str() : "unknown (a model without a price)");
+  std::fprintf(stderr, "  artifacts: %s\n", store.dir().c_str());
+}
+
+}  // namespace
 
 void add_run_command(CLI::App& command, const global_options& globals, command_handler& handler) {
   auto options = std::make_shared<run_options>();
@@ -20,11 +92,12 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
   command.add_flag("--dry-run", *dry_run, "Check the flags, print the resolved configuration and stop");
 
   handler = [options, dry_run, &globals]() {
-    const std::vector<error> problems = validate_run(*options);
+    run_options& o = *options;
+    const std::vector<error> problems = validate_run(o);
     for (const error& problem : problems) std::cerr << "error: " << problem.to_string() << "\n";
     if (!problems.empty()) return exit_usage;
 
-    const nlohmann::json config = to_json(*options);
+    const nlohmann::json config = to_json(o);
     if (*dry_run) {
       if (globals.json) {
         std::cout << config.dump(2) << "\n";
@@ -34,8 +107,96 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
       return exit_ok;
     }
     spdlog::debug("run configuration: {}", config.dump());
-    return not_implemented("run", "the search loop is issue #5; the flags above were checked, "
-                                  "`--dry-run` prints the resolved configuration");
+    if (o.task.task != "flashinfer") {
+      return not_implemented("run --task " + o.task.task, "only FlashInfer Trace definitions are searched so far");
+    }
+
+    // 1. The task and the run's folder.
+    auto task = search::make_flashinfer_task(task_options(o));
+    if (!task) return report(task.error());
+    auto store = search::run_store::open(o.artifacts_dir, (*task)->name());
+    if (!store) return report(store.error());
+    const bool resume = o.resume || o.continue_from_world_model == "auto";
+    if ((*store)->has_previous_run() && !resume) {
+      std::cerr << "error: --artifacts-dir: " << (*store)->dir().string() << " already holds a run\n"
+                << "  fix: add --resume (or --continue-from-world-model auto) to go on with it, or pick another --artifacts-dir\n";
+      return exit_usage;
+    }
+    if (o.continue_from_world_model == "auto" && !fs::exists((*store)->world_model_path())) {
+      std::cerr << "error: --continue-from-world-model auto: no snapshot at " << (*store)->world_model_path().string() << "\n";
+      return exit_usage;
+    }
+
+    // 2. The LLM and the prompts.
+    const llm::api_key key = llm::resolve_api_key(o.llm.api_key);
+    auto provider = llm::make_llm_provider(o.llm_client, o.llm.base_url, key.value, (*store)->transcript_path());
+    if (!provider) return report(provider.error());
+    auto prompts = search::prompt_library::load_bundled();
+    if (!prompts) return report(prompts.error());
+
+    search::llm_session session(**provider, o.llm.model_name);
+    search::round_runner runner(**task, session, **store,
+                                {.max_rounds = o.max_opt_rounds, .codegen_attempts = 3, .model = o.llm.model_name,
+                                 .target_gpu = o.task.target_gpu});
+    auto rounds = (*store)->load_rounds();
+    if (!rounds) return report(rounds.error());
+    runner.restore(*rounds);
+    if (resume) {
+      std::fprintf(stderr, "ksearch run: resuming %s after round %d\n", (*store)->dir().c_str(), rounds->last_round());
+    }
+
+    // 3. The seed, evaluated once per run.
+    if (!o.continue_from_solution.empty()) {
+      auto seed = load_seed(o);
+      if (!seed) return report(seed.error());
+      if (seed->definition != (*task)->name()) {
+        return report({"--continue-from-solution", "the solution is for '" + seed->definition + "', not '" + (*task)->name() + "'"});
+      }
+      const std::string id = search::solution_id(*seed);
+      if (runner.find_solution(id) == nullptr) {
+        search::round_record record;
+        record.prompt_kind = "seed";
+        record.solution = *seed;
+        auto evaluated = (*task)->evaluate(*seed);
+        if (evaluated) {
+          record.evaluation = std::move(*evaluated);
+        } else {
+          record.evaluation.status = "HARNESS_ERROR";
+          record.evaluation.feedback = evaluated.error().to_string();
+        }
+        if (auto done = runner.record_seed(record); !done) return report(done.error());
+        std::fprintf(stderr, "ksearch run: seed %s: %s\n", seed->name.c_str(), record.evaluation.status.c_str());
+      }
+    }
+
+    // 4. What ran, then the search.
+    nlohmann::json run = {{"ksearch", KSEARCH_VERSION}, {"task", (*task)->describe()}};
+    nlohmann::json session_record = {{"started", search::utc_timestamp()}, {"resumed_after_round", rounds->last_round()},
+                                     {"config", config}};
+    if (auto done = (*store)->record_session(run, session_record); !done) return report(done.error());
+
+    search::search_settings settings{.max_rounds = o.max_opt_rounds,
+                                     .stagnation_window = o.wm_stagnation_window,
+                                     .max_difficulty = o.wm_max_difficulty,
+                                     .max_cycle_rounds = o.wm_max_cycle_rounds,
+                                     .target_gpu = o.task.target_gpu,
+                                     .language = o.language};
+    if (!o.continue_from_world_model.empty() && o.continue_from_world_model != "auto") {
+      settings.world_model_file = o.continue_from_world_model;
+    }
+    search::search_services services{**task, session, **store, runner, *prompts};
+    auto summary = o.world_model ? search::run_world_model_search(services, settings)
+                                 : search::run_plain_search(services, settings);
+    if (!summary) return report(summary.error());
+    print_summary(*summary, runner, **store, o);
+    if (globals.json) {
+      nlohmann::json out = {{"stop_reason", summary->stop_reason},
+                            {"last_round", summary->last_round},
+                            {"artifacts", (*store)->dir().string()},
+                            {"best_score", runner.best_score() ? nlohmann::json(*runner.best_score()) : nlohmann::json(nullptr)}};
+      std::cout << out.dump(2) << "\n";
+    }
+    return summary->fatal ? exit_failure : exit_ok;
   };
 }
 

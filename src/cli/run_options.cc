@@ -119,6 +119,11 @@ void add_run_flags(CLI::App& app, run_options& o) {
          "Highest action difficulty the selection may pick (default 4)")
       ->check(CLI::Range(1, 5))
       ->group("World model");
+  app.add_option("--wm-max-cycle-rounds", o.wm_max_cycle_rounds,
+                 "Most rounds one action may take before its cycle ends (0: no cap)")
+      ->check(CLI::Range(0, 1'000'000))
+      ->capture_default_str()
+      ->group("World model");
 
   app.add_option("--warmup-runs", o.warmup_runs, "Warm-up calls before timing")
       ->check(CLI::Range(0, 100000))->capture_default_str()->group("Evaluation");
@@ -145,6 +150,18 @@ void add_run_flags(CLI::App& app, run_options& o) {
       ->check(CLI::Range(1, 1'000'000))->group("Evaluation");
   app.add_option("--feedback-workloads", o.feedback_workloads, "Workload UUIDs used during the search")
       ->group("Evaluation");
+  app.add_option("--reference-solution", o.reference_solution,
+                 "Solution the candidates are checked and timed against: a dataset solution's name or a .json file "
+                 "(default: the dataset's <definition>_reference)")
+      ->group("Evaluation");
+  app.add_option("--eval-mode", o.eval_mode, "gpu: check and time on the GPU; compile-only: NVRTC + plan check, no GPU")
+      ->check(CLI::IsMember({"gpu", "compile-only"}))->capture_default_str()->group("Evaluation");
+  app.add_option("--device", o.device, "CUDA device ordinal for evaluations")
+      ->check(CLI::Range(0, 1023))->capture_default_str()->group("Evaluation");
+  app.add_option("--eval-timeout", o.eval_timeout_s, "Seconds before an evaluation is killed (TIMEOUT)")
+      ->check(CLI::Range(1.0, 86400.0))->capture_default_str()->group("Evaluation");
+  app.add_option("--correctness-trials", o.correctness_trials, "Input sets (seeds) per workload in the correctness check")
+      ->check(CLI::Range(1, 100))->capture_default_str()->group("Evaluation");
   app.add_option("--feedback-trace-policy", o.feedback_trace_policy, "Which trace's log feeds the next prompt")
       ->check(CLI::IsMember({"first", "random"}))->capture_default_str()->group("Evaluation");
 
@@ -156,6 +173,8 @@ void add_run_flags(CLI::App& app, run_options& o) {
       ->capture_default_str()->group("Artifacts");
   app.add_option("--continue-from-solution", o.continue_from_solution, "Seed the search from a solution")
       ->check(solution_source)->group("Artifacts");
+  app.add_flag("--resume", o.resume, "Go on with the run in --artifacts-dir after its last recorded round")
+      ->group("Artifacts");
   app.add_option("--continue-from-world-model", o.continue_from_world_model,
                  "Resume the world model: 'auto' (the artifacts folder's snapshot) or a JSON file")
       ->check(world_model_source)->group("Artifacts");
@@ -252,6 +271,13 @@ nlohmann::json to_json(const run_options& o) {
       {"world_model", o.world_model},
       {"wm_stagnation_window", o.wm_stagnation_window},
       {"wm_max_difficulty", optional_int(o.wm_max_difficulty)},
+      {"wm_max_cycle_rounds", o.wm_max_cycle_rounds},
+      {"resume", o.resume},
+      {"reference_solution", o.reference_solution},
+      {"eval_mode", o.eval_mode},
+      {"device", o.device},
+      {"eval_timeout_s", o.eval_timeout_s},
+      {"correctness_trials", o.correctness_trials},
       {"wandb", o.wandb},
       {"wandb_project", o.wandb_project},
       {"run_name", o.run_name},

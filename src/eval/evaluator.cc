@@ -85,26 +85,6 @@ struct loaded_solution {
   launch_plan plan;
 };
 
-// The plan's view of the definition. A scalar input whose dtype has no kernel-parameter type
-// (bool, float16, ...) cannot be passed by value: the definition cannot be evaluated as is.
-result<plan_interface> interface_of(const tasks::definition& def) {
-  plan_interface iface;
-  for (const tasks::tensor_spec& t : def.inputs) {
-    if (t.is_scalar()) {
-      auto type = scalar_type_from_dtype(t.dtype);
-      if (!type) {
-        return fail(def.name + ": inputs." + t.name, "scalar of dtype " + t.dtype + " has no kernel-parameter type",
-                    "use int32, int64, float32 or float64 for scalar inputs");
-      }
-      iface.scalar_inputs.emplace_back(t.name, *type);
-    } else {
-      iface.tensor_inputs.push_back(t.name);
-    }
-  }
-  for (const tasks::tensor_spec& t : def.outputs) iface.tensor_outputs.push_back(t.name);
-  for (const tasks::axis& a : def.axes) iface.axes.push_back(a.name);
-  return iface;
-}
 
 // Compiles the solution, loads it and finds every kernel its plan names. Any failure is the
 // solution's own (COMPILE_ERROR for a candidate).
@@ -346,6 +326,25 @@ workload_result failed(const std::string& uuid, eval_status status, std::string 
 std::string error_text(const error& e) { return e.to_string(); }
 
 }  // namespace
+
+result<plan_interface> plan_interface_for(const tasks::definition& def) {
+  plan_interface iface;
+  for (const tasks::tensor_spec& t : def.inputs) {
+    if (t.is_scalar()) {
+      auto type = scalar_type_from_dtype(t.dtype);
+      if (!type) {
+        return fail(def.name + ": inputs." + t.name, "scalar of dtype " + t.dtype + " has no kernel-parameter type",
+                    "use int32, int64, float32 or float64 for scalar inputs");
+      }
+      iface.scalar_inputs.emplace_back(t.name, *type);
+    } else {
+      iface.tensor_inputs.push_back(t.name);
+    }
+  }
+  for (const tasks::tensor_spec& t : def.outputs) iface.tensor_outputs.push_back(t.name);
+  for (const tasks::axis& a : def.axes) iface.axes.push_back(a.name);
+  return iface;
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -641,7 +640,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
 result<eval_result> evaluator::evaluate(const eval_request& request) {
   session& s = *session_;
   eval_result result_out;
-  auto iface = interface_of(request.definition);
+  auto iface = plan_interface_for(request.definition);
   if (!iface) return std::unexpected(iface.error());
 
   // The reference must compile and load; if it does not, the harness is broken, not the candidate.

@@ -14,6 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/store/durable_file.h"
+
 namespace ksearch::llm {
 
 namespace fs = std::filesystem;
@@ -28,35 +30,6 @@ namespace {
   long value = 0;
   const auto [end, ec] = std::from_chars(name.data(), name.data() + dot, value);
   return ec == std::errc() && end == name.data() + dot ? value : -1;
-}
-
-/// Writes `content` to a temporary file beside `file`, fsyncs it and renames it into place.
-[[nodiscard]] result<void> write_atomically(const fs::path& file, const std::string& content) {
-  const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(temp.string(), std::string("open: ") + std::strerror(errno));
-  std::string_view rest = content;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int saved = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return fail(temp.string(), std::string("write: ") + std::strerror(saved));
-    }
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    return fail(temp.string(), std::string("fsync/close: ") + std::strerror(errno));
-  }
-  if (::rename(temp.c_str(), file.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(temp.c_str());
-    return fail(file.string(), std::string("rename: ") + std::strerror(saved));
-  }
-  return {};
 }
 
 [[nodiscard]] std::string call_name(long call) {
@@ -114,7 +87,7 @@ llm_result exchange_provider::complete(const llm_request& request) {
   const std::string request_text = request_json(call, request).dump(2, ' ', false, json::error_handler_t::replace);
   for (const auto& [suffix, content] : {std::pair<std::string_view, std::string>{".request.json", request_text},
                                         {".prompt.md", prompt_markdown(call, request, reply_file)}}) {
-    if (auto written = write_atomically(file_for(call, suffix), content); !written) {
+    if (auto written = store::write_file_atomic(file_for(call, suffix), content); !written) {
       return std::unexpected(llm_error{llm_failure::storage, written.error(), 0});
     }
   }

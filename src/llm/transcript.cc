@@ -1,28 +1,23 @@
 #include "ksearch/llm/transcript.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/content_hash.h"
 #include "ksearch/llm/api_key.h"
 
 // Implementation details
 //
-// Each record is serialised to one line and written with write(2) on a descriptor opened with
-// O_APPEND, then fsync'ed before the call returns: the line is on disk before the request goes
+// Each record is serialised to one line and appended through store::line_appender (one write(2),
+// then fsync) before the call returns: the line is on disk before the request goes
 // out, and before the reply is handed to the search. Redaction walks the JSON value and redacts
 // every string (keys included) before dumping, so a secret is caught whatever JSON escaping would
 // have done to it; the dumped line is redacted once more as a second net.
@@ -41,7 +36,6 @@ constexpr std::array all_failures{llm_failure::unavailable, llm_failure::auth,  
                                   llm_failure::not_found,   llm_failure::bad_request, llm_failure::budget,
                                   llm_failure::malformed_reply, llm_failure::replay_divergence, llm_failure::storage};
 
-[[nodiscard]] std::string errno_text(int code) { return std::strerror(code); }
 
 /// "2025-01-31T12:34:56.789Z"
 [[nodiscard]] std::string utc_now() {
@@ -151,54 +145,21 @@ constexpr std::array all_failures{llm_failure::unavailable, llm_failure::auth,  
 }  // namespace
 
 std::string request_fingerprint(const llm_request& request) {
-  // FNV-1a, 64 bit: not for security, only to notice a different request. Each field is
-  // followed by a separator byte that cannot occur in UTF-8 text, so ("ab","c") != ("a","bc").
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  auto mix = [&hash](std::string_view text) {
-    for (const char c : text) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ULL;
-    }
-    hash ^= 0xFFU;
-    hash *= 0x100000001b3ULL;
-  };
-  mix(request.model);
-  for (const chat_message& m : request.messages) {
-    mix(m.role);
-    mix(m.content);
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, "fnv1a64:%016llx", static_cast<unsigned long long>(hash));
-  return text;
+  content_hash hash;
+  hash.add(request.model);
+  for (const chat_message& m : request.messages) hash.add(m.role).add(m.content);
+  return "fnv1a64:" + hash.hex();
 }
 
 result<std::unique_ptr<transcript_writer>> transcript_writer::open(const fs::path& file, std::string secret,
                                                                    std::string provider) {
   std::error_code ec;
-  if (file.has_parent_path()) {
-    fs::create_directories(file.parent_path(), ec);
-    if (ec) return fail(file.parent_path().string(), "cannot create the transcript's folder: " + ec.message());
-  }
   // Only a regular file can hold earlier records (and reading a device could never end).
   const long last_call = fs::is_regular_file(file, ec) ? highest_call(file) : 0;
 
-  const int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(file.string(), "open: " + errno_text(errno), "check that the artifacts folder is writable");
-  std::unique_ptr<transcript_writer> writer(new transcript_writer(file, fd, std::move(secret), last_call));
-
-  // A torn last line (the process died mid-write) must not swallow the next record.
-  struct stat info {};
-  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
-    char last = '\n';
-    const int reader = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (reader >= 0) {
-      if (::pread(reader, &last, 1, info.st_size - 1) != 1) last = '\n';
-      ::close(reader);
-    }
-    if (last != '\n') {
-      if (auto done = writer->append_line(""); !done) return std::unexpected(done.error());
-    }
-  }
+  auto log = store::line_appender::open(file);
+  if (!log) return std::unexpected(log.error());
+  std::unique_ptr<transcript_writer> writer(new transcript_writer(std::move(*log), std::move(secret), last_call));
 
   const record_json header = {{"type", "header"},        {"format", "ksearch-transcript"}, {"version", transcript_version},
                               {"ksearch", KSEARCH_VERSION}, {"provider", provider},          {"time", utc_now()}};
@@ -206,25 +167,13 @@ result<std::unique_ptr<transcript_writer>> transcript_writer::open(const fs::pat
   return writer;
 }
 
-transcript_writer::transcript_writer(fs::path path, int fd, std::string secret, long last_call)
-    : path_(std::move(path)), fd_(fd), secret_(std::move(secret)), last_call_(last_call) {}
+transcript_writer::transcript_writer(std::unique_ptr<store::line_appender> log, std::string secret, long last_call)
+    : log_(std::move(log)), secret_(std::move(secret)), last_call_(last_call) {}
 
-transcript_writer::~transcript_writer() {
-  if (fd_ >= 0) ::close(fd_);
-}
+transcript_writer::~transcript_writer() = default;
 
 result<void> transcript_writer::append_line(std::string line) {
-  line = redact(std::move(line), secret_);
-  line += '\n';
-  std::string_view rest = line;
-  while (!rest.empty()) {
-    const ssize_t n = ::write(fd_, rest.data(), rest.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(path_.string(), "write: " + errno_text(errno), "check the disk space and the artifacts folder");
-    rest.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fsync(fd_) != 0) return fail(path_.string(), "fsync: " + errno_text(errno));
-  return {};
+  return log_->append(redact(std::move(line), secret_));
 }
 
 result<void> transcript_writer::record_request(long call, const llm_request& request, std::string_view provider) {

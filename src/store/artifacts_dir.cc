@@ -1,45 +1,15 @@
 #include "ksearch/store/artifacts_dir.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <string>
 #include <system_error>
+
+#include "ksearch/store/durable_file.h"
 
 namespace ksearch::store {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string errno_text() { return std::strerror(errno); }
-
-// Writes `content` to `target` through a temp file + fsync + rename, as every snapshot is written.
-result<void> write_probe(const fs::path& target, const std::string& content) {
-  const fs::path temp = target.string() + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(temp.string(), "open failed: " + errno_text());
-  const bool written = ::write(fd, content.data(), content.size()) ==
-                       static_cast<ssize_t>(content.size());
-  const int write_errno = errno;
-  const bool synced = written && ::fsync(fd) == 0;
-  const int sync_errno = errno;
-  ::close(fd);
-  if (!written || !synced) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    return fail(temp.string(), std::string(written ? "fsync" : "write") + " failed: " +
-                                   std::strerror(written ? sync_errno : write_errno));
-  }
-  if (::rename(temp.c_str(), target.c_str()) != 0) {
-    return fail(target.string(), "rename failed: " + errno_text());
-  }
-  return {};
-}
-
-}  // namespace
 
 result<writable_check> check_writable(const fs::path& dir) {
   writable_check check;
@@ -56,7 +26,7 @@ result<writable_check> check_writable(const fs::path& dir) {
   }
 
   const fs::path probe = check.absolute_path / (".ksearch-write-probe-" + std::to_string(::getpid()));
-  if (auto written = write_probe(probe, "ksearch write probe\n"); !written) {
+  if (auto written = write_file_atomic(probe, "ksearch write probe\n"); !written) {
     return std::unexpected(written.error());
   }
   fs::remove(probe, ec);

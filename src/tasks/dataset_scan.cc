@@ -120,4 +120,17 @@ result<dataset_definition> load_dataset_definition(const fs::path& root, std::st
               known.empty() ? "the dataset has no definitions" : "known: " + known);
 }
 
+dataset_solutions load_dataset_solutions(const fs::path& root, std::string_view definition_name) {
+  dataset_solutions found;
+  for (const fs::path& file : files_with_extension(root / "solutions", ".json")) {
+    auto s = load_solution(file);
+    if (!s) {
+      found.problems.push_back(s.error());
+    } else if (s->definition == definition_name) {
+      found.solutions.push_back({std::move(*s), file});
+    }
+  }
+  return found;
+}
+
 }  // namespace ksearch::tasks

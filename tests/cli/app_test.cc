@@ -92,9 +92,10 @@ TEST(App, UnknownFlagsAndBadValuesExitTwoNamingTheFlag) {
 }
 
 TEST(App, UnfinishedCommandsSaySoAndExitTwo) {
-  auto run = run_ksearch(with({"run"}, valid_run), no_keys);
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.err.find("not implemented yet"), std::string::npos) << run.err;
+  auto gpumode = run_ksearch({"run", "--task", "gpumode", "--model-name", "m", "--base-url", "http://127.0.0.1:9/v1"},
+                            no_keys);
+  EXPECT_EQ(gpumode.exit_code, 2);
+  EXPECT_NE(gpumode.err.find("not implemented yet"), std::string::npos) << gpumode.err;
 
   auto report = run_ksearch({"report", KSEARCH_TEST_DATA_DIR});
   EXPECT_EQ(report.exit_code, 2);
@@ -107,7 +108,8 @@ TEST(App, TheApiKeyNeverReachesOutputOrLogFile) {
   const auto log = dir.path() / "ksearch.log";
   auto r = run_ksearch(with({"--log-level", "debug", "--log-file", log.string(), "run", "--api-key", secret}, valid_run),
                        no_keys);
-  EXPECT_EQ(r.exit_code, 2);  // the search is not implemented yet; the flags are fine
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the flags are fine; definition "d" is not in the bundled dataset
+  EXPECT_NE(r.err.find("--definition d"), std::string::npos) << r.err;
   std::stringstream logged;
   logged << std::ifstream(log).rdbuf();
   EXPECT_NE(logged.str().find("run configuration"), std::string::npos) << logged.str();

@@ -70,6 +70,14 @@ struct run_options {
   bool world_model = false;             // --world-model
   int wm_stagnation_window = 5;         // --wm-stagnation-window
   std::optional<int> wm_max_difficulty; // --wm-max-difficulty 1..5 (policy default 4)
+  int wm_max_cycle_rounds = 10;         // --wm-max-cycle-rounds (0: no cap, as the original)
+  // Ours: resuming, the reference and how candidates are evaluated.
+  bool resume = false;                  // --resume: go on with the run in --artifacts-dir
+  std::string reference_solution;       // --reference-solution NAME|FILE.json
+  std::string eval_mode = "gpu";        // --eval-mode gpu | compile-only
+  int device = 0;                       // --device
+  double eval_timeout_s = 300;          // --eval-timeout [seconds]
+  int correctness_trials = 3;           // --correctness-trials
   // Weights & Biases.
   bool wandb = false;                   // --wandb
   std::string wandb_project;            // --wandb-project or $WANDB_PROJECT

@@ -27,6 +27,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/eval_result.h"
+#include "ksearch/eval/launch_plan.h"
 #include "ksearch/eval/timing_stats.h"
 #include "ksearch/tasks/definition.h"
 
@@ -63,6 +64,10 @@ struct eval_request {
 /// input order (the call signature) survives any JSON library's key ordering.
 [[nodiscard]] nlohmann::json to_json(const eval_request& request);
 [[nodiscard]] result<eval_request> eval_request_from_json(const nlohmann::json& doc);
+
+/// The launch plan's view of `def`: its tensor inputs, scalar inputs (with their kernel-parameter
+/// types), outputs and axes. Fails for a scalar input whose dtype cannot be passed by value.
+[[nodiscard]] result<plan_interface> plan_interface_for(const tasks::definition& def);
 
 class evaluator {
  public:

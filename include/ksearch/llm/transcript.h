@@ -32,6 +32,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/llm/llm_provider.h"
+#include "ksearch/store/durable_file.h"
 
 namespace ksearch::llm {
 
@@ -52,7 +53,7 @@ class transcript_writer {
   /// The highest call number already in the file when it was opened (0 for a new file): a
   /// resumed run numbers its calls after it.
   [[nodiscard]] long last_call() const { return last_call_; }
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] const std::filesystem::path& path() const { return log_->path(); }
 
   [[nodiscard]] result<void> record_request(long call, const llm_request& request, std::string_view provider);
   [[nodiscard]] result<void> record_reply(long call, const llm_reply& reply);
@@ -60,11 +61,10 @@ class transcript_writer {
   [[nodiscard]] result<void> record_note(long call, std::string_view text);
 
  private:
-  transcript_writer(std::filesystem::path path, int fd, std::string secret, long last_call);
+  transcript_writer(std::unique_ptr<store::line_appender> log, std::string secret, long last_call);
   [[nodiscard]] result<void> append_line(std::string line);
 
-  std::filesystem::path path_;
-  int fd_;  // owned, opened O_APPEND
+  std::unique_ptr<store::line_appender> log_;
   std::string secret_;
   long last_call_;
 };

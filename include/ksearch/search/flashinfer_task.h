@@ -1,0 +1,47 @@
+// ksearch/search/flashinfer_task.h — a FlashInfer Trace definition as a search task.
+//
+// The task reads a definition, its workloads and a reference solution from a dataset folder and
+// evaluates candidates against the reference in an isolated worker (eval/evaluation_service.h).
+// The workloads the search sees are chosen deterministically — the UUIDs given, else the first N
+// in file order — and recorded in the run's metadata, so a resumed run scores on the same ones
+// (the original drew a random subset each time; spec §9.23).
+//
+// Score: the mean speedup over the reference across those workloads (score_name
+// "mean_speedup_vs_ref"), set only when every workload passed.
+//
+// Compile-only mode needs no GPU: each candidate is compiled with NVRTC for --target-gpu's
+// architecture and its launch plan is checked; the result is COMPILED or COMPILE_ERROR, never
+// PASSED. It lets a search's prompts, parsing and persistence run on a laptop or in CI.
+//
+// Thread-safety: one caller at a time.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ksearch/common/error.h"
+#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/evaluator.h"
+#include "ksearch/search/search_task.h"
+
+namespace ksearch::search {
+
+struct flashinfer_task_options {
+  std::filesystem::path dataset_root;
+  std::string definition;
+  std::string reference_solution;           // a dataset solution's name, or a .json path; "" = the dataset's reference
+  std::vector<std::string> workload_uuids;  // empty: the first max_workloads in file order
+  int max_workloads = 5;                    // 0 = all
+  eval::eval_config config;
+  eval::evaluation_service_options service;
+  bool compile_only = false;
+  std::string target_gpu = "H100";          // compile-only: which architecture to compile for
+};
+
+/// Loads the definition, workloads and reference; starts no worker until the first evaluation.
+/// Errors name the flag or file: unknown definition, no workloads, unknown UUIDs, no reference.
+[[nodiscard]] result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_options& options);
+
+}  // namespace ksearch::search

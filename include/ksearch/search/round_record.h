@@ -1,0 +1,68 @@
+// ksearch/search/round_record.h — one line of solutions.jsonl: what a round produced and how it scored.
+//
+// Every round of a search is recorded, whatever happened: the candidate's code (a Solution), the
+// raw reply it came from, its evaluation, the world-model node it worked on and the LLM usage it
+// cost. A round that produced no candidate is recorded too, with a round-level status:
+//   NO_CANDIDATE   the replies could not be turned into kernel.cu + launch.json
+//   LLM_ERROR      the endpoint failed after every retry
+//   HARNESS_ERROR  the evaluator could not run (no GPU, broken reference)
+// Seed solutions (--continue-from-solution) are recorded with kind "seed" and round 0.
+//
+// The records are the search's memory: resuming replays them (best so far, the current cycle's
+// state, the code each solved node points to), so the file alone says which rounds are finished.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ksearch/common/error.h"
+#include "ksearch/search/search_task.h"
+#include "ksearch/tasks/solution.h"
+
+namespace ksearch::search {
+
+/// The content id of a solution: a hash of its definition and sources (not its name, so renaming
+/// keeps the id; spec §9.14).
+[[nodiscard]] std::string solution_id(const tasks::solution& s);
+
+struct round_usage {
+  int calls = 0;
+  long prompt_tokens = 0;
+  long completion_tokens = 0;
+  long reasoning_tokens = 0;
+  std::optional<double> cost_usd = 0.0;  // nullopt once any call's cost was unknown [USD]
+};
+
+struct round_record {
+  std::string kind = "round";      // "round" or "seed"
+  int round = 0;                   // [1-based]; 0 for a seed
+  std::string time;                // UTC, ISO 8601
+  std::string node_id;             // the world-model node whose action this round worked on ("" = plain loop)
+  int cycle_start_round = 0;       // first round of that node's cycle
+  std::string prompt_kind;         // "action", "spec_action", "debug", "improve", "generate", "optimize", "seed"
+  std::optional<tasks::solution> solution;
+  std::string solution_id;         // "" when there is no solution
+  std::string raw_reply;           // the model's last reply ("" when none)
+  candidate_evaluation evaluation;
+  round_usage usage;
+
+  [[nodiscard]] bool passed() const { return evaluation.passed; }
+  /// The score when passed, else nullopt.
+  [[nodiscard]] std::optional<double> score() const { return evaluation.passed ? evaluation.score : std::nullopt; }
+};
+
+[[nodiscard]] nlohmann::json to_json(const round_record& r);
+/// `where` prefixes error subjects ("solutions.jsonl:12").
+[[nodiscard]] result<round_record> round_record_from_json(const nlohmann::json& doc, const std::string& where);
+
+[[nodiscard]] nlohmann::json to_json(const candidate_evaluation& e);
+[[nodiscard]] candidate_evaluation candidate_evaluation_from_json(const nlohmann::json& doc);
+
+/// The current time, UTC, as "2026-11-21T10:00:00Z".
+[[nodiscard]] std::string utc_timestamp();
+
+}  // namespace ksearch::search

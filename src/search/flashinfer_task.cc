@@ -1,0 +1,200 @@
+#include "ksearch/search/flashinfer_task.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+
+#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/target_arch.h"
+#include "ksearch/tasks/dataset_scan.h"
+#include "ksearch/tasks/definition_text.h"
+
+namespace ksearch::search {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* score_name = "mean_speedup_vs_ref";
+
+// A dataset's reference for a definition: the solution named "<definition>_reference", else the
+// only solution whose name ends in "reference".
+result<tasks::solution> find_reference(const flashinfer_task_options& options) {
+  const std::string& wanted = options.reference_solution;
+  if (wanted.ends_with(".json")) return tasks::load_solution(wanted);
+  tasks::dataset_solutions found = tasks::load_dataset_solutions(options.dataset_root, options.definition);
+  std::vector<const tasks::solution*> matches;
+  std::string names;
+  for (const tasks::dataset_solution& s : found.solutions) {
+    names += (names.empty() ? "" : ", ") + s.value.name;
+    const bool match = wanted.empty() ? (s.value.name == options.definition + "_reference" || s.value.name.ends_with("reference"))
+                                      : s.value.name == wanted;
+    if (match) matches.push_back(&s.value);
+  }
+  if (matches.empty()) {
+    return fail(wanted.empty() ? std::string("reference solution") : "--reference-solution " + wanted,
+                "no " + (wanted.empty() ? std::string("reference solution") : "solution named '" + wanted + "'") +
+                    " for " + options.definition + " under " + (options.dataset_root / "solutions").string(),
+                names.empty() ? "the dataset has no solutions for this definition; pass --reference-solution FILE.json"
+                              : "its solutions: " + names + " (pick one with --reference-solution NAME)");
+  }
+  const auto exact = std::find_if(matches.begin(), matches.end(),
+                                  [&](const tasks::solution* s) { return s->name == options.definition + "_reference"; });
+  return **(exact != matches.end() ? exact : matches.begin());
+}
+
+result<eval::solution_code> code_of(const tasks::solution& s) {
+  const std::string* source = s.source("kernel.cu");
+  const std::string* plan = s.source("launch.json");
+  if (source == nullptr || plan == nullptr) {
+    return fail("solution " + s.name, "needs the sources kernel.cu and launch.json", "see docs/candidate-contract.md");
+  }
+  return eval::solution_code{s.name, *source, *plan};
+}
+
+std::string workload_line(const eval::workload_result& w) {
+  char line[256];
+  std::snprintf(line, sizeof line, "workload %s: %s latency %.4f ms, reference %.4f ms, speedup %.3fx\n", w.uuid.c_str(),
+                std::string(eval::to_string(w.status)).c_str(), w.latency_ms, w.reference_latency_ms, w.speedup_factor);
+  return line;
+}
+
+class flashinfer_task final : public search_task {
+ public:
+  flashinfer_task(flashinfer_task_options options, tasks::dataset_definition loaded, tasks::solution reference,
+                  std::vector<tasks::workload> workloads)
+      : options_(std::move(options)),
+        loaded_(std::move(loaded)),
+        reference_(std::move(reference)),
+        workloads_(std::move(workloads)),
+        text_(tasks::definition_text(loaded_.def)) {}
+
+  std::string name() const override { return loaded_.def.name; }
+  std::string definition_text() const override { return text_; }
+
+  nlohmann::json describe() const override {
+    nlohmann::json uuids = nlohmann::json::array();
+    for (const tasks::workload& w : workloads_) uuids.push_back(w.uuid);
+    return {{"backend", "flashinfer"},
+            {"dataset", fs::absolute(options_.dataset_root).string()},
+            {"definition", loaded_.def.name},
+            {"reference_solution", reference_.name},
+            {"workloads", uuids},
+            {"mode", options_.compile_only ? "compile-only" : "gpu"},
+            {"correctness_trials", options_.config.correctness_trials},
+            {"seed", options_.config.seed},
+            {"comparator", options_.config.comparator},
+            {"atol", options_.config.atol},
+            {"rtol", options_.config.rtol}};
+  }
+
+  result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
+    auto code = code_of(candidate);
+    if (!code) {
+      candidate_evaluation out;
+      out.status = "COMPILE_ERROR";
+      out.feedback = code.error().to_string();
+      return out;
+    }
+    return options_.compile_only ? compile_only(*code) : on_gpu(*code);
+  }
+
+ private:
+  result<candidate_evaluation> compile_only(const eval::solution_code& code) const {
+    candidate_evaluation out;
+    auto iface = eval::plan_interface_for(loaded_.def);
+    if (!iface) return std::unexpected(iface.error());
+    auto compiled = eval::compile_cuda({.source = code.source, .arch = eval::arch_for_gpu_name(options_.target_gpu)});
+    if (!compiled) {
+      out.status = "COMPILE_ERROR";
+      out.feedback = compiled.error().to_string();
+    } else if (auto plan = eval::parse_launch_plan_text(code.plan_json, *iface); !plan) {
+      out.status = "COMPILE_ERROR";
+      out.feedback = plan.error().to_string();
+    } else {
+      out.status = "COMPILED";
+      out.feedback = "compiled for " + eval::arch_for_gpu_name(options_.target_gpu) +
+                     " and the launch plan is valid; not run (compile-only mode has no GPU)";
+      nlohmann::json kernels = nlohmann::json::array();
+      for (const eval::kernel_resources& k : compiled->kernels) kernels.push_back(k.summary());
+      out.detail = {{"compile_ms", compiled->compile_ms}, {"kernels", kernels}};
+    }
+    return out;
+  }
+
+  result<candidate_evaluation> on_gpu(const eval::solution_code& code) {
+    if (!service_) {
+      auto service = eval::evaluation_service::create(options_.service);
+      if (!service) return std::unexpected(service.error());
+      service_ = std::move(*service);
+    }
+    auto reference = code_of(reference_);
+    if (!reference) return std::unexpected(reference.error());
+    eval::eval_request request{loaded_.def, workloads_, *reference, code, options_.config};
+    auto result = service_->evaluate(request);
+    if (!result) return std::unexpected(result.error());
+
+    candidate_evaluation out;
+    out.status = std::string(eval::to_string(result->status));
+    out.passed = result->passed();
+    out.score_name = score_name;
+    out.detail = eval::to_json(*result);
+    if (out.passed && !result->workloads.empty()) {
+      double latency = 0, reference_latency = 0;
+      for (const eval::workload_result& w : result->workloads) {
+        latency += w.latency_ms;
+        reference_latency += w.reference_latency_ms;
+        out.feedback += workload_line(w);
+      }
+      const double n = static_cast<double>(result->workloads.size());
+      out.latency_ms = latency / n;
+      out.reference_latency_ms = reference_latency / n;
+      out.speedup_factor = result->mean_speedup();
+      out.score = out.speedup_factor;
+    } else {
+      out.feedback = out.status + ": " + result->log;
+    }
+    return out;
+  }
+
+  flashinfer_task_options options_;
+  tasks::dataset_definition loaded_;
+  tasks::solution reference_;
+  std::vector<tasks::workload> workloads_;
+  std::string text_;
+  std::unique_ptr<eval::evaluation_service> service_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_options& options) {
+  auto loaded = tasks::load_dataset_definition(options.dataset_root, options.definition);
+  if (!loaded) return std::unexpected(loaded.error());
+  std::vector<tasks::workload> chosen;
+  if (!options.workload_uuids.empty()) {
+    for (const std::string& uuid : options.workload_uuids) {
+      const auto it = std::find_if(loaded->workloads.begin(), loaded->workloads.end(),
+                                   [&](const tasks::workload& w) { return w.uuid == uuid; });
+      if (it == loaded->workloads.end()) {
+        return fail("--feedback-workloads " + uuid, "no such workload for " + options.definition,
+                    "`ksearch tasks --task-path " + options.dataset_root.string() + "` lists the workloads");
+      }
+      chosen.push_back(*it);
+    }
+  } else {
+    chosen = loaded->workloads;
+    if (options.max_workloads > 0 && chosen.size() > static_cast<std::size_t>(options.max_workloads)) {
+      chosen.resize(static_cast<std::size_t>(options.max_workloads));
+    }
+  }
+  if (chosen.empty()) {
+    return fail("--definition " + options.definition, "has no workloads in " + options.dataset_root.string(),
+                "add workloads/<op>/" + options.definition + ".jsonl");
+  }
+  auto reference = find_reference(options);
+  if (!reference) return std::unexpected(reference.error());
+  if (auto code = code_of(*reference); !code) return std::unexpected(code.error());
+  return std::make_unique<flashinfer_task>(options, std::move(*loaded), std::move(*reference), std::move(chosen));
+}
+
+}  // namespace ksearch::search

@@ -1,0 +1,123 @@
+#include "ksearch/search/round_record.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "ksearch/common/content_hash.h"
+
+namespace ksearch::search {
+
+namespace {
+
+using nlohmann::json;
+
+json optional_number(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
+
+std::optional<double> number_at(const json& doc, const char* key) {
+  const auto it = doc.find(key);
+  if (it == doc.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::string string_at(const json& doc, const char* key) {
+  const auto it = doc.find(key);
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string solution_id(const tasks::solution& s) {
+  content_hash hash;
+  hash.add(s.definition).add(s.language);
+  for (const tasks::source_file& f : s.sources) hash.add(f.path).add(f.content);
+  return hash.hex();
+}
+
+std::string utc_timestamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm parts{};
+  gmtime_r(&now, &parts);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return text;
+}
+
+json to_json(const candidate_evaluation& e) {
+  return {{"status", e.status},
+          {"passed", e.passed},
+          {"score", optional_number(e.score)},
+          {"score_name", e.score_name},
+          {"latency_ms", optional_number(e.latency_ms)},
+          {"reference_latency_ms", optional_number(e.reference_latency_ms)},
+          {"speedup_factor", optional_number(e.speedup_factor)},
+          {"feedback", e.feedback},
+          {"detail", e.detail}};
+}
+
+candidate_evaluation candidate_evaluation_from_json(const json& doc) {
+  candidate_evaluation e;
+  if (!doc.is_object()) return e;
+  e.status = string_at(doc, "status");
+  e.passed = doc.value("passed", false);
+  e.score = number_at(doc, "score");
+  e.score_name = string_at(doc, "score_name");
+  e.latency_ms = number_at(doc, "latency_ms");
+  e.reference_latency_ms = number_at(doc, "reference_latency_ms");
+  e.speedup_factor = number_at(doc, "speedup_factor");
+  e.feedback = string_at(doc, "feedback");
+  if (const auto it = doc.find("detail"); it != doc.end()) e.detail = *it;
+  return e;
+}
+
+json to_json(const round_record& r) {
+  json usage = {{"calls", r.usage.calls},
+                {"prompt_tokens", r.usage.prompt_tokens},
+                {"completion_tokens", r.usage.completion_tokens},
+                {"reasoning_tokens", r.usage.reasoning_tokens},
+                {"cost_usd", optional_number(r.usage.cost_usd)}};
+  return {{"kind", r.kind},
+          {"round", r.round},
+          {"time", r.time},
+          {"node_id", r.node_id},
+          {"cycle_start_round", r.cycle_start_round},
+          {"prompt_kind", r.prompt_kind},
+          {"solution_id", r.solution_id},
+          {"solution", r.solution ? tasks::to_json(*r.solution) : json(nullptr)},
+          {"raw_reply", r.raw_reply},
+          {"evaluation", to_json(r.evaluation)},
+          {"usage", usage}};
+}
+
+result<round_record> round_record_from_json(const json& doc, const std::string& where) {
+  if (!doc.is_object()) return fail(where, "a round record must be a JSON object");
+  round_record r;
+  r.kind = string_at(doc, "kind");
+  if (r.kind != "round" && r.kind != "seed") return fail(where + ": kind", "must be \"round\" or \"seed\"");
+  const auto round = doc.find("round");
+  if (round == doc.end() || !round->is_number_integer() || round->get<int>() < 0) {
+    return fail(where + ": round", "must be a non-negative integer");
+  }
+  r.round = round->get<int>();
+  r.time = string_at(doc, "time");
+  r.node_id = string_at(doc, "node_id");
+  r.cycle_start_round = doc.value("cycle_start_round", 0);
+  r.prompt_kind = string_at(doc, "prompt_kind");
+  r.solution_id = string_at(doc, "solution_id");
+  r.raw_reply = string_at(doc, "raw_reply");
+  if (const auto s = doc.find("solution"); s != doc.end() && s->is_object()) {
+    auto parsed = tasks::parse_solution(*s, where + ": solution");
+    if (!parsed) return std::unexpected(parsed.error());
+    r.solution = std::move(*parsed);
+  }
+  if (const auto e = doc.find("evaluation"); e != doc.end()) r.evaluation = candidate_evaluation_from_json(*e);
+  if (const auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
+    r.usage.calls = u->value("calls", 0);
+    r.usage.prompt_tokens = u->value("prompt_tokens", 0L);
+    r.usage.completion_tokens = u->value("completion_tokens", 0L);
+    r.usage.reasoning_tokens = u->value("reasoning_tokens", 0L);
+    r.usage.cost_usd = number_at(*u, "cost_usd");
+  }
+  return r;
+}
+
+}  // namespace ksearch::search

@@ -1,0 +1,147 @@
+#include "ksearch/search/run_store.h"
+
+#include <algorithm>
+
+#include "ksearch/common/paths.h"
+
+namespace ksearch::search {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+int stored_rounds::last_round() const {
+  int last = 0;
+  for (const round_record& r : records) last = std::max(last, r.round);
+  return last;
+}
+
+result<std::unique_ptr<run_store>> run_store::open(const fs::path& artifacts_root, const std::string& task_name) {
+  std::error_code ec;
+  const fs::path dir = fs::absolute(artifacts_root, ec) / safe_name(task_name);
+  if (ec) return fail("--artifacts-dir " + artifacts_root.string(), "cannot resolve: " + ec.message());
+  fs::create_directories(dir, ec);
+  if (ec) return fail("--artifacts-dir " + artifacts_root.string(), "cannot create " + dir.string() + ": " + ec.message());
+  return std::unique_ptr<run_store>(new run_store(dir));
+}
+
+bool run_store::has_previous_run() const {
+  std::error_code ec;
+  return (fs::exists(dir_ / "solutions.jsonl", ec) && fs::file_size(dir_ / "solutions.jsonl", ec) > 0) ||
+         fs::exists(world_model_path(), ec);
+}
+
+result<stored_rounds> run_store::load_rounds() const {
+  const fs::path file = dir_ / "solutions.jsonl";
+  auto contents = store::read_jsonl(file);
+  if (!contents) return std::unexpected(contents.error());
+  stored_rounds out;
+  out.warnings = contents->skipped;
+  for (const store::jsonl_record& line : contents->records) {
+    auto record = round_record_from_json(line.value, file.string() + ":" + std::to_string(line.line));
+    if (!record) {
+      out.warnings.push_back(record.error().to_string());
+      continue;
+    }
+    out.records.push_back(std::move(*record));
+  }
+  return out;
+}
+
+result<void> run_store::append(std::unique_ptr<store::line_appender>& log, const char* file, const json& line) {
+  if (!log) {
+    auto opened = store::line_appender::open(dir_ / file);
+    if (!opened) return std::unexpected(opened.error());
+    log = std::move(*opened);
+  }
+  return log->append(line.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+result<void> run_store::append_round(const round_record& record, std::optional<double> best_score) {
+  // solutions.jsonl first: it is what a resume trusts; the other two are for people and plots.
+  if (auto done = append(solutions_, "solutions.jsonl", to_json(record)); !done) return done;
+  const json metrics = {{"round", record.round},
+                        {"kind", record.kind},
+                        {"time", record.time},
+                        {"node_id", record.node_id},
+                        {"status", record.evaluation.status},
+                        {"passed", record.passed()},
+                        {"score", record.score() ? json(*record.score()) : json(nullptr)},
+                        {"best_score", best_score ? json(*best_score) : json(nullptr)},
+                        {"latency_ms", record.evaluation.latency_ms ? json(*record.evaluation.latency_ms) : json(nullptr)},
+                        {"llm_calls", record.usage.calls},
+                        {"prompt_tokens", record.usage.prompt_tokens},
+                        {"completion_tokens", record.usage.completion_tokens},
+                        {"cost_usd", record.usage.cost_usd ? json(*record.usage.cost_usd) : json(nullptr)}};
+  if (auto done = append(metrics_, "metrics.jsonl", metrics); !done) return done;
+
+  const json& detail = record.evaluation.detail;
+  const auto workloads = detail.find("workloads");
+  if (!record.solution || workloads == detail.end() || !workloads->is_array()) return {};
+  for (const json& w : *workloads) {
+    json trace = {{"definition", record.solution->definition},
+                  {"workload", {{"uuid", w.value("uuid", "")}}},
+                  {"solution", record.solution->name},
+                  {"evaluation",
+                   {{"status", w.value("status", "")},
+                    {"log", w.value("log", "")},
+                    {"correctness",
+                     {{"max_absolute_error", w.value("max_absolute_error", json(nullptr))},
+                      {"max_relative_error", w.value("max_relative_error", json(nullptr))}}},
+                    {"performance",
+                     {{"latency_ms", w.value("latency_ms", json(nullptr))},
+                      {"reference_latency_ms", w.value("reference_latency_ms", json(nullptr))},
+                      {"speedup_factor", w.value("speedup_factor", json(nullptr))}}},
+                    {"timestamp", record.time}}},
+                  {"round", record.round}};
+    if (auto done = append(traces_, "traces.jsonl", trace); !done) return done;
+  }
+  return {};
+}
+
+result<void> run_store::save_world_model(const json& world_model) {
+  return store::write_file_atomic(world_model_path(), world_model.dump(2) + "\n");
+}
+
+result<std::optional<json>> run_store::load_state() const {
+  const fs::path file = dir_ / "state.json";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::optional<json>();
+  auto text = store::read_file(file);
+  if (!text) return std::unexpected(text.error());
+  try {
+    return std::optional<json>(json::parse(*text));
+  } catch (const json::parse_error& e) {
+    return fail(file.string(), std::string("not valid JSON: ") + e.what(),
+                "delete it to rebuild the loop state from solutions.jsonl");
+  }
+}
+
+result<void> run_store::save_state(const json& state) {
+  return store::write_file_atomic(dir_ / "state.json", state.dump(2) + "\n");
+}
+
+result<void> run_store::save_best(const round_record& best) {
+  if (!best.solution) return {};
+  json doc = tasks::to_json(*best.solution);
+  return store::write_file_atomic(best_solution_path(), doc.dump(2) + "\n");
+}
+
+result<void> run_store::record_session(const json& run, const json& session) {
+  const fs::path file = dir_ / "run.json";
+  json doc = run;
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    auto text = store::read_file(file);
+    if (!text) return std::unexpected(text.error());
+    try {
+      doc = json::parse(*text);
+    } catch (const json::parse_error& e) {
+      return fail(file.string(), std::string("not valid JSON: ") + e.what(), "move it aside to start a fresh record");
+    }
+  }
+  if (!doc.contains("sessions") || !doc["sessions"].is_array()) doc["sessions"] = json::array();
+  doc["sessions"].push_back(session);
+  return store::write_file_atomic(file, doc.dump(2) + "\n");
+}
+
+}  // namespace ksearch::search

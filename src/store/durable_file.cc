@@ -1,0 +1,125 @@
+#include "ksearch/store/durable_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace ksearch::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text(int code) { return std::strerror(code); }
+
+/// Writes all of `data` to `fd`, retrying short writes and EINTR.
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+result<void> make_parent(const fs::path& file) {
+  if (!file.has_parent_path()) return {};
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  if (ec) return fail(file.parent_path().string(), "cannot create folder: " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+result<void> write_file_atomic(const fs::path& file, std::string_view content) {
+  if (auto made = make_parent(file); !made) return made;
+  const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(temp.string(), "open: " + errno_text(errno), "check that the folder is writable");
+  if (!write_all(fd, content)) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return fail(temp.string(), "write: " + errno_text(saved), "check the disk space");
+  }
+  if (::fsync(fd) != 0) {
+    const int saved = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return fail(temp.string(), "fsync: " + errno_text(saved));
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), file.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(temp.c_str());
+    return fail(file.string(), "rename: " + errno_text(saved));
+  }
+  return {};
+}
+
+result<std::string> read_file(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(file.string(), "cannot open for reading", "check the path");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail(file.string(), "read failed");
+  return text.str();
+}
+
+result<std::unique_ptr<line_appender>> line_appender::open(const fs::path& file) {
+  if (auto made = make_parent(file); !made) return std::unexpected(made.error());
+  const int fd = ::open(file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(file.string(), "open: " + errno_text(errno), "check that the folder is writable");
+  std::unique_ptr<line_appender> appender(new line_appender(file, fd));
+  // A crash mid-write leaves a last line without '\n'; end it so the next record stands alone.
+  struct stat info {};
+  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+    char last = '\n';
+    if (::pread(fd, &last, 1, info.st_size - 1) == 1 && last != '\n' && !write_all(fd, "\n")) {
+      return fail(file.string(), "write: " + errno_text(errno));
+    }
+  }
+  return appender;
+}
+
+line_appender::~line_appender() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+result<void> line_appender::append(std::string_view line) {
+  std::string whole(line);
+  whole += '\n';
+  if (!write_all(fd_, whole)) return fail(path_.string(), "write: " + errno_text(errno), "check the disk space");
+  if (::fsync(fd_) != 0) return fail(path_.string(), "fsync: " + errno_text(errno));
+  return {};
+}
+
+result<jsonl_contents> read_jsonl(const fs::path& file) {
+  jsonl_contents contents;
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return contents;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(file.string(), "cannot open for reading");
+  std::string text;
+  std::size_t line = 0;
+  while (std::getline(in, text)) {
+    ++line;
+    if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      contents.records.push_back({line, nlohmann::json::parse(text)});
+    } catch (const nlohmann::json::parse_error& e) {
+      contents.skipped.push_back(file.string() + ":" + std::to_string(line) + ": not JSON (" + e.what() + ")");
+    }
+  }
+  if (in.bad()) return fail(file.string(), "read failed");
+  return contents;
+}
+
+}  // namespace ksearch::store

@@ -1,0 +1,87 @@
+#include "ksearch/search/round_record.h"
+
+#include <gtest/gtest.h>
+
+#include "ksearch/search/run_store.h"
+#include "support/temp_dir.h"
+
+namespace ksearch::search {
+namespace {
+
+tasks::solution sample_solution(const std::string& name, const std::string& code) {
+  return {.name = name, .definition = "d", .author = "m", .description = "", .language = "cuda",
+          .sources = {{"kernel.cu", code}, {"launch.json", "{\"steps\":[]}"}}};
+}
+
+TEST(RoundRecord, JsonRoundTripKeepsEverything) {
+  round_record r;
+  r.round = 7;
+  r.time = "2026-11-21T10:00:00Z";
+  r.node_id = "n3";
+  r.cycle_start_round = 5;
+  r.prompt_kind = "debug";
+  r.solution = sample_solution("s7", "// code");
+  r.solution_id = solution_id(*r.solution);
+  r.raw_reply = "reply text";
+  r.evaluation = {.status = "PASSED", .passed = true, .score = 1.25, .score_name = "mean_speedup_vs_ref",
+                  .latency_ms = 0.5, .reference_latency_ms = 0.625, .speedup_factor = 1.25, .feedback = "ok",
+                  .detail = {{"workloads", nlohmann::json::array()}}};
+  r.usage = {.calls = 2, .prompt_tokens = 100, .completion_tokens = 40, .reasoning_tokens = 10, .cost_usd = std::nullopt};
+  auto back = round_record_from_json(to_json(r), "test");
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_EQ(to_json(*back), to_json(r));
+  EXPECT_EQ(back->score(), 1.25);
+  EXPECT_FALSE(back->usage.cost_usd.has_value()) << "an unknown cost stays unknown";
+}
+
+TEST(RoundRecord, BadRecordsAreErrorsNamingTheField) {
+  auto no_round = round_record_from_json({{"kind", "round"}}, "solutions.jsonl:4");
+  ASSERT_FALSE(no_round.has_value());
+  EXPECT_EQ(no_round.error().subject, "solutions.jsonl:4: round");
+  auto bad_kind = round_record_from_json({{"kind", "other"}, {"round", 1}}, "x");
+  ASSERT_FALSE(bad_kind.has_value());
+  EXPECT_EQ(bad_kind.error().subject, "x: kind");
+}
+
+TEST(RoundRecord, SolutionIdFollowsTheCodeNotTheName) {
+  EXPECT_EQ(solution_id(sample_solution("a", "k")), solution_id(sample_solution("renamed", "k")));
+  EXPECT_NE(solution_id(sample_solution("a", "k")), solution_id(sample_solution("a", "k2")));
+}
+
+TEST(RunStore, RoundsComeBackInOrderAndAFailedScoreIsNeverBest) {
+  test_support::temp_dir dir;
+  auto store = run_store::open(dir.path(), "my def/1");
+  ASSERT_TRUE(store.has_value());
+  EXPECT_EQ((*store)->dir().filename(), "my_def_1");
+  EXPECT_FALSE((*store)->has_previous_run());
+  round_record failed;
+  failed.round = 1;
+  failed.evaluation = {.status = "INCORRECT_NUMERICAL", .passed = false, .score = 9.0};
+  EXPECT_FALSE(failed.score().has_value()) << "a failed round's partial score does not count (spec §9.11)";
+  ASSERT_TRUE((*store)->append_round(failed, std::nullopt).has_value());
+  round_record passed;
+  passed.round = 2;
+  passed.evaluation = {.status = "PASSED", .passed = true, .score = 1.1};
+  ASSERT_TRUE((*store)->append_round(passed, 1.1).has_value());
+  EXPECT_TRUE((*store)->has_previous_run());
+  auto rounds = (*store)->load_rounds();
+  ASSERT_TRUE(rounds.has_value());
+  ASSERT_EQ(rounds->records.size(), 2u);
+  EXPECT_EQ(rounds->last_round(), 2);
+  EXPECT_TRUE(rounds->warnings.empty());
+}
+
+TEST(RunStore, SessionsAccumulateInRunJson) {
+  test_support::temp_dir dir;
+  auto store = run_store::open(dir.path(), "d");
+  ASSERT_TRUE(store.has_value());
+  ASSERT_TRUE((*store)->record_session({{"ksearch", "x"}}, {{"n", 1}}).has_value());
+  ASSERT_TRUE((*store)->record_session({{"ksearch", "ignored"}}, {{"n", 2}}).has_value());
+  auto doc = nlohmann::json::parse(ksearch::store::read_file((*store)->dir() / "run.json").value());
+  EXPECT_EQ(doc["ksearch"], "x");
+  ASSERT_EQ(doc["sessions"].size(), 2u);
+  EXPECT_EQ(doc["sessions"][1]["n"], 2);
+}
+
+}  // namespace
+}  // namespace ksearch::search
