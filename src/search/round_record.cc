@@ -85,6 +85,7 @@ json to_json(const round_record& r) {
           {"solution", r.solution ? tasks::to_json(*r.solution) : json(nullptr)},
           {"raw_reply", r.raw_reply},
           {"evaluation", to_json(r.evaluation)},
+          {"reused_from_round", r.reused_from_round >= 0 ? json(r.reused_from_round) : json(nullptr)},
           {"usage", usage}};
 }
 
@@ -110,6 +111,9 @@ result<round_record> round_record_from_json(const json& doc, const std::string& 
     r.solution = std::move(*parsed);
   }
   if (const auto e = doc.find("evaluation"); e != doc.end()) r.evaluation = candidate_evaluation_from_json(*e);
+  if (const auto reused = doc.find("reused_from_round"); reused != doc.end() && reused->is_number_integer()) {
+    r.reused_from_round = reused->get<int>();
+  }
   if (const auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
     r.usage.calls = u->value("calls", 0);
     r.usage.prompt_tokens = u->value("prompt_tokens", 0L);

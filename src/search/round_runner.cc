@@ -140,6 +140,18 @@ result<round_outcome> round_runner::run(const round_plan& plan) {
   // 2. The evaluation.
   if (r.solution) {
     r.solution_id = solution_id(*r.solution);
+  }
+  // A candidate identical to one already evaluated is not measured again: the GPU time goes to new
+  // code, and the LLM is told it repeated itself.
+  const round_record* seen = r.solution ? find_solution(r.solution_id) : nullptr;
+  if (seen != nullptr && seen->evaluation.status != "HARNESS_ERROR") {
+    // Point at the round that was measured, not at an earlier reuse of it.
+    r.reused_from_round = seen->reused_from_round >= 0 ? seen->reused_from_round : seen->round;
+    r.evaluation = seen->evaluation;
+    const std::string prefix = "This candidate is identical to the one of round " + std::to_string(r.reused_from_round) +
+                               "; it was not evaluated again. ";
+    if (!r.evaluation.feedback.starts_with(prefix)) r.evaluation.feedback = prefix + r.evaluation.feedback;
+  } else if (r.solution) {
     auto evaluated = task_.evaluate(*r.solution);
     if (evaluated) {
       r.evaluation = std::move(*evaluated);

@@ -273,5 +273,18 @@ TEST_F(SearchLoop, PlainLoopGeneratesThenOptimisesFromTheLastCode) {
   EXPECT_NE(prompts[1].find("max_abs_error 3.0"), std::string::npos) << "and its failure";
 }
 
+TEST_F(SearchLoop, AnIdenticalCandidateIsNotEvaluatedTwice) {
+  llm_.set_fallback(llm_call_kind::codegen, {passing(1.2)});
+  run(/*world_model=*/false, /*max_rounds=*/3);
+  EXPECT_EQ(task_.evaluations, 1);
+  const std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0]["reused_from_round"].is_null());
+  EXPECT_EQ(r[2]["reused_from_round"], 1);
+  EXPECT_EQ(r[2]["evaluation"]["status"], "PASSED");
+  EXPECT_NE(r[2]["evaluation"]["feedback"].get<std::string>().find("identical to the one of round 1"), std::string::npos);
+  EXPECT_EQ(best_score_, 1.2);
+}
+
 }  // namespace
 }  // namespace ksearch::search

@@ -48,6 +48,8 @@ struct round_record {
   std::string solution_id;         // "" when there is no solution
   std::string raw_reply;           // the model's last reply ("" when none)
   candidate_evaluation evaluation;
+  int reused_from_round = -1;      // >= 0: the candidate is identical to that round's (0 = the seed) and its
+                                   // evaluation was reused, not measured again
   round_usage usage;
 
   [[nodiscard]] bool passed() const { return evaluation.passed; }
