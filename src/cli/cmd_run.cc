@@ -14,6 +14,7 @@
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
 #include "ksearch/common/paths.h"
+#include "ksearch/eval/cuda_driver.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/provider_factory.h"
 #include "ksearch/search/flashinfer_task.h"
@@ -109,6 +110,19 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     spdlog::debug("run configuration: {}", config.dump());
     if (o.task.task != "flashinfer") {
       return not_implemented("run --task " + o.task.task, "only FlashInfer Trace definitions are searched so far");
+    }
+
+    // 0. A GPU search without a GPU would spend LLM calls on rounds that cannot be evaluated.
+    if (o.eval_mode == "gpu") {
+      auto driver = eval::cuda_driver::load();
+      if (!driver || (*driver)->device_count() <= o.device) {
+        const std::string why = !driver ? driver.error().to_string()
+                                        : "device " + std::to_string(o.device) + " does not exist (" +
+                                              std::to_string((*driver)->device_count()) + " visible)";
+        std::cerr << "error: --eval-mode gpu: " << why << "\n"
+                  << "  fix: run on a machine with an NVIDIA GPU, or check candidates without one: --eval-mode compile-only\n";
+        return exit_failure;
+      }
     }
 
     // 1. The task and the run's folder.

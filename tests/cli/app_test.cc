@@ -106,7 +106,8 @@ TEST(App, TheApiKeyNeverReachesOutputOrLogFile) {
   test_support::temp_dir dir;
   const std::string secret = "sk-test-0123456789abcdefghijklmnop";
   const auto log = dir.path() / "ksearch.log";
-  auto r = run_ksearch(with({"--log-level", "debug", "--log-file", log.string(), "run", "--api-key", secret}, valid_run),
+  auto r = run_ksearch(with({"--log-level", "debug", "--log-file", log.string(), "run", "--api-key", secret, "--eval-mode", "compile-only"},
+                            valid_run),
                        no_keys);
   EXPECT_EQ(r.exit_code, 1) << r.err;  // the flags are fine; definition "d" is not in the bundled dataset
   EXPECT_NE(r.err.find("--definition d"), std::string::npos) << r.err;

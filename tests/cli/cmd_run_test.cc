@@ -122,6 +122,20 @@ TEST(CmdRun, PlainLoopRunsToTheBudgetAndReportsJson) {
   EXPECT_NE(r.err.find("round 2/2"), std::string::npos) << r.err;
 }
 
+TEST(CmdRun, AGpuSearchWithoutAGpuStopsBeforeAnyLlmCall) {
+  test_support::scripted_llm llm;
+  test_support::temp_dir dir;
+  std::vector<std::string> flags = run_flags(llm, dir.path() / "artifacts");
+  *std::find(flags.begin(), flags.end(), "compile-only") = "gpu";
+  flags.push_back("--device");
+  flags.push_back("1000");  // no machine has this one, so the test means the same with or without a GPU
+  auto r = run_ksearch(flags, no_keys);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--eval-mode compile-only"), std::string::npos) << r.err;
+  EXPECT_TRUE(llm.prompts(llm_call_kind::init).empty());
+  EXPECT_TRUE(llm.prompts(llm_call_kind::codegen).empty());
+}
+
 TEST(CmdRun, AMissingDefinitionOrReferenceIsAClearError) {
   test_support::scripted_llm llm;
   test_support::temp_dir dir;

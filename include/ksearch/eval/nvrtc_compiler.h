@@ -38,6 +38,7 @@ struct compile_output {
   std::string log;                  // warnings (may be empty); ptxas's resource report is moved to `kernels`
   std::vector<kernel_resources> kernels;  // registers, smem, spills per entry function
   double compile_ms = 0;            // wall time of nvrtcCompileProgram [milliseconds]
+  bool from_cache = false;          // no compile ran: the output came from a cache (compile_ms is 0)
 };
 
 /// `log` cut to at most about `max_chars`: the head and the tail are kept (the first error and the
