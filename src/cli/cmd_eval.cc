@@ -14,6 +14,7 @@
 #include "ksearch/cli/run_options.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/evaluation_service.h"
+#include "ksearch/search/flashinfer_task.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
 
@@ -136,6 +137,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
     request.candidate = *candidate;
     request.reference = *reference;
     request.config.correctness_trials = options->trials;
+    request.config.required_matched_ratio = search::required_matched_ratio(request.definition.name);
 
     // 3. Evaluate in a worker.
     auto service = eval::evaluation_service::create(

@@ -167,6 +167,10 @@ class flashinfer_task final : public search_task {
 
 }  // namespace
 
+double required_matched_ratio(std::string_view definition_name) {
+  return definition_name.find("moe_fp8_block_scale") != std::string_view::npos ? 0.95 : 1.0;
+}
+
 result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_options& options) {
   auto loaded = tasks::load_dataset_definition(options.dataset_root, options.definition);
   if (!loaded) return std::unexpected(loaded.error());
@@ -194,7 +198,10 @@ result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_
   auto reference = find_reference(options);
   if (!reference) return std::unexpected(reference.error());
   if (auto code = code_of(*reference); !code) return std::unexpected(code.error());
-  return std::make_unique<flashinfer_task>(options, std::move(*loaded), std::move(*reference), std::move(chosen));
+  flashinfer_task_options resolved = options;
+  resolved.config.required_matched_ratio = required_matched_ratio(options.definition);
+  return std::make_unique<flashinfer_task>(std::move(resolved), std::move(*loaded), std::move(*reference),
+                                           std::move(chosen));
 }
 
 }  // namespace ksearch::search

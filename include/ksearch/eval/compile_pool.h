@@ -10,6 +10,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <future>
@@ -31,6 +32,8 @@ class compile_pool {
   /// `threads` workers (0: std::thread::hardware_concurrency(), at least 1) compiling through
   /// `cache` (may be null: no cache; not owned).
   explicit compile_pool(cubin_cache* cache, unsigned threads = 0);
+  /// No cache (`compile_pool pool(nullptr)` would otherwise be ambiguous).
+  explicit compile_pool(std::nullptr_t, unsigned threads = 0) : compile_pool(static_cast<cubin_cache*>(nullptr), threads) {}
   /// Workers that run `compile` instead; it must be callable from several threads at once.
   explicit compile_pool(compile_function compile, unsigned threads = 0);
   ~compile_pool();

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ksearch/common/error.h"
@@ -39,6 +40,10 @@ struct flashinfer_task_options {
   bool compile_only = false;
   std::string target_gpu = "H100";          // compile-only: which architecture to compile for
 };
+
+/// The share of output elements that must be within tolerance: 0.95 for FP8 block-scale MoE
+/// definitions (FlashInfer-Bench's low-bit evaluator, tasks-spec §3.2), else every element.
+[[nodiscard]] double required_matched_ratio(std::string_view definition_name);
 
 /// Loads the definition, workloads and reference; starts no worker until the first evaluation.
 /// Errors name the flag or file: unknown definition, no workloads, unknown UUIDs, no reference.

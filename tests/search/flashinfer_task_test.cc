@@ -1,0 +1,85 @@
+#include "ksearch/search/flashinfer_task.h"
+
+#include <gtest/gtest.h>
+
+#include "ksearch/tasks/solution.h"
+
+namespace ksearch::search {
+namespace {
+
+const std::string mini = std::string(KSEARCH_TEST_DATA_DIR) + "/flashinfer-mini";
+
+flashinfer_task_options compile_only() {
+  flashinfer_task_options o;
+  o.dataset_root = mini;
+  o.definition = "scale_add_d256";
+  o.compile_only = true;
+  return o;
+}
+
+tasks::solution candidate(const std::string& kernel, const std::string& plan) {
+  return {.name = "c", .definition = "scale_add_d256", .author = "t", .description = "", .language = "cuda",
+          .sources = {{"kernel.cu", kernel}, {"launch.json", plan}}};
+}
+
+TEST(FlashinferTask, Fp8MoeDefinitionsNeedNinetyFivePercentMatched) {
+  EXPECT_EQ(required_matched_ratio("moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048"), 0.95);
+  EXPECT_EQ(required_matched_ratio("gqa_paged_decode_h32_kv8_d128_ps1"), 1.0);
+}
+
+TEST(FlashinferTask, DescribesItsDeterministicWorkloadsAndReference) {
+  auto task = make_flashinfer_task(compile_only());
+  ASSERT_TRUE(task.has_value()) << task.error().to_string();
+  const nlohmann::json d = (*task)->describe();
+  EXPECT_EQ(d["reference_solution"], "scale_add_reference");
+  EXPECT_EQ(d["workloads"], (nlohmann::json{"test-0001", "test-0002"}));
+  EXPECT_EQ(d["mode"], "compile-only");
+  EXPECT_NE((*task)->definition_text().find("Reference Implementation:"), std::string::npos);
+
+  flashinfer_task_options one = compile_only();
+  one.max_workloads = 1;
+  EXPECT_EQ((*make_flashinfer_task(one))->describe()["workloads"].size(), 1u);
+}
+
+TEST(FlashinferTask, BadSelectionsAreErrorsNamingTheFlag) {
+  flashinfer_task_options o = compile_only();
+  o.workload_uuids = {"no-such-uuid"};
+  auto unknown = make_flashinfer_task(o);
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().subject, "--feedback-workloads no-such-uuid");
+
+  o = compile_only();
+  o.reference_solution = "missing";
+  auto no_reference = make_flashinfer_task(o);
+  ASSERT_FALSE(no_reference.has_value());
+  EXPECT_EQ(no_reference.error().subject, "--reference-solution missing");
+  EXPECT_NE(no_reference.error().fix.find("scale_add_vec4"), std::string::npos) << no_reference.error().to_string();
+}
+
+TEST(FlashinferTask, CompileOnlyCompilesAndChecksThePlanButNeverPasses) {
+  auto task = make_flashinfer_task(compile_only());
+  ASSERT_TRUE(task.has_value());
+  const std::string kernel =
+      "extern \"C\" __global__ void k(const float* x, const float* y, float* out, float alpha, long long n) {\n"
+      "  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; if (i < n) out[i] = alpha * x[i] + y[i];\n}\n";
+  const std::string plan =
+      R"json({"steps": [{"kernel": "k", "grid": ["ceil_div(rows * dim, 256)"], "block": [256], "args": ["x", "y", "out", "alpha", {"i64": "rows * dim"}]}]})json";
+  auto good = (*task)->evaluate(candidate(kernel, plan));
+  ASSERT_TRUE(good.has_value()) << good.error().to_string();
+  EXPECT_EQ(good->status, "COMPILED");
+  EXPECT_FALSE(good->passed);
+  EXPECT_FALSE(good->score.has_value());
+
+  auto broken = (*task)->evaluate(candidate("extern \"C\" __global__ void k( {", plan));
+  ASSERT_TRUE(broken.has_value());
+  EXPECT_EQ(broken->status, "COMPILE_ERROR");
+  EXPECT_NE(broken->feedback.find("kernel.cu"), std::string::npos) << broken->feedback;
+
+  auto bad_plan = (*task)->evaluate(candidate(kernel, R"json({"steps": [{"kernel": "k", "grid": [1], "block": [1], "args": ["nope"]}]})json"));
+  ASSERT_TRUE(bad_plan.has_value());
+  EXPECT_EQ(bad_plan->status, "COMPILE_ERROR");
+  EXPECT_NE(bad_plan->feedback.find("nope"), std::string::npos) << bad_plan->feedback;
+}
+
+}  // namespace
+}  // namespace ksearch::search
