@@ -21,6 +21,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <expected>
 #include <nlohmann/json.hpp>
 #include <system_error>
 #include <utility>
@@ -116,45 +117,47 @@ std::optional<kernel_resources> kernel_from(const ordered_json& k) {
   return out;
 }
 
-/// The output stored in `text` if it is a whole, uncorrupted entry for `request`; otherwise an
-/// error whose problem says why (the subject is left to the caller).
-result<compile_output> parse_entry(const std::string& text, const compile_request& request) {
+/// Why an entry is unusable, for the debug log.
+std::unexpected<std::string> corrupt(std::string why) { return std::unexpected(std::move(why)); }
+
+/// The output stored in `text` if it is a whole, uncorrupted entry for `request`; otherwise why not.
+std::expected<compile_output, std::string> parse_entry(const std::string& text, const compile_request& request) {
   const std::size_t header_end = text.find('\n');
-  if (header_end == std::string::npos) return fail("", "no header line");
+  if (header_end == std::string::npos) return corrupt("no header line");
   const ordered_json header = ordered_json::parse(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(header_end),
                                                   nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded() || !header.is_object()) return fail("", "header is not a JSON object");
+  if (header.is_discarded() || !header.is_object()) return corrupt("header is not a JSON object");
 
   const auto key = header.find("key");
   if (key == header.end() || dump_lenient(*key) != dump_lenient(key_inputs(request))) {
-    return fail("", "written for another request (a key collision or another NVRTC)");
+    return corrupt("written for another request (a key collision)");
   }
   const auto source_bytes = unsigned_field(header, "source_bytes");
   const auto cubin_bytes = unsigned_field(header, "cubin_bytes");
-  if (!source_bytes || !cubin_bytes) return fail("", "header lacks the sizes");
+  if (!source_bytes || !cubin_bytes) return corrupt("header lacks the sizes");
   const std::size_t body = header_end + 1;
   const std::size_t rest = text.size() - body;
   if (*source_bytes > rest || *cubin_bytes != rest - *source_bytes) {
-    return fail("", "size " + std::to_string(text.size()) + " does not match the header (truncated?)");
+    return corrupt("size " + std::to_string(text.size()) + " does not match the header (truncated?)");
   }
-  if (text.compare(body, *source_bytes, request.source) != 0) return fail("", "written for another source");
+  if (text.compare(body, *source_bytes, request.source) != 0) return corrupt("written for another source");
 
   compile_output output;
   output.cubin = text.substr(body + *source_bytes);
   const auto cubin_hash = header.find("cubin_hash");
   if (cubin_hash == header.end() || !cubin_hash->is_string() ||
       cubin_hash->get<std::string>() != content_hash().add(output.cubin).hex()) {
-    return fail("", "cubin does not match its hash");
+    return corrupt("cubin does not match its hash");
   }
   const auto log = header.find("log");
   const auto kernels = header.find("kernels");
   if (log == header.end() || !log->is_string() || kernels == header.end() || !kernels->is_array()) {
-    return fail("", "header lacks the log or the kernels");
+    return corrupt("header lacks the log or the kernels");
   }
   output.log = log->get<std::string>();
   for (const ordered_json& k : *kernels) {
     auto kernel = kernel_from(k);
-    if (!kernel) return fail("", "a kernel's resources do not parse");
+    if (!kernel) return corrupt("a kernel's resources do not parse");
     output.kernels.push_back(std::move(*kernel));
   }
   output.compile_ms = 0;
@@ -181,7 +184,9 @@ std::optional<fs::path> cubin_cache_dir(const char* ksearch_cubin_cache, const c
     if (lower == "off") return std::nullopt;
     return fs::path(std::move(value));
   }
-  if (set(xdg_cache_home) && fs::path(xdg_cache_home).is_absolute()) return fs::path(xdg_cache_home) / "ksearch" / "cubin";
+  if (set(xdg_cache_home) && fs::path(xdg_cache_home).is_absolute()) {
+    return fs::path(xdg_cache_home) / "ksearch" / "cubin";
+  }
   if (set(home)) return fs::path(home) / ".cache" / "ksearch" / "cubin";
   return std::nullopt;
 }
@@ -231,7 +236,7 @@ std::optional<compile_output> cubin_cache::lookup(const compile_request& request
   }
   auto entry = parse_entry(*text, request);
   if (!entry) {
-    spdlog::debug("cubin cache: {}: {}; removed", path.string(), entry.error().problem);
+    spdlog::debug("cubin cache: {}: {}; removed", path.string(), entry.error());
     fs::remove(path, ec);
     return std::nullopt;
   }

@@ -9,6 +9,10 @@
 //
 // Compiled cubins are kept per worker, keyed by the exact source and architecture: the reference
 // (the same in every request of a search) is compiled once per worker, not once per candidate.
+// Behind that map sits the on-disk cubin cache (eval/cubin_cache.h), which survives a worker's
+// restart and a resumed search. When neither solution is in the map, the reference compiles on a
+// second thread while the candidate compiles on this one (std::async: only the first request of a
+// worker pays for the thread, and an idle pool would be kept alive in every worker for nothing).
 //
 // Timing runs on a fresh input set (its own seed) whose reference outputs are computed first and
 // whose candidate outputs are poisoned before the first timed call: a kernel that replays a cached
@@ -20,11 +24,14 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <system_error>
 
 #include "ksearch/eval/compare.h"
+#include "ksearch/eval/cubin_cache.h"
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/detail/driver_api.h"
 #include "ksearch/eval/driver_handles.h"
@@ -45,6 +52,7 @@ struct evaluator::session {
   input_generator generator;
   gpu_timer timer;
   std::map<std::string, compile_output> compiled;  // key: arch + '\n' + source
+  std::unique_ptr<cubin_cache> disk_cache;         // null when KSEARCH_CUBIN_CACHE=off
 };
 
 namespace {
@@ -86,32 +94,72 @@ struct loaded_solution {
 };
 
 
-// Compiles the solution, loads it and finds every kernel its plan names. Any failure is the
-// solution's own (COMPILE_ERROR for a candidate).
-// Compiles `source`, or takes the cubin from an earlier identical compile. Failures are not kept:
-// they are cheap to repeat and rare to repeat.
-result<compile_output> compile_cached(std::map<std::string, compile_output>& cache, const std::string& source,
-                                      const std::string& arch) {
+// `source`'s cubin from an earlier identical compile in this worker (compile_ms 0, from_cache).
+std::optional<compile_output> recall(const std::map<std::string, compile_output>& cache, const std::string& source,
+                                     const std::string& arch) {
+  auto hit = cache.find(arch + "\n" + source);
+  if (hit == cache.end()) return std::nullopt;
+  compile_output cached = hit->second;
+  cached.compile_ms = 0;  // nothing was compiled this time
+  cached.from_cache = true;
+  return cached;
+}
+
+// Keeps a successful compile for recall. Failures are not kept: they are cheap to repeat and rare
+// to repeat.
+void remember(std::map<std::string, compile_output>& cache, const std::string& source, const std::string& arch,
+              const result<compile_output>& compiled) {
   constexpr std::size_t max_entries = 256;  // a long search: drop everything rather than grow without end
-  std::string key = arch + "\n" + source;
-  if (auto hit = cache.find(key); hit != cache.end()) {
-    compile_output cached = hit->second;
-    cached.compile_ms = 0;  // nothing was compiled this time
-    return cached;
-  }
-  auto compiled = compile_cuda({.source = source, .file_name = "kernel.cu", .arch = arch});
-  if (!compiled) return compiled;
+  if (!compiled) return;
   if (cache.size() >= max_entries) cache.clear();
-  cache.emplace(std::move(key), *compiled);
+  cache.insert_or_assign(arch + "\n" + source, *compiled);
+}
+
+// Compiles `source`, or takes the cubin from this worker's memory, then from the disk cache (`disk`
+// may be null).
+result<compile_output> compile_cached(std::map<std::string, compile_output>& cache, cubin_cache* disk,
+                                      const std::string& source, const std::string& arch) {
+  if (auto hit = recall(cache, source, arch)) return std::move(*hit);
+  auto compiled =
+      eval::compile_cached({.source = source, .file_name = "kernel.cu", .arch = arch, .extra_options = {}}, disk);
+  remember(cache, source, arch, compiled);
   return compiled;
 }
 
-result<loaded_solution> load_solution(const cuda_driver& driver, const device_info& device,
-                                      std::map<std::string, compile_output>& cache, const solution_code& code,
-                                      const plan_interface& iface) {
+// The reference's and the candidate's compiles, both at once when neither is in this worker's memory
+// (NVRTC programs are independent). Only this thread touches `cache`.
+std::array<result<compile_output>, 2> compile_pair(std::map<std::string, compile_output>& cache, cubin_cache* disk,
+                                                   const std::string& reference, const std::string& candidate,
+                                                   const std::string& arch) {
+  const bool both_miss = reference != candidate && !cache.contains(arch + "\n" + reference) &&
+                         !cache.contains(arch + "\n" + candidate);
+  std::future<result<compile_output>> reference_job;
+  if (both_miss) {
+    try {
+      reference_job = std::async(std::launch::async, [disk, &reference, &arch] {
+        return eval::compile_cached({.source = reference, .file_name = "kernel.cu", .arch = arch, .extra_options = {}},
+                                    disk);
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: compile one after the other below.
+    }
+  }
+  if (!reference_job.valid()) {
+    auto first = compile_cached(cache, disk, reference, arch);
+    return {std::move(first), compile_cached(cache, disk, candidate, arch)};
+  }
+  auto second = compile_cached(cache, disk, candidate, arch);
+  auto first = reference_job.get();
+  remember(cache, reference, arch, first);
+  return {std::move(first), std::move(second)};
+}
+
+// Loads the compiled solution and finds every kernel its plan names. Any failure is the solution's
+// own (COMPILE_ERROR for a candidate); a broken plan is reported before a failed compile.
+result<loaded_solution> load_solution(const cuda_driver& driver, result<compile_output> compiled,
+                                      const solution_code& code, const plan_interface& iface) {
   auto plan = parse_launch_plan_text(code.plan_json, iface);
   if (!plan) return std::unexpected(plan.error());
-  auto compiled = compile_cached(cache, code.source, device.nvrtc_arch());
   if (!compiled) return std::unexpected(compiled.error());
   auto module = cuda_module::load(driver, compiled->cubin);
   if (!module) return std::unexpected(module.error());
@@ -443,7 +491,8 @@ result<std::unique_ptr<evaluator>> evaluator::create(int ordinal) {
   auto timer = gpu_timer::create(**driver, device->l2_bytes);
   if (!timer) return std::unexpected(timer.error());
   return std::unique_ptr<evaluator>(new evaluator(std::make_unique<session>(
-      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer), {}})));
+      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer), {},
+              cubin_cache::from_environment()})));
 }
 
 namespace {
@@ -645,9 +694,11 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
 
   // The reference must compile and load; if it does not, the harness is broken, not the candidate.
   const auto load_start = std::chrono::steady_clock::now();
-  auto reference = load_solution(*s.driver, s.device, s.compiled, request.reference, *iface);
+  auto [reference_compiled, candidate_compiled] = compile_pair(
+      s.compiled, s.disk_cache.get(), request.reference.source, request.candidate.source, s.device.nvrtc_arch());
+  auto reference = load_solution(*s.driver, std::move(reference_compiled), request.reference, *iface);
   if (!reference) return fail("reference solution '" + request.reference.name + "'", error_text(reference.error()));
-  auto candidate = load_solution(*s.driver, s.device, s.compiled, request.candidate, *iface);
+  auto candidate = load_solution(*s.driver, std::move(candidate_compiled), request.candidate, *iface);
   if (!candidate) {
     result_out.status = eval_status::compile_error;
     result_out.log = error_text(candidate.error());

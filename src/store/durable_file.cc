@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -40,7 +41,9 @@ result<void> make_parent(const fs::path& file) {
 
 result<void> write_file_atomic(const fs::path& file, std::string_view content) {
   if (auto made = make_parent(file); !made) return made;
-  const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid());
+  // pid + a per-process counter: two writers of one file, in one process or several, never share a temp.
+  static std::atomic<unsigned long> counter{0};
+  const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(temp.string(), "open: " + errno_text(errno), "check that the folder is writable");
   if (!write_all(fd, content)) {

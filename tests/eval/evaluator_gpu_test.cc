@@ -102,6 +102,25 @@ extern "C" __global__ void k(const float* x, const float* y, float* out, float a
   EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
 }
 
+TEST_F(EvaluatorGpu, AMissingSyncthreadsRaceFails) {
+  // Threads hand values to each other through shared memory without __syncthreads(). The upper
+  // warps are slow to write, so the lower warps read slots that hold another block's (or
+  // nothing's) data: the classic race, made certain instead of likely by the sleep.
+  const eval_result r = evaluate(R"(
+extern "C" __global__ void racy(const float* x, const float* y, float* out, float a, long long n) {
+  __shared__ float tile[256];
+  const long long base = blockIdx.x * 256LL;
+  const int t = threadIdx.x;
+  if (t >= 128) __nanosleep(20000);
+  if (base + t < n) tile[t] = a * x[base + t] + y[base + t];
+  const int u = 255 - t;  // a __syncthreads() belongs here
+  if (base + u < n) out[base + u] = tile[u];
+})",
+                                 simple_plan("racy"));
+  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  expect_service_still_works();
+}
+
 TEST_F(EvaluatorGpu, RightOnlyOnTheFirstCallFails) {
   // Correct on its first call, off by one afterwards (a kernel tuned to the first seed).
   const eval_result r = evaluate(R"(

@@ -33,7 +33,8 @@ class compile_pool {
   /// `cache` (may be null: no cache; not owned).
   explicit compile_pool(cubin_cache* cache, unsigned threads = 0);
   /// No cache (`compile_pool pool(nullptr)` would otherwise be ambiguous).
-  explicit compile_pool(std::nullptr_t, unsigned threads = 0) : compile_pool(static_cast<cubin_cache*>(nullptr), threads) {}
+  explicit compile_pool(std::nullptr_t, unsigned threads = 0)
+      : compile_pool(static_cast<cubin_cache*>(nullptr), threads) {}
   /// Workers that run `compile` instead; it must be callable from several threads at once.
   explicit compile_pool(compile_function compile, unsigned threads = 0);
   ~compile_pool();
