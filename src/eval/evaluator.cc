@@ -156,6 +156,47 @@ std::array<result<compile_output>, 2> compile_pair(std::map<std::string, compile
 
 // Loads the compiled solution and finds every kernel its plan names. Any failure is the solution's
 // own (COMPILE_ERROR for a candidate); a broken plan is reported before a failed compile.
+// Each launch's arguments against the kernel's real parameters (count and byte sizes, from
+// cuFuncGetParamInfo): a plan that passes an i32 where the kernel takes a long long, or one
+// argument too few, would otherwise launch with garbage in the missing bytes.
+result<void> check_arguments(const cuda_driver& driver, const loaded_solution& solution) {
+  std::string problems;
+  for (std::size_t s = 0; s < solution.plan.steps.size(); ++s) {
+    const plan_step& step = solution.plan.steps[s];
+    if (step.kind != step_kind::launch) continue;
+    const CUfunction function = solution.functions.at(step.kernel);
+    std::vector<std::size_t> sizes;
+    constexpr std::size_t max_params = 4096;  // a kernel's parameter space is at most 32 KB
+    for (std::size_t i = 0; i < max_params; ++i) {
+      std::size_t offset = 0, size = 0;
+      const CUresult status = driver.api().cuFuncGetParamInfo(function, i, &offset, &size);
+      if (status == CUDA_ERROR_INVALID_VALUE) break;  // past the last parameter
+      if (status != CUDA_SUCCESS) return std::unexpected(driver.call_failed("cuFuncGetParamInfo", static_cast<int>(status)));
+      sizes.push_back(size);
+    }
+    const std::string where = "steps[" + std::to_string(s) + "] ('" + step.kernel + "')";
+    if (sizes.size() != step.args.size()) {
+      problems += where + ": passes " + std::to_string(step.args.size()) + " arguments, the kernel takes " +
+                  std::to_string(sizes.size()) + " parameters\n";
+      continue;
+    }
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      const plan_arg& arg = step.args[i];
+      const std::size_t passed = arg.kind == arg_kind::scalar ? byte_size(arg.type) : sizeof(CUdeviceptr);
+      if (passed == sizes[i]) continue;
+      const std::string what = arg.kind == arg_kind::scalar ? std::string(to_string(arg.type)) : std::string("a pointer");
+      problems += where + ": argument " + std::to_string(i + 1) + " is " + what + " (" + std::to_string(passed) +
+                  " bytes), but parameter " + std::to_string(i + 1) + " of the kernel is " + std::to_string(sizes[i]) +
+                  " bytes\n";
+    }
+  }
+  if (problems.empty()) return {};
+  problems.pop_back();
+  return fail("launch plan", "arguments do not match the kernels' parameters:\n" + problems,
+              "pass one argument per kernel parameter, with the scalar type of its C type (i32 for int, i64 for long long, "
+              "f32 for float)");
+}
+
 result<loaded_solution> load_solution(const cuda_driver& driver, result<compile_output> compiled,
                                       const solution_code& code, const plan_interface& iface) {
   auto plan = parse_launch_plan_text(code.plan_json, iface);
@@ -175,6 +216,7 @@ result<loaded_solution> load_solution(const cuda_driver& driver, result<compile_
     }
     solution.functions.emplace(name, *function);
   }
+  if (auto checked = check_arguments(driver, solution); !checked) return std::unexpected(checked.error());
   return solution;
 }
 

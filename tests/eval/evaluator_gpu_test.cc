@@ -221,6 +221,25 @@ TEST_F(EvaluatorGpu, ImpossibleLaunchesAndBadPlansAreCompileErrors) {
   expect_service_still_works();
 }
 
+TEST_F(EvaluatorGpu, ArgumentsThatDoNotMatchTheKernelsParametersAreCompileErrors) {
+  const char* source = R"(extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) out[i] = a * x[i] + y[i];
+})";
+  // n is a long long; an i32 would leave its upper 4 bytes to chance.
+  const eval_result narrow = evaluate(source, R"json({"steps": [{"kernel": "k", "grid": ["ceil_div(rows * dim, 256)"],
+      "block": [256], "args": ["x", "y", "out", "alpha", {"i32": "rows * dim"}]}]})json");
+  EXPECT_EQ(narrow.status, eval_status::compile_error) << narrow.log;
+  EXPECT_NE(narrow.log.find("argument 5 is i32 (4 bytes), but parameter 5 of the kernel is 8 bytes"), std::string::npos)
+      << narrow.log;
+
+  const eval_result too_few = evaluate(source, R"json({"steps": [{"kernel": "k", "grid": [1], "block": [32],
+      "args": ["x", "y", "out", "alpha"]}]})json");
+  EXPECT_EQ(too_few.status, eval_status::compile_error) << too_few.log;
+  EXPECT_NE(too_few.log.find("passes 4 arguments, the kernel takes 5 parameters"), std::string::npos) << too_few.log;
+  expect_service_still_works();
+}
+
 TEST_F(EvaluatorGpu, IncludingHostFilesIsRefused) {
   const eval_result r = evaluate("#include \"/etc/hostname\"\n" + std::string(R"(
 extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})"),

@@ -40,7 +40,7 @@ namespace ksearch::eval::detail {
   X(cuCtxSetCurrent, 4000) X(cuCtxGetCurrent, 4000) X(cuCtxSynchronize, 2000)                    \
   /* modules */                                                                                  \
   X(cuModuleLoadData, 2000) X(cuModuleUnload, 2000) X(cuModuleGetFunction, 2000)                 \
-  X(cuFuncGetAttribute, 2020) X(cuFuncSetAttribute, 9000)                                       \
+  X(cuFuncGetAttribute, 2020) X(cuFuncSetAttribute, 9000) X(cuFuncGetParamInfo, 12040)          \
   /* memory */                                                                                   \
   X(cuMemAlloc, 3020) X(cuMemFree, 3020) X(cuMemcpyHtoD, 3020) X(cuMemcpyDtoH, 3020)             \
   X(cuMemsetD8, 3020) X(cuMemGetInfo, 3020) X(cuMemsetD8Async, 3020) X(cuMemcpyDtoD, 3020)      \
