@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/text_lines.h"
+
 namespace ksearch::llm {
 
 using nlohmann::json;
@@ -57,18 +59,6 @@ struct fence {
   if (f.ch == '`' && info.find('`') != std::string_view::npos) return std::nullopt;
   f.info = info;
   return f;
-}
-
-/// Splits `text` into lines without their '\n' (a final line without one included).
-[[nodiscard]] std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    lines.push_back(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-  return lines;
 }
 
 [[nodiscard]] std::string first_word_lower(std::string_view info) {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "ksearch/common/text_lines.h"
+
 namespace ksearch::search {
 
 namespace {
@@ -91,16 +93,24 @@ namespace budget = prompt_budget;
   return partial(lib.render("world_model_context", {{"world_model_view", whole(view, budget::world_model_section)}}));
 }
 
-/// Lines of `text` without their '\n'.
-[[nodiscard]] std::vector<std::string_view> split_lines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  while (!text.empty()) {
-    const std::size_t end = text.find('\n');
-    lines.push_back(text.substr(0, end));
-    if (end == std::string_view::npos) break;
-    text.remove_prefix(end + 1);
-  }
-  return lines;
+/// The values every code-generation prompt shares: the GPU and its hardware hint, the
+/// specification, the candidate format and the performance targets.
+[[nodiscard]] result<prompt_values> code_prompt_values(const prompt_library& lib, const std::string& target_gpu,
+                                                       const std::string& definition_text, const std::string& code_format,
+                                                       const std::string& baseline_targets) {
+  auto hint = hardware_hint(lib, target_gpu);
+  if (!hint) return std::unexpected(hint.error());
+  auto format = code_format_or_default(lib, code_format);
+  if (!format) return std::unexpected(format.error());
+  auto targets = performance_targets(lib, baseline_targets);
+  if (!targets) return std::unexpected(targets.error());
+  return prompt_values{
+      {"target_gpu", prose(target_gpu, 200)},
+      {"hardware_hint", whole(*hint, unlimited)},
+      {"definition_text", prose(definition_text, budget::definition_text)},
+      {"code_format", whole(*format, unlimited)},
+      {"performance_targets", whole(*targets, unlimited)},
+  };
 }
 
 void append_limited(std::string& out, const std::vector<std::string_view>& lines, std::size_t limit) {
@@ -273,34 +283,23 @@ result<std::string> codegen_prompt(const prompt_library& lib, const codegen_inpu
     return fail(std::string(me) + ": base_code", "is given in spec_action mode, which starts from the specification",
                 "use action mode to build on base code");
   }
-  auto hint = hardware_hint(lib, in.target_gpu);
-  if (!hint) return std::unexpected(hint.error());
-  auto format = code_format_or_default(lib, in.code_format);
-  if (!format) return std::unexpected(format.error());
-  auto targets = performance_targets(lib, in.baseline_targets);
-  if (!targets) return std::unexpected(targets.error());
+  auto values = code_prompt_values(lib, in.target_gpu, in.definition_text, in.code_format, in.baseline_targets);
+  if (!values) return std::unexpected(values.error());
   auto world_model = world_model_context(lib, in.world_model_section);
   if (!world_model) return std::unexpected(world_model.error());
 
-  prompt_values values = {
-      {"target_gpu", prose(in.target_gpu, 200)},
-      {"hardware_hint", whole(*hint, unlimited)},
-      {"definition_text", prose(in.definition_text, budget::definition_text)},
-      {"base_code", code(in.base_code, budget::code)},
-      {"action_block", prose(in.action_block, budget::action_block)},
-      {"code_format", whole(*format, unlimited)},
-      {"performance_targets", whole(*targets, unlimited)},
-      {"world_model_context", whole(*world_model, unlimited)},
-  };
-  if (!later_attempt) return lib.render("codegen_action", values);
+  values->emplace("base_code", code(in.base_code, budget::code));
+  values->emplace("action_block", prose(in.action_block, budget::action_block));
+  values->emplace("world_model_context", whole(*world_model, unlimited));
+  if (!later_attempt) return lib.render("codegen_action", *values);
 
   auto round = round_label(me, "round", in.round, "max_rounds", in.max_rounds);
   if (!round) return std::unexpected(round.error());
-  values.emplace("current_code", code(in.current_code, budget::code));
-  values.emplace("perf_summary", prose(in.perf_summary, budget::perf_summary));
-  values.emplace("failure_logs", code(in.failure_logs, budget::failure_logs));
-  values.emplace("round", prose(*round, 100));
-  return lib.render(in.mode == codegen_mode::debug ? "codegen_debug" : "codegen_improve", values);
+  values->emplace("current_code", code(in.current_code, budget::code));
+  values->emplace("perf_summary", prose(in.perf_summary, budget::perf_summary));
+  values->emplace("failure_logs", code(in.failure_logs, budget::failure_logs));
+  values->emplace("round", prose(*round, 100));
+  return lib.render(in.mode == codegen_mode::debug ? "codegen_debug" : "codegen_improve", *values);
 }
 
 result<std::string> plain_generate_prompt(const prompt_library& lib, const plain_generate_inputs& in) {
@@ -309,19 +308,9 @@ result<std::string> plain_generate_prompt(const prompt_library& lib, const plain
           first_of({require(me, "target_gpu", in.target_gpu), require(me, "definition_text", in.definition_text)})) {
     return std::unexpected(*bad);
   }
-  auto hint = hardware_hint(lib, in.target_gpu);
-  if (!hint) return std::unexpected(hint.error());
-  auto format = code_format_or_default(lib, in.code_format);
-  if (!format) return std::unexpected(format.error());
-  auto targets = performance_targets(lib, in.baseline_targets);
-  if (!targets) return std::unexpected(targets.error());
-  return lib.render("plain_generate", {
-                                          {"target_gpu", prose(in.target_gpu, 200)},
-                                          {"hardware_hint", whole(*hint, unlimited)},
-                                          {"definition_text", prose(in.definition_text, budget::definition_text)},
-                                          {"code_format", whole(*format, unlimited)},
-                                          {"performance_targets", whole(*targets, unlimited)},
-                                      });
+  auto values = code_prompt_values(lib, in.target_gpu, in.definition_text, in.code_format, in.baseline_targets);
+  if (!values) return std::unexpected(values.error());
+  return lib.render("plain_generate", *values);
 }
 
 result<std::string> plain_optimize_prompt(const prompt_library& lib, const plain_optimize_inputs& in) {
@@ -335,24 +324,14 @@ result<std::string> plain_optimize_prompt(const prompt_library& lib, const plain
     return fail(std::string(me) + ": best_summary", "is given without best_code",
                 "pass the best code with its summary");
   }
-  auto hint = hardware_hint(lib, in.target_gpu);
-  if (!hint) return std::unexpected(hint.error());
-  auto format = code_format_or_default(lib, in.code_format);
-  if (!format) return std::unexpected(format.error());
-  auto targets = performance_targets(lib, in.baseline_targets);
-  if (!targets) return std::unexpected(targets.error());
-  return lib.render("plain_optimize", {
-                                          {"target_gpu", prose(in.target_gpu, 200)},
-                                          {"hardware_hint", whole(*hint, unlimited)},
-                                          {"definition_text", prose(in.definition_text, budget::definition_text)},
-                                          {"code_format", whole(*format, unlimited)},
-                                          {"current_code", code(in.current_code, budget::code)},
-                                          {"trace_logs", code(in.trace_logs, budget::failure_logs)},
-                                          {"best_code", code(in.best_code, budget::code)},
-                                          {"best_summary", prose(in.best_summary, budget::perf_summary)},
-                                          {"last_round_summary", prose(in.last_round_summary, budget::round_summary)},
-                                          {"performance_targets", whole(*targets, unlimited)},
-                                      });
+  auto values = code_prompt_values(lib, in.target_gpu, in.definition_text, in.code_format, in.baseline_targets);
+  if (!values) return std::unexpected(values.error());
+  values->emplace("current_code", code(in.current_code, budget::code));
+  values->emplace("trace_logs", code(in.trace_logs, budget::failure_logs));
+  values->emplace("best_code", code(in.best_code, budget::code));
+  values->emplace("best_summary", prose(in.best_summary, budget::perf_summary));
+  values->emplace("last_round_summary", prose(in.last_round_summary, budget::round_summary));
+  return lib.render("plain_optimize", *values);
 }
 
 }  // namespace ksearch::search

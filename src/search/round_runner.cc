@@ -33,30 +33,22 @@ std::string format_tokens(long tokens) {
   return text;
 }
 
+/// `value` printed with `format` (one double conversion), or `missing` when there is none.
+std::string format_or(const std::optional<double>& value, const char* format, const char* missing) {
+  if (!value) return missing;
+  char text[64];
+  std::snprintf(text, sizeof text, format, *value);
+  return text;
+}
+
 }  // namespace
 
 std::string progress_line(const round_record& r, int max_rounds, std::optional<double> best_score) {
   char text[512];
-  const std::string latency = r.evaluation.latency_ms ? [&] {
-    char l[32];
-    std::snprintf(l, sizeof l, "%.4f ms", *r.evaluation.latency_ms);
-    return std::string(l);
-  }() : std::string("-");
-  const std::string speedup = r.evaluation.speedup_factor ? [&] {
-    char s[32];
-    std::snprintf(s, sizeof s, "%.2fx", *r.evaluation.speedup_factor);
-    return std::string(s);
-  }() : std::string("-");
-  const std::string best = best_score ? [&] {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3f", *best_score);
-    return std::string(b);
-  }() : std::string("-");
-  const std::string cost = r.usage.cost_usd ? [&] {
-    char c[32];
-    std::snprintf(c, sizeof c, "$%.3f", *r.usage.cost_usd);
-    return std::string(c);
-  }() : std::string("$?");
+  const std::string latency = format_or(r.evaluation.latency_ms, "%.4f ms", "-");
+  const std::string speedup = format_or(r.evaluation.speedup_factor, "%.2fx", "-");
+  const std::string best = format_or(best_score, "%.3f", "-");
+  const std::string cost = format_or(r.usage.cost_usd, "$%.3f", "$?");
   std::snprintf(text, sizeof text, "round %d/%d  %-24s %-11s %-19s %12s %7s  best %s  %s  %s", r.round, max_rounds,
                 r.node_id.empty() ? "-" : r.node_id.substr(0, 24).c_str(), r.prompt_kind.c_str(),
                 r.evaluation.status.c_str(), latency.c_str(), speedup.c_str(), best.c_str(),

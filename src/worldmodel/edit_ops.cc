@@ -17,13 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-/// "an object", "a string", ...: a JSON value's type for messages.
-[[nodiscard]] std::string a_kind(const json& value) {
-  const std::string name = value.type_name();
-  if (name == "null") return "null";
-  return (name == "object" || name == "array" ? "an " : "a ") + name;
-}
-
 constexpr std::size_t max_split_children = 8;
 
 [[nodiscard]] std::string in_quotes(std::string_view id) { return "'" + std::string(id) + "'"; }

@@ -21,13 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-/// "an object", "a string", ...: a JSON value's type for messages.
-[[nodiscard]] std::string a_kind(const json& value) {
-  const std::string name = value.type_name();
-  if (name == "null") return "null";
-  return (name == "object" || name == "array" ? "an " : "a ") + name;
-}
-
 [[nodiscard]] std::string join_path(std::string_view path, std::string_view key) {
   if (path.empty()) return std::string(key);
   return std::string(path) + "." + std::string(key);
@@ -628,6 +621,12 @@ result<world_model> parse_init_reply(std::string_view reply_text, repair_report&
     wm->trace = trace_signals{};
   }
   return wm;
+}
+
+std::string a_kind(const json& value) {
+  const std::string name = value.type_name();
+  if (name == "null") return "null";
+  return (name == "object" || name == "array" ? "an " : "a ") + name;
 }
 
 }  // namespace ksearch::worldmodel

@@ -55,4 +55,7 @@ struct repair_report {
 /// "reply") when there is no JSON object, or the object has neither decision_tree nor kernel_summary.
 [[nodiscard]] result<world_model> parse_init_reply(std::string_view reply_text, repair_report& report);
 
+/// "an object", "a string", "null", ...: a JSON value's type, for messages about LLM output.
+[[nodiscard]] std::string a_kind(const nlohmann::json& value);
+
 }  // namespace ksearch::worldmodel
