@@ -225,6 +225,10 @@ result<workload> parse_workload(const json& record, const definition& def, const
       source.path = spec.value("path", "");
       source.tensor_key = spec.value("tensor_key", "");
       if (source.path.empty() || source.tensor_key.empty()) return fail(at, "safetensors input needs path and tensor_key");
+      if (const auto generated = spec.find("generated"); generated != spec.end()) {
+        if (!generated->is_boolean()) return fail(at + ".generated", "must be true or false");
+        source.generated = generated->get<bool>();
+      }
     } else {
       return fail(at + ".type", "must be random, scalar or safetensors");
     }
@@ -267,6 +271,7 @@ json to_json(const workload& w) {
       case input_source::kind::scalar: inputs[name] = {{"type", "scalar"}, {"value", source.scalar_value}}; break;
       case input_source::kind::safetensors:
         inputs[name] = {{"type", "safetensors"}, {"path", source.path}, {"tensor_key", source.tensor_key}};
+        if (source.generated) inputs[name]["generated"] = true;
         break;
     }
   }

@@ -104,5 +104,23 @@ TEST(Definition, BadWorkloadsAreNamedByField) {
             "parsed");
 }
 
+TEST(Definition, AGeneratedBlobInputIsMarkedAndKeptOnTheWayOut) {
+  auto def = parse_definition(small_definition(), "d.json");
+  ASSERT_TRUE(def.has_value());
+  const json record = json::parse(R"({"workload":{"uuid":"u","axes":{"n":2},"inputs":{
+      "s":{"type":"scalar","value":1},
+      "x":{"type":"safetensors","path":"blob/x.safetensors","tensor_key":"x","generated":true}}}})");
+  auto w = parse_workload(record, *def, "w.jsonl:1");
+  ASSERT_TRUE(w.has_value()) << w.error().to_string();
+  EXPECT_TRUE(w->inputs.at("x").generated);
+  EXPECT_EQ(to_json(*w)["inputs"]["x"]["generated"], true);
+
+  json bad = record;
+  bad["workload"]["inputs"]["x"]["generated"] = "yes";
+  auto refused = parse_workload(bad, *def, "w.jsonl:1");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().subject, "w.jsonl:1: workload.inputs.x.generated");
+}
+
 }  // namespace
 }  // namespace ksearch::tasks

@@ -66,6 +66,8 @@ struct input_source {
   double scalar_value = 0;  // kind::scalar (booleans and integers are exact in a double up to 2^53)
   std::string path;         // kind::safetensors, relative to the dataset root
   std::string tensor_key;
+  bool generated = false;   // kind::safetensors whose blob is not shipped: ksearch generates the tensor
+                            // deterministically instead (tasks/flashinfer/README.md)
 };
 
 struct workload {
