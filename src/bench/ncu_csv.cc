@@ -44,7 +44,8 @@ result<columns> find_columns(const std::vector<std::string>& header, const std::
     missing += (missing.empty() ? "" : ", ") + std::string(name);
     return 0;
   };
-  columns c{need("ID"), need("Kernel Name"), need("Metric Name"), need("Metric Unit"), need("Metric Value"), header.size()};
+  columns c{need("ID"),          need("Kernel Name"),  need("Metric Name"),
+            need("Metric Unit"), need("Metric Value"), header.size()};
   if (!missing.empty()) {
     return fail(where, "the header has no column " + missing, "run ncu with --csv --page details");
   }
@@ -121,8 +122,8 @@ result<std::vector<ncu_row>> parse_ncu_csv(std::string_view text) {
     }
     const auto value = parse_number((*fields)[cols->value]);
     if (!value) {
-      return fail(where, "metric " + (*fields)[cols->metric] + " has value '" + (*fields)[cols->value] +
-                             "', not a number");
+      return fail(where,
+                  "metric " + (*fields)[cols->metric] + " has value '" + (*fields)[cols->value] + "', not a number");
     }
     rows.push_back({static_cast<std::int64_t>(*id), (*fields)[cols->kernel], (*fields)[cols->metric],
                     (*fields)[cols->unit], *value});

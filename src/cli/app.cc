@@ -20,7 +20,7 @@ struct command_entry {
 };
 
 // The command tree. `run` comes first: it is the default when no command is named.
-constexpr std::array<command_entry, 6> command_table{{
+constexpr std::array<command_entry, 7> command_table{{
     {"run", "Search for a faster kernel (the default command)",
      "task, LLM endpoint, world model and artifacts (when resuming)", add_run_command},
     {"eval", "Evaluate one solution file on the task's workloads", "task and solution file", add_eval_command},
@@ -30,6 +30,8 @@ constexpr std::array<command_entry, 6> command_table{{
      add_report_command},
     {"tasks", "List task backends and the definitions a dataset offers", "a dataset folder",
      add_tasks_command},
+    {"bench", "Benchmark the evaluator: wall time split, NVRTC vs nvcc, latency vs Nsight Compute",
+     "the bench dataset (bench/data), the CUDA driver and one device", add_bench_command},
     {"__worker", "Evaluation worker (started by ksearch itself)", "the CUDA driver and one device",
      add_worker_command},
 }};

@@ -27,8 +27,8 @@ struct ncu_row {
   std::int64_t id = 0;  // ncu's result ID: launches are numbered in the order they were profiled
   std::string kernel_name;
   std::string metric_name;
-  std::string unit;     // as printed: "nsecond", "usecond", "msecond", "second", "byte", ...
-  double value = 0;     // in `unit`
+  std::string unit;  // as printed: "nsecond", "usecond", "msecond", "second", "byte", ...
+  double value = 0;  // in `unit`
 };
 
 /// The fields of one CSV line (RFC 4180: fields may be quoted, a quote inside quotes is doubled).

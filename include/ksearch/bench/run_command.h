@@ -22,17 +22,17 @@
 namespace ksearch::bench {
 
 struct command_options {
-  std::chrono::milliseconds timeout{60'000};     // from start to kill [ms]
+  std::chrono::milliseconds timeout{60'000};             // from start to kill [ms]
   std::size_t max_output_bytes = std::size_t{64} << 20;  // per stream; the rest is dropped
 };
 
 struct command_result {
-  int exit_code = -1;    // the exit status; -1 when a signal ended the program
-  int signal = 0;        // the signal that ended it, 0 when none
+  int exit_code = -1;      // the exit status; -1 when a signal ended the program
+  int signal = 0;          // the signal that ended it, 0 when none
   bool timed_out = false;  // killed at the deadline
-  std::string out;       // stdout (the first max_output_bytes)
-  std::string err;       // stderr (likewise)
-  double wall_ms = 0;    // from spawn to exit [ms]
+  std::string out;         // stdout (the first max_output_bytes)
+  std::string err;         // stderr (likewise)
+  double wall_ms = 0;      // from spawn to exit [ms]
 
   [[nodiscard]] bool succeeded() const { return !timed_out && exit_code == 0; }
   /// "exit code 2", "killed by signal 9", "timed out after 60 s": for messages.

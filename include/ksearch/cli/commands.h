@@ -38,6 +38,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
 void add_doctor_command(CLI::App& command, const global_options& globals, command_handler& handler);
 void add_report_command(CLI::App& command, const global_options& globals, command_handler& handler);
 void add_tasks_command(CLI::App& command, const global_options& globals, command_handler& handler);
+void add_bench_command(CLI::App& command, const global_options& globals, command_handler& handler);
 void add_worker_command(CLI::App& command, const global_options& globals, command_handler& handler);
 
 /// Parses `args` (without the program name) and runs the chosen subcommand. Flags given without
