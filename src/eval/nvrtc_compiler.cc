@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,11 +113,7 @@ result<compile_output> compile_cuda(const compile_request& request) {
     return std::unexpected(std::move(includes.error()));
   }
 
-  // 1. Create the program; the source is copied, so `request` may change after the call.
-  auto program = nvrtc_program::create(request.source, request.file_name);
-  if (!program) return std::unexpected(std::move(program.error()));
-
-  // 2. Options.
+  // 1. Options.
   // -lineinfo lets compute-sanitizer and fault messages point at source lines; ptxas -v feeds
   // parse_ptxas_report.
   std::vector<std::string> options = {"--gpu-architecture=" + request.arch, "-std=c++17", "-lineinfo",
@@ -126,14 +124,30 @@ result<compile_output> compile_cuda(const compile_request& request) {
   option_pointers.reserve(options.size());
   for (const std::string& option : options) option_pointers.push_back(option.c_str());
 
-  // 3. Compile, timed.
+  // 2. Compile, timed. The source is copied into the program, so `request` may change after.
   compile_output output;
-  const auto start = std::chrono::steady_clock::now();
-  const nvrtcResult status = nvrtcCompileProgram(
-      program->get(), static_cast<int>(option_pointers.size()), option_pointers.data());
-  output.compile_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  const std::string full_log = program_log(program->get());
+  std::optional<nvrtc_program> program;
+  std::string full_log;
+  nvrtcResult status = NVRTC_SUCCESS;
+  auto compile_once = [&]() -> result<void> {
+    auto created = nvrtc_program::create(request.source, request.file_name);
+    if (!created) return std::unexpected(std::move(created.error()));
+    program.emplace(std::move(*created));
+    const auto start = std::chrono::steady_clock::now();
+    status = nvrtcCompileProgram(program->get(), static_cast<int>(option_pointers.size()), option_pointers.data());
+    output.compile_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    full_log = program_log(program->get());
+    return {};
+  };
+  if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
+  if (status == NVRTC_SUCCESS && full_log.find("ptxas info") == std::string::npos) {
+    // NVRTC (CUDA 13.0) sometimes drops ptxas's -v report from the log when several programs
+    // compile at once in one process (seen on an H200 box with 8 concurrent compiles). The
+    // resources are part of what a compile reports, so compile again, alone.
+    static std::mutex alone;
+    std::lock_guard lock(alone);
+    if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
+  }
   output.kernels = parse_ptxas_report(full_log);
   output.log = strip_ptxas_info(full_log);
   if (status != NVRTC_SUCCESS) {
@@ -142,7 +156,7 @@ result<compile_output> compile_cuda(const compile_request& request) {
     return fail(request.file_name, std::move(problem));
   }
 
-  // 4. Take the cubin. A virtual architecture (compute_XX) compiles fine but yields PTX only.
+  // 3. Take the cubin. A virtual architecture (compute_XX) compiles fine but yields PTX only.
   std::size_t cubin_size = 0;
   if (const nvrtcResult got = nvrtcGetCUBINSize(program->get(), &cubin_size); got != NVRTC_SUCCESS) {
     return fail(request.file_name, std::string("nvrtcGetCUBINSize: ") + nvrtcGetErrorString(got));

@@ -77,22 +77,16 @@ result<void> run_store::append_round(const round_record& record, std::optional<d
   const json& detail = record.evaluation.detail;
   const auto workloads = detail.find("workloads");
   if (!record.solution || workloads == detail.end() || !workloads->is_array()) return {};
+  // The evaluator's per-workload result already has the Trace's evaluation shape (eval_result.h).
   for (const json& w : *workloads) {
-    json trace = {{"definition", record.solution->definition},
-                  {"workload", {{"uuid", w.value("uuid", "")}}},
-                  {"solution", record.solution->name},
-                  {"evaluation",
-                   {{"status", w.value("status", "")},
-                    {"log", w.value("log", "")},
-                    {"correctness",
-                     {{"max_absolute_error", w.value("max_absolute_error", json(nullptr))},
-                      {"max_relative_error", w.value("max_relative_error", json(nullptr))}}},
-                    {"performance",
-                     {{"latency_ms", w.value("latency_ms", json(nullptr))},
-                      {"reference_latency_ms", w.value("reference_latency_ms", json(nullptr))},
-                      {"speedup_factor", w.value("speedup_factor", json(nullptr))}}},
-                    {"timestamp", record.time}}},
-                  {"round", record.round}};
+    json evaluation = w;
+    evaluation.erase("workload_uuid");
+    evaluation["timestamp"] = record.time;
+    const json trace = {{"definition", record.solution->definition},
+                        {"workload", {{"uuid", w.value("workload_uuid", "")}}},
+                        {"solution", record.solution->name},
+                        {"evaluation", evaluation},
+                        {"round", record.round}};
     if (auto done = append(traces_, "traces.jsonl", trace); !done) return done;
   }
   return {};

@@ -76,7 +76,11 @@ TEST_F(SearchGpu, AShortRealSearchKeepsTheFasterCorrectKernel) {
   EXPECT_NE(best["sources"][0]["content"].get<std::string>().find("fast"), std::string::npos);
   EXPECT_DOUBLE_EQ(json::parse(r.out)["best_score"].get<double>(), fast_score);
   // Traces: one per evaluated workload of each candidate that got to the timing stage.
-  EXPECT_GE(store::read_jsonl(run_dir / "traces.jsonl")->records.size(), 4u);
+  const auto traces = store::read_jsonl(run_dir / "traces.jsonl")->records;
+  ASSERT_GE(traces.size(), 4u);
+  EXPECT_EQ(traces[0].value["workload"]["uuid"], "test-0001");
+  EXPECT_EQ(traces[0].value["evaluation"]["status"], "PASSED");
+  EXPECT_GT(traces[0].value["evaluation"]["performance"]["latency_ms"].get<double>(), 0);
 }
 
 // The world-model search on the GPU, killed while round 3 waits for the LLM and resumed: every
