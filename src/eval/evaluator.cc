@@ -530,7 +530,7 @@ result<std::unique_ptr<evaluator>> evaluator::create(int ordinal) {
   if (auto current = context->make_current(); !current) return std::unexpected(current.error());
   auto generator = input_generator::create(**driver, device->nvrtc_arch(), device->sm_count);
   if (!generator) return std::unexpected(generator.error());
-  auto timer = gpu_timer::create(**driver, device->l2_bytes);
+  auto timer = gpu_timer::create(**driver, device->l2_bytes, device->nvrtc_arch());
   if (!timer) return std::unexpected(timer.error());
   return std::unique_ptr<evaluator>(new evaluator(std::make_unique<session>(
       session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer), {},

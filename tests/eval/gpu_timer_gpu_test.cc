@@ -66,7 +66,7 @@ class GpuTimerGpu : public test_support::gpu_context_fixture {
     auto loaded = cuda_module::load(*driver_, compiled->cubin);
     ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
     module_.emplace(std::move(*loaded));
-    auto timer = gpu_timer::create(*driver_, device_.l2_bytes);
+    auto timer = gpu_timer::create(*driver_, device_.l2_bytes, device_.nvrtc_arch());
     ASSERT_TRUE(timer.has_value()) << timer.error().to_string();
     timer_.emplace(std::move(*timer));
   }

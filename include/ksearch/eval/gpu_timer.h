@@ -8,9 +8,12 @@
 //   2. samples: [flush L2] -> start event -> launch(stream) -> stop event -> wait -> elapsed,
 //      until the stopping criterion (eval/timing_stats.h) says stop;
 //   3. the summary (mean, median, noise, ...) with the criterion's stop reason.
-// The flush (cuMemsetD8Async) is queued on the timing stream just before the start event, outside
-// the events; the GPU is still busy with it while the host submits the launch, so submission
-// latency stays out of the sample too (as with Triton's do_bench).
+// The flush is a kernel that reads the whole buffer through L2, queued on the timing stream just
+// before the start event, outside the events; the GPU is still busy with it while the host submits
+// the launch, so submission latency stays out of the sample too (as with Triton's do_bench). It
+// reads rather than writes (FlashInfer and Triton zero the buffer) because a written buffer leaves
+// L2 full of dirty lines whose write-back then lands inside the next sample: on an H200 that made
+// a 16 us memory-bound kernel read 30% slower than Nsight Compute's gpu__time_duration.
 // Only work queued on the stream handed to `launch` is timed; work on other streams escapes the
 // events (a known reward hack: the caller must check for it elsewhere).
 //
@@ -52,9 +55,9 @@ class gpu_timer {
  public:
   static constexpr std::size_t kMinFlushBytes = std::size_t{256} << 20;
 
-  /// Creates the stream, the events and the flush buffer (max(2 * l2_bytes, 256 MiB)) in the
-  /// current context.
-  [[nodiscard]] static result<gpu_timer> create(const cuda_driver& driver, std::size_t l2_bytes);
+  /// Creates the stream, the events, the flush buffer (max(2 * l2_bytes, 256 MiB)) and the flush
+  /// kernel (compiled with NVRTC for `arch`) in the current context.
+  [[nodiscard]] static result<gpu_timer> create(const cuda_driver& driver, std::size_t l2_bytes, const std::string& arch);
 
   /// Times `launch`, which must queue its work on the stream it is given and not synchronise it.
   /// An error from `launch` (or from the work it queued, seen when the stop event is waited for)
@@ -69,12 +72,15 @@ class gpu_timer {
 
  private:
   gpu_timer(const cuda_driver* driver, cuda_stream stream, cuda_event start, cuda_event stop,
-            device_buffer flush_buffer)
+            device_buffer flush_buffer, device_buffer sink, cuda_module flush_module, CUfunction flush_kernel)
       : driver_(driver),
         stream_(std::move(stream)),
         start_(std::move(start)),
         stop_(std::move(stop)),
-        flush_buffer_(std::move(flush_buffer)) {}
+        flush_buffer_(std::move(flush_buffer)),
+        sink_(std::move(sink)),
+        flush_module_(std::move(flush_module)),
+        flush_kernel_(flush_kernel) {}
 
   /// One timed call [milliseconds], with the flush before it when `flush_l2`.
   [[nodiscard]] result<double> sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2);
@@ -85,7 +91,9 @@ class gpu_timer {
   cuda_event start_;
   cuda_event stop_;
   device_buffer flush_buffer_;
-  unsigned char flush_value_ = 0;  // alternates, so consecutive flushes never write the same bytes
+  device_buffer sink_;        // where the flush kernel would write its (never used) checksum
+  cuda_module flush_module_;  // holds flush_kernel_
+  CUfunction flush_kernel_ = nullptr;
 };
 
 }  // namespace ksearch::eval
