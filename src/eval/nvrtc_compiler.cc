@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -62,6 +63,15 @@ std::string program_log(nvrtcProgram program) {
   if (nvrtcGetProgramLog(program, log.data()) != NVRTC_SUCCESS) return {};
   while (!log.empty() && (log.back() == '\0' || log.back() == '\n' || log.back() == ' ')) log.pop_back();
   return log;
+}
+
+// A ptxas report belongs to `source` when it names at least one kernel and every extern "C" name
+// it gives occurs in the source (mangled C++ names are not checked).
+bool plausible_report(const std::vector<kernel_resources>& kernels, std::string_view source) {
+  if (kernels.empty()) return false;
+  return std::all_of(kernels.begin(), kernels.end(), [&](const kernel_resources& k) {
+    return k.name.starts_with("_Z") || source.find(k.name) != std::string_view::npos;
+  });
 }
 
 }  // namespace
@@ -129,6 +139,11 @@ result<compile_output> compile_cuda(const compile_request& request) {
   std::optional<nvrtc_program> program;
   std::string full_log;
   nvrtcResult status = NVRTC_SUCCESS;
+  // NVRTC (CUDA 13.0) mixes up ptxas's -v reports when several programs compile at once in one
+  // process: a program's log can lose its report or carry another program's (seen on an H200 box
+  // with 8 concurrent compiles). Compiles share `concurrent`; a compile whose report is implausible
+  // runs again holding it exclusively, so no other compile can interfere.
+  static std::shared_mutex concurrent;
   auto compile_once = [&]() -> result<void> {
     auto created = nvrtc_program::create(request.source, request.file_name);
     if (!created) return std::unexpected(std::move(created.error()));
@@ -139,13 +154,12 @@ result<compile_output> compile_cuda(const compile_request& request) {
     full_log = program_log(program->get());
     return {};
   };
-  if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
-  if (status == NVRTC_SUCCESS && full_log.find("ptxas info") == std::string::npos) {
-    // NVRTC (CUDA 13.0) sometimes drops ptxas's -v report from the log when several programs
-    // compile at once in one process (seen on an H200 box with 8 concurrent compiles). The
-    // resources are part of what a compile reports, so compile again, alone.
-    static std::mutex alone;
-    std::lock_guard lock(alone);
+  {
+    std::shared_lock shared(concurrent);
+    if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
+  }
+  if (status == NVRTC_SUCCESS && !plausible_report(parse_ptxas_report(full_log), request.source)) {
+    std::unique_lock alone(concurrent);
     if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
   }
   output.kernels = parse_ptxas_report(full_log);
