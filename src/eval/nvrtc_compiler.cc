@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <mutex>
-#include <shared_mutex>
-#include <optional>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,15 +61,6 @@ std::string program_log(nvrtcProgram program) {
   if (nvrtcGetProgramLog(program, log.data()) != NVRTC_SUCCESS) return {};
   while (!log.empty() && (log.back() == '\0' || log.back() == '\n' || log.back() == ' ')) log.pop_back();
   return log;
-}
-
-// A ptxas report belongs to `source` when it names at least one kernel and every extern "C" name
-// it gives occurs in the source (mangled C++ names are not checked).
-bool plausible_report(const std::vector<kernel_resources>& kernels, std::string_view source) {
-  if (kernels.empty()) return false;
-  return std::all_of(kernels.begin(), kernels.end(), [&](const kernel_resources& k) {
-    return k.name.starts_with("_Z") || source.find(k.name) != std::string_view::npos;
-  });
 }
 
 }  // namespace
@@ -135,33 +124,14 @@ result<compile_output> compile_cuda(const compile_request& request) {
   for (const std::string& option : options) option_pointers.push_back(option.c_str());
 
   // 2. Compile, timed. The source is copied into the program, so `request` may change after.
+  auto program = nvrtc_program::create(request.source, request.file_name);
+  if (!program) return std::unexpected(std::move(program.error()));
   compile_output output;
-  std::optional<nvrtc_program> program;
-  std::string full_log;
-  nvrtcResult status = NVRTC_SUCCESS;
-  // NVRTC (CUDA 13.0) mixes up ptxas's -v reports when several programs compile at once in one
-  // process: a program's log can lose its report or carry another program's (seen on an H200 box
-  // with 8 concurrent compiles). Compiles share `concurrent`; a compile whose report is implausible
-  // runs again holding it exclusively, so no other compile can interfere.
-  static std::shared_mutex concurrent;
-  auto compile_once = [&]() -> result<void> {
-    auto created = nvrtc_program::create(request.source, request.file_name);
-    if (!created) return std::unexpected(std::move(created.error()));
-    program.emplace(std::move(*created));
-    const auto start = std::chrono::steady_clock::now();
-    status = nvrtcCompileProgram(program->get(), static_cast<int>(option_pointers.size()), option_pointers.data());
-    output.compile_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    full_log = program_log(program->get());
-    return {};
-  };
-  {
-    std::shared_lock shared(concurrent);
-    if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
-  }
-  if (status == NVRTC_SUCCESS && !plausible_report(parse_ptxas_report(full_log), request.source)) {
-    std::unique_lock alone(concurrent);
-    if (auto done = compile_once(); !done) return std::unexpected(std::move(done.error()));
-  }
+  const auto start = std::chrono::steady_clock::now();
+  const nvrtcResult status =
+      nvrtcCompileProgram(program->get(), static_cast<int>(option_pointers.size()), option_pointers.data());
+  output.compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const std::string full_log = program_log(program->get());
   output.kernels = parse_ptxas_report(full_log);
   output.log = strip_ptxas_info(full_log);
   if (status != NVRTC_SUCCESS) {
@@ -185,6 +155,11 @@ result<compile_output> compile_cuda(const compile_request& request) {
     return fail(request.file_name, std::string("nvrtcGetCUBIN: ") + nvrtcGetErrorString(got));
   }
   return output;
+}
+
+void disable_cuda_compute_cache() {
+  // Overwrites any value: with the cache on, the resource report is silently missing.
+  ::setenv("CUDA_CACHE_DISABLE", "1", 1);
 }
 
 }  // namespace ksearch::eval

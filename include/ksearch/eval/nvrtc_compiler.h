@@ -41,6 +41,14 @@ struct compile_output {
   bool from_cache = false;          // no compile ran: the output came from a cache (compile_ms is 0)
 };
 
+/// Sets CUDA_CACHE_DISABLE=1 for this process. Where a CUDA driver is installed, NVRTC serves a
+/// compile it has seen before (in this process, or in ~/.nv/ComputeCache) from the driver's
+/// compute cache without running ptxas, so the compile log lacks ptxas's resource report (seen on
+/// an H200 box with CUDA 13.0: a second identical compile reported no kernels). ksearch keeps its
+/// own cubin cache (cubin_cache.h) with the report, so the driver's is not needed. Call it at the
+/// start of main, before any thread starts and before the first compile.
+void disable_cuda_compute_cache();
+
 /// `log` cut to at most about `max_chars`: the head and the tail are kept (the first error and the
 /// summary are usually where the reader looks), cut at line breaks, with a line in between saying
 /// how much was left out. Shorter logs come back unchanged.
