@@ -1,5 +1,6 @@
 #include "ksearch/bench/run_command.h"
 
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,6 +12,8 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+
+#include "ksearch/common/child_spawn.h"
 
 extern char** environ;
 
@@ -101,16 +104,7 @@ result<command_result> run_command(const std::vector<std::string>& argv, const c
   posix_spawn_file_actions_adddup2(&spawn.actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&spawn.actions, err_pipe[1], STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np(&spawn.actions, STDERR_FILENO + 1);
-  sigset_t no_signals;
-  sigemptyset(&no_signals);
-  sigset_t all_signals;
-  sigfillset(&all_signals);
-  sigdelset(&all_signals, SIGKILL);
-  sigdelset(&all_signals, SIGSTOP);
-  posix_spawnattr_setflags(&spawn.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&spawn.attr, 0);
-  posix_spawnattr_setsigmask(&spawn.attr, &no_signals);
-  posix_spawnattr_setsigdefault(&spawn.attr, &all_signals);
+  set_child_spawn_attributes(spawn.attr);
 
   std::vector<std::string> arg_strings = argv;
   std::vector<char*> c_argv;

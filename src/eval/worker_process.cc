@@ -16,6 +16,7 @@
 // id, cannot have been reused by then.
 #include "ksearch/eval/worker_process.h"
 
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +36,8 @@
 #include <set>
 #include <stdexcept>
 #include <utility>
+
+#include "ksearch/common/child_spawn.h"
 
 extern char** environ;
 
@@ -326,16 +329,7 @@ struct worker_process::state {
     }
     // Descriptors some library opened without O_CLOEXEC must not leak into the child either.
     posix_spawn_file_actions_addclosefrom_np(&setup.actions, stdio ? STDERR_FILENO + 1 : reply_fd_in_child + 1);
-    sigset_t no_signals;
-    sigemptyset(&no_signals);
-    sigset_t all_signals;
-    sigfillset(&all_signals);
-    sigdelset(&all_signals, SIGKILL);
-    sigdelset(&all_signals, SIGSTOP);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&setup.attr, 0);
-    posix_spawnattr_setsigmask(&setup.attr, &no_signals);
-    posix_spawnattr_setsigdefault(&setup.attr, &all_signals);
+    set_child_spawn_attributes(setup.attr);
 
     // Step 3: spawn.
     const std::string channel_value =

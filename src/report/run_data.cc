@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/search/round_record.h"
 #include "ksearch/store/durable_file.h"
 #include "ksearch/worldmodel/world_model_json.h"
 
@@ -116,39 +117,35 @@ void read_sources(const json& solution, best_candidate& best) {
   }
 }
 
-round_row row_from(const json& doc, std::size_t line) {
+// Rounds are read with the search's own parser (search/round_record.h), so both agree on the format.
+round_row row_from(const search::round_record& r, std::size_t line) {
   round_row row;
   row.line = line;
-  row.kind = string_at(doc, "kind");
-  if (row.kind.empty()) row.kind = "round";
-  row.round = static_cast<int>(long_at(doc, "round"));
-  row.time = string_at(doc, "time");
-  row.node_id = string_at(doc, "node_id");
-  row.prompt_kind = string_at(doc, "prompt_kind");
-  row.solution_id = string_at(doc, "solution_id");
-  row.solution_name = string_at(object_at(doc, "solution"), "name");
-  if (const auto reused = doc.find("reused_from_round"); reused != doc.end() && reused->is_number_integer()) {
-    row.reused_from_round = reused->get<int>();
-  }
-  const json& evaluation = object_at(doc, "evaluation");
-  row.status = string_at(evaluation, "status");
-  if (row.status.empty()) row.status = "UNKNOWN";
-  row.passed = evaluation.value("passed", false);
-  if (row.passed) row.score = number_at(evaluation, "score");
-  row.latency_ms = time_at(evaluation, "latency_ms");
-  row.reference_latency_ms = time_at(evaluation, "reference_latency_ms");
-  row.speedup_factor = time_at(evaluation, "speedup_factor");
-  row.feedback = string_at(evaluation, "feedback");
-  const json& usage = object_at(doc, "usage");
-  row.llm_calls = static_cast<int>(long_at(usage, "calls"));
-  row.prompt_tokens = long_at(usage, "prompt_tokens");
-  row.completion_tokens = long_at(usage, "completion_tokens");
-  row.reasoning_tokens = long_at(usage, "reasoning_tokens");
-  row.cost_usd = number_at(usage, "cost_usd");
+  row.kind = r.kind;
+  row.round = r.round;
+  row.time = r.time;
+  row.node_id = r.node_id;
+  row.prompt_kind = r.prompt_kind;
+  row.solution_id = r.solution_id;
+  if (r.solution) row.solution_name = r.solution->name;
+  row.reused_from_round = r.reused_from_round;
+  const search::candidate_evaluation& e = r.evaluation;
+  row.status = e.status.empty() ? "UNKNOWN" : e.status;
+  row.passed = e.passed;
+  row.score = r.score();
+  row.latency_ms = e.latency_ms;
+  row.reference_latency_ms = e.reference_latency_ms;
+  row.speedup_factor = e.speedup_factor;
+  row.feedback = e.feedback;
+  row.llm_calls = r.usage.calls;
+  row.prompt_tokens = r.usage.prompt_tokens;
+  row.completion_tokens = r.usage.completion_tokens;
+  row.reasoning_tokens = r.usage.reasoning_tokens;
+  row.cost_usd = r.usage.cost_usd;
   return row;
 }
 
-best_candidate best_from(const json& doc, const round_row& row) {
+best_candidate best_from(const search::round_record& record, const round_row& row) {
   best_candidate best;
   best.round = row.round;
   best.node_id = row.node_id;
@@ -158,10 +155,9 @@ best_candidate best_from(const json& doc, const round_row& row) {
   best.latency_ms = row.latency_ms;
   best.reference_latency_ms = row.reference_latency_ms;
   best.speedup_factor = row.speedup_factor;
-  const json& evaluation = object_at(doc, "evaluation");
-  best.score_name = string_at(evaluation, "score_name");
-  best.workloads = workloads_of(object_at(evaluation, "detail"));
-  read_sources(object_at(doc, "solution"), best);
+  best.score_name = record.evaluation.score_name;
+  best.workloads = workloads_of(record.evaluation.detail);
+  if (record.solution) read_sources(tasks::to_json(*record.solution), best);
   return best;
 }
 
@@ -197,30 +193,25 @@ result<void> load_rounds(const fs::path& dir, run_data& run) {
   for (std::string& skipped : contents->skipped) run.warnings.push_back(std::move(skipped));
 
   std::optional<double> best_score;
-  std::optional<json> best_doc;
+  std::optional<search::round_record> best_record;
   std::size_t best_index = 0;
-  for (const store::jsonl_record& record : contents->records) {
-    const std::string where = file.string() + ":" + std::to_string(record.line);
-    if (!record.value.is_object()) {
-      run.warnings.push_back(where + ": not a JSON object; skipped");
+  for (const store::jsonl_record& line : contents->records) {
+    auto record = search::round_record_from_json(line.value, file.string() + ":" + std::to_string(line.line));
+    if (!record) {
+      run.warnings.push_back(record.error().to_string() + "; skipped");
       continue;
     }
-    const auto round = record.value.find("round");
-    if (round == record.value.end() || !round->is_number_integer() || round->get<long>() < 0) {
-      run.warnings.push_back(where + ": no round number; skipped");
-      continue;
-    }
-    round_row row = row_from(record.value, record.line);
+    round_row row = row_from(*record, line.line);
     // As the search: strictly greater replaces, so ties keep the earliest; seeds never count.
     if (row.kind == "round" && row.score && std::isfinite(*row.score) && (!best_score || *row.score > *best_score)) {
       best_score = row.score;
-      best_doc = record.value;
+      best_record = std::move(*record);
       best_index = run.rounds.size();
     }
     row.best_score = best_score;
     run.rounds.push_back(std::move(row));
   }
-  if (best_doc) run.best = best_from(*best_doc, run.rounds[best_index]);
+  if (best_record) run.best = best_from(*best_record, run.rounds[best_index]);
   return {};
 }
 

@@ -213,8 +213,10 @@ TEST(RunData, ARecordWithoutARoundIsSkippedWithItsLine) {
   ASSERT_TRUE(run) << run.error().to_string();
   EXPECT_EQ(run->rounds.size(), 12u);
   ASSERT_EQ(run->warnings.size(), 2u);
-  EXPECT_NE(run->warnings[0].find("solutions.jsonl:13: no round number"), std::string::npos) << run->warnings[0];
-  EXPECT_NE(run->warnings[1].find("solutions.jsonl:14: not a JSON object"), std::string::npos) << run->warnings[1];
+  EXPECT_NE(run->warnings[0].find("solutions.jsonl:13: round: must be a non-negative integer"), std::string::npos)
+      << run->warnings[0];
+  EXPECT_NE(run->warnings[1].find("solutions.jsonl:14: a round record must be a JSON object"), std::string::npos)
+      << run->warnings[1];
   EXPECT_EQ(run->best->round, 9);  // the score 99 without a round was not taken
 }
 
