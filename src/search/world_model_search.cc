@@ -24,8 +24,10 @@ namespace {
 using nlohmann::json;
 namespace wm = worldmodel;
 
-constexpr std::size_t view_budget = 8'000;         // the world model shown in edit prompts [chars]
-constexpr std::size_t codegen_view_budget = 12'000; // ... and in code-generation prompts [chars]
+// The world model shown in edit prompts, and (smaller than the prompt's 50 KB ceiling, so the
+// code and the feedback dominate) in code-generation prompts [chars].
+constexpr std::size_t view_budget = prompt_budget::edit_world_model_view;
+constexpr std::size_t codegen_view_budget = 12'000;
 
 // What a cycle knows about its rounds; rebuilt from the records on resume.
 struct cycle_state {
@@ -72,8 +74,9 @@ class world_model_search {
     auto state = s_.store.load_state();
     if (!state) return std::unexpected(state.error());
     std::optional<cycle_state> cycle;
-    if (*state && (**state)["cycle"].value("phase", "") == "running") {
-      const json& c = (**state)["cycle"];
+    const json* saved_cycle = *state && (*state)->contains("cycle") && (**state)["cycle"].is_object() ? &(**state)["cycle"] : nullptr;
+    if (saved_cycle != nullptr && saved_cycle->value("phase", "") == "running") {
+      const json& c = *saved_cycle;
       cycle = cycle_state{.node_id = c.value("node_id", ""), .start_round = c.value("start_round", 0)};
       if (model_.find(cycle->node_id) == nullptr) {
         spdlog::warn("state.json names node '{}', which the world model does not have; starting a new cycle", cycle->node_id);

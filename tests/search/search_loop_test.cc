@@ -273,6 +273,16 @@ TEST_F(SearchLoop, PlainLoopGeneratesThenOptimisesFromTheLastCode) {
   EXPECT_NE(prompts[1].find("max_abs_error 3.0"), std::string::npos) << "and its failure";
 }
 
+TEST_F(SearchLoop, AHandEditedStateFileWithoutACycleStartsANewOne) {
+  llm_.add(llm_call_kind::init, init_reply());
+  llm_.set_fallback(llm_call_kind::codegen, {passing(1.0)});
+  run(/*world_model=*/true, /*max_rounds=*/1, /*window=*/5);
+  ASSERT_TRUE(store::write_file_atomic(store_->dir() / "state.json", R"({"version": 1, "cycle": 7})").has_value());
+  const search_summary summary = run(/*world_model=*/true, /*max_rounds=*/2, /*window=*/5);
+  EXPECT_EQ(summary.last_round, 2);
+  EXPECT_EQ(records().size(), 2u);
+}
+
 TEST_F(SearchLoop, AnIdenticalCandidateIsNotEvaluatedTwice) {
   llm_.set_fallback(llm_call_kind::codegen, {passing(1.2)});
   run(/*world_model=*/false, /*max_rounds=*/3);
