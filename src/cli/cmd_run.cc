@@ -15,6 +15,7 @@
 #include "ksearch/cli/run_options.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/nvrtc_compiler.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/provider_factory.h"
 #include "ksearch/search/flashinfer_task.h"
@@ -113,16 +114,31 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     }
 
     // 0. A GPU search without a GPU would spend LLM calls on rounds that cannot be evaluated.
+    //    The device is recorded with the run (run.json).
+    nlohmann::json gpu = nullptr;
     if (o.eval_mode == "gpu") {
       auto driver = eval::cuda_driver::load();
-      if (!driver || (*driver)->device_count() <= o.device) {
-        const std::string why = !driver ? driver.error().to_string()
-                                        : "device " + std::to_string(o.device) + " does not exist (" +
-                                              std::to_string((*driver)->device_count()) + " visible)";
+      std::optional<eval::device_info> device;
+      std::string why;
+      if (!driver) {
+        why = driver.error().to_string();
+      } else if ((*driver)->device_count() <= o.device) {
+        why = "device " + std::to_string(o.device) + " does not exist (" + std::to_string((*driver)->device_count()) +
+              " visible)";
+      } else if (auto described = (*driver)->describe_device(o.device); !described) {
+        why = described.error().to_string();
+      } else {
+        device = *described;
+      }
+      if (!device) {
         std::cerr << "error: --eval-mode gpu: " << why << "\n"
                   << "  fix: run on a machine with an NVIDIA GPU, or check candidates without one: --eval-mode compile-only\n";
         return exit_failure;
       }
+      gpu = {{"name", device->name},
+             {"compute_capability", std::to_string(device->cc_major) + "." + std::to_string(device->cc_minor)},
+             {"sm_count", device->sm_count},
+             {"driver_cuda_version", (*driver)->version()}};
     }
 
     // 1. The task and the run's folder.
@@ -185,7 +201,11 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
 
     // 4. What ran, then the search.
     nlohmann::json run = {{"ksearch", KSEARCH_VERSION}, {"task", (*task)->describe()}};
-    nlohmann::json session_record = {{"started", search::utc_timestamp()}, {"resumed_after_round", rounds->last_round()},
+    const eval::nvrtc_version nvrtc = eval::loaded_nvrtc_version();
+    nlohmann::json session_record = {{"started", search::utc_timestamp()},
+                                     {"resumed_after_round", rounds->last_round()},
+                                     {"gpu", gpu},
+                                     {"nvrtc", std::to_string(nvrtc.major) + "." + std::to_string(nvrtc.minor)},
                                      {"config", config}};
     if (auto done = (*store)->record_session(run, session_record); !done) return report(done.error());
 
@@ -203,6 +223,12 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
                                  : search::run_plain_search(services, settings);
     if (!summary) return report(summary.error());
     print_summary(*summary, runner, **store, o);
+    const nlohmann::json ended = {
+        {"ended", search::utc_timestamp()},
+        {"stop_reason", summary->stop_reason},
+        {"last_round", summary->last_round},
+        {"best_score", runner.best_score() ? nlohmann::json(*runner.best_score()) : nlohmann::json(nullptr)}};
+    if (auto done = (*store)->finish_session(ended); !done) return report(done.error());
     if (globals.json) {
       nlohmann::json out = {{"stop_reason", summary->stop_reason},
                             {"last_round", summary->last_round},

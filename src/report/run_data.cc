@@ -234,12 +234,11 @@ void load_run_info(const fs::path& dir, run_data& run) {
         if (uuid.is_string()) info.workloads.push_back(uuid.get<std::string>());
       }
     }
-    info.gpu = string_at(*doc, "gpu");
-    if (info.gpu.empty()) info.gpu = string_at(object_at(*doc, "device"), "name");
     const auto sessions = doc->find("sessions");
     if (sessions != doc->end() && sessions->is_array() && !sessions->empty()) {
       info.sessions = static_cast<int>(sessions->size());
       info.started = string_at(sessions->front(), "started");
+      info.gpu = string_at(object_at(sessions->back(), "gpu"), "name");  // the device of the latest session
       const json& config = object_at(sessions->back(), "config");  // the latest flags
       info.model = string_at(config, "model_name");
       info.base_url = string_at(config, "base_url");

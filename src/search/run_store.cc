@@ -120,22 +120,41 @@ result<void> run_store::save_best(const round_record& best) {
   return store::write_file_atomic(best_solution_path(), doc.dump(2) + "\n");
 }
 
+namespace {
+
+// run.json as it is on disk, or `fallback` when there is none yet.
+result<json> read_run_json(const fs::path& file, const json& fallback) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return fallback;
+  auto text = store::read_file(file);
+  if (!text) return std::unexpected(text.error());
+  try {
+    return json::parse(*text);
+  } catch (const json::parse_error& e) {
+    return fail(file.string(), std::string("not valid JSON: ") + e.what(), "move it aside to start a fresh record");
+  }
+}
+
+}  // namespace
+
 result<void> run_store::record_session(const json& run, const json& session) {
   const fs::path file = dir_ / "run.json";
-  json doc = run;
-  std::error_code ec;
-  if (fs::exists(file, ec)) {
-    auto text = store::read_file(file);
-    if (!text) return std::unexpected(text.error());
-    try {
-      doc = json::parse(*text);
-    } catch (const json::parse_error& e) {
-      return fail(file.string(), std::string("not valid JSON: ") + e.what(), "move it aside to start a fresh record");
-    }
+  auto doc = read_run_json(file, run);
+  if (!doc) return std::unexpected(doc.error());
+  if (!doc->contains("sessions") || !(*doc)["sessions"].is_array()) (*doc)["sessions"] = json::array();
+  (*doc)["sessions"].push_back(session);
+  return store::write_file_atomic(file, doc->dump(2) + "\n");
+}
+
+result<void> run_store::finish_session(const json& fields) {
+  const fs::path file = dir_ / "run.json";
+  auto doc = read_run_json(file, json::object());
+  if (!doc) return std::unexpected(doc.error());
+  if (!doc->contains("sessions") || !(*doc)["sessions"].is_array() || (*doc)["sessions"].empty()) {
+    return fail(file.string(), "has no session to finish", "record_session comes first");
   }
-  if (!doc.contains("sessions") || !doc["sessions"].is_array()) doc["sessions"] = json::array();
-  doc["sessions"].push_back(session);
-  return store::write_file_atomic(file, doc.dump(2) + "\n");
+  (*doc)["sessions"].back().update(fields);
+  return store::write_file_atomic(file, doc->dump(2) + "\n");
 }
 
 }  // namespace ksearch::search

@@ -120,6 +120,16 @@ TEST(CmdRun, PlainLoopRunsToTheBudgetAndReportsJson) {
   EXPECT_EQ(out["last_round"], 2);
   EXPECT_EQ(out["stop_reason"], "round budget spent");
   EXPECT_NE(r.err.find("round 2/2"), std::string::npos) << r.err;
+
+  // run.json says what ran and how the session ended.
+  const json run = json::parse(store::read_file(dir.path() / "artifacts" / "scale_add_d256" / "run.json").value());
+  ASSERT_EQ(run["sessions"].size(), 1u);
+  const json& session = run["sessions"][0];
+  EXPECT_EQ(session["stop_reason"], "round budget spent");
+  EXPECT_EQ(session["last_round"], 2);
+  EXPECT_TRUE(session["gpu"].is_null()) << "compile-only mode uses no GPU";
+  EXPECT_FALSE(session["nvrtc"].get<std::string>().empty());
+  EXPECT_EQ(run["task"]["workloads"], (json{"test-0001", "test-0002"}));
 }
 
 TEST(CmdRun, AGpuSearchWithoutAGpuStopsBeforeAnyLlmCall) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ksearch/report/run_data.h"
+#include "ksearch/store/durable_file.h"
 #include "support/temp_dir.h"
 
 namespace ksearch::report {
@@ -200,6 +201,17 @@ TEST(RunData, ATornLastLineIsAWarningNotAnError) {
   EXPECT_NE(run->warnings[0].find("solutions.jsonl:13"), std::string::npos) << run->warnings[0];
   ASSERT_TRUE(run->best);
   EXPECT_EQ(run->best->round, 9);
+}
+
+TEST(RunData, TheDeviceComesFromTheLatestSession) {
+  test_support::temp_dir dir;
+  const fs::path run_dir = copy_fixture(dir);
+  auto doc = nlohmann::json::parse(store::read_file(run_dir / "run.json").value());
+  doc["sessions"].back()["gpu"] = {{"name", "NVIDIA H200"}, {"compute_capability", "9.0"}};
+  ASSERT_TRUE(store::write_file_atomic(run_dir / "run.json", doc.dump()).has_value());
+  auto run = load_run(run_dir);
+  ASSERT_TRUE(run) << run.error().to_string();
+  EXPECT_EQ(run->info.gpu, "NVIDIA H200");
 }
 
 TEST(RunData, ARecordWithoutARoundIsSkippedWithItsLine) {

@@ -1,6 +1,7 @@
 // ksearch/search/run_store.h — the files a search writes under --artifacts-dir, and reads back to resume.
 //
-//   <artifacts>/<task>/run.json           what ran: flags, versions, task, one entry per session (atomic)
+//   <artifacts>/<task>/run.json           what ran: flags, versions, task, GPU, one entry per session
+//                                         (start and end), atomic
 //   <artifacts>/<task>/solutions.jsonl    one round_record per round, appended + fsync'ed (the search's memory)
 //   <artifacts>/<task>/metrics.jsonl      one line per round: status, score, best so far, tokens, cost
 //   <artifacts>/<task>/traces.jsonl       FlashInfer-style traces, one per evaluated workload
@@ -58,6 +59,8 @@ class run_store {
   [[nodiscard]] result<void> save_best(const round_record& best);
   /// Adds `session` to run.json's "sessions" list (creating the file with `run` the first time).
   [[nodiscard]] result<void> record_session(const nlohmann::json& run, const nlohmann::json& session);
+  /// Merges `fields` (how the session ended) into the last session of run.json.
+  [[nodiscard]] result<void> finish_session(const nlohmann::json& fields);
 
  private:
   explicit run_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
