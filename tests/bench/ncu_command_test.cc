@@ -36,7 +36,7 @@ TEST(NcuCommand, ArgvProfilesTheProgramWithTheAgreedSettings) {
   invocation.log_file = "/tmp/x/ncu.csv";
   invocation.kernel_names = {"scale_add_bench_vec4"};
   invocation.window = timing_phase_window(1, 20);
-  invocation.program = {"/work/main/build/ksearch", "eval", "s.json", "--trials", "1"};
+  invocation.program = {"build/ksearch", "eval", "s.json", "--trials", "1"};
   const std::vector<std::string> argv = ncu_argv(invocation);
   ASSERT_FALSE(argv.empty());
   EXPECT_EQ(argv.front(), "/opt/nvidia/nsight-compute/2025.1.0/ncu");

@@ -11,8 +11,8 @@ namespace {
 // What `ncu --csv --page details --print-units base --metrics gpu__time_duration.sum` prints for two
 // calls of a two-kernel solution profiled in ksearch's worker, with ncu's own messages and the
 // profiled program's output around the CSV, as on the terminal.
-const std::string two_kernel_sample = R"csv(==PROF== Connected to process 41122 (/work/main/build/ksearch)
-==PROF== Connected to process 41130 (/work/main/build/ksearch)
+const std::string two_kernel_sample = R"csv(==PROF== Connected to process 41122 (./build/ksearch)
+==PROF== Connected to process 41130 (./build/ksearch)
 ==PROF== Profiling "gqa_split_kv": 0%....50%....100% - 1 pass
 ==PROF== Profiling "gqa_merge_splits": 0%....50%....100% - 1 pass
 ==PROF== Profiling "gqa_split_kv": 0%....50%....100% - 1 pass
