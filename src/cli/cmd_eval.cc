@@ -1,7 +1,8 @@
-// `ksearch eval SOLUTION --reference REF`: evaluates one solution on the task's workloads in an
+// `ksearch eval SOLUTION [--reference REF]`: evaluates one solution on the task's workloads in an
 // isolated worker and prints a per-workload table (stderr) or JSON (stdout, --json). Loads the
 // task (a FlashInfer Trace dataset: --task-path or the bundled one), the solution and the
-// reference solution. Exit code 0 when the solution passes every workload, 1 when it does not or
+// reference (search::choose_reference: the dataset's native reference, a named or given
+// solution, or the PyTorch oracle). Exit code 0 when the solution passes every workload, 1 when it does not or
 // the harness cannot evaluate, 2 on bad arguments.
 #include <CLI/CLI.hpp>
 
@@ -47,7 +48,8 @@ result<eval::solution_code> code_of(const std::string& file) {
 
 void print_table(const eval::eval_result& r, const eval::eval_request& request) {
   std::fprintf(stderr, "definition %s  candidate %s  reference %s\n", request.definition.name.c_str(),
-               request.candidate.name.c_str(), request.reference.name.c_str());
+               request.candidate.name.c_str(),
+               request.oracle ? "oracle (the definition's Python reference, PyTorch)" : request.reference.name.c_str());
   for (const auto& k : r.kernels) std::fprintf(stderr, "  kernel %s\n", k.summary().c_str());
   std::fprintf(stderr, "%-38s %-20s %11s %11s %8s %9s %9s %7s %7s\n", "workload", "status", "latency_ms", "ref_ms",
                "speedup", "max_abs", "max_rel", "noise", "samples");
@@ -76,9 +78,9 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
   command.add_option("solution", options->solution, "Solution JSON (FlashInfer Solution with kernel.cu + launch.json)")
       ->required()
       ->check(CLI::ExistingFile);
-  command.add_option("--reference", options->reference, "Reference solution JSON (same format)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  command.add_option("--reference,--reference-solution", options->reference,
+                     "Reference: a solution JSON, a dataset solution's name, or 'oracle' (the definition's Python "
+                     "reference, run with PyTorch); default: the dataset's <definition>_reference, else the oracle");
   add_task_flags(command, options->task);
   command.add_option("--device", options->device, "CUDA device ordinal")->check(CLI::Range(0, 1023))->capture_default_str();
   command.add_option("--trials", options->trials, "Correctness input sets per workload")
@@ -127,15 +129,29 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
 
     // 2. The solutions.
     auto candidate = code_of(options->solution);
-    auto reference = code_of(options->reference);
-    for (const auto* loaded : {&candidate, &reference}) {
-      if (!*loaded) {
-        std::cerr << "error: " << loaded->error().to_string() << "\n";
-        return exit_usage;
-      }
+    if (!candidate) {
+      std::cerr << "error: " << candidate.error().to_string() << "\n";
+      return exit_usage;
     }
     request.candidate = *candidate;
-    request.reference = *reference;
+    auto reference = search::choose_reference(root, entry->def, options->reference);
+    if (!reference) {
+      std::cerr << "error: " << reference.error().to_string() << "\n";
+      return exit_usage;
+    }
+    if (reference->native) {
+      const std::string* source = reference->native->source("kernel.cu");
+      const std::string* plan = reference->native->source("launch.json");
+      if (source == nullptr || plan == nullptr) {
+        std::cerr << "error: reference " << reference->native->name << ": needs the sources kernel.cu and launch.json\n";
+        return exit_usage;
+      }
+      request.reference = eval::solution_code{reference->native->name, *source, *plan};
+    } else {
+      request.oracle = reference->oracle;
+      request.reference.name = "oracle";
+    }
+    request.dataset_root = root.string();
     request.config.correctness_trials = options->trials;
     request.config.required_matched_ratio = search::required_matched_ratio(request.definition.name);
 

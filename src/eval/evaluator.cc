@@ -40,6 +40,8 @@
 #include "ksearch/eval/input_generator.h"
 #include "ksearch/eval/launch_plan.h"
 #include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/reference_oracle.h"
+#include "ksearch/tasks/fixed_inputs.h"
 
 namespace ksearch::eval {
 
@@ -53,6 +55,8 @@ struct evaluator::session {
   gpu_timer timer;
   std::map<std::string, compile_output> compiled;  // key: arch + '\n' + source
   std::unique_ptr<cubin_cache> disk_cache;         // null when KSEARCH_CUBIN_CACHE=off
+  std::unique_ptr<reference_oracle> oracle;        // kept across requests: starting torch is slow
+  std::string oracle_key;                          // what `oracle` was started for
 };
 
 namespace {
@@ -446,6 +450,11 @@ json to_json(const eval_request& request) {
   return {{"definition", tasks::to_json(request.definition).dump()},
           {"workloads", workloads},
           {"reference", solution(request.reference)},
+          {"oracle", request.oracle ? json{{"python", request.oracle->python},
+                                           {"script", request.oracle->script},
+                                           {"call_timeout_s", request.oracle->call_timeout_s}}
+                                    : json(nullptr)},
+          {"dataset_root", request.dataset_root},
           {"candidate", solution(request.candidate)},
           {"config",
            {{"correctness_trials", c.correctness_trials},
@@ -489,6 +498,11 @@ result<eval_request> eval_request_from_json(const json& doc) {
   };
   request.reference = solution(doc.value("reference", json::object()));
   request.candidate = solution(doc.value("candidate", json::object()));
+  if (const auto oracle = doc.find("oracle"); oracle != doc.end() && oracle->is_object()) {
+    request.oracle = oracle_reference{oracle->value("python", std::string("python3")), oracle->value("script", std::string()),
+                                      oracle->value("call_timeout_s", 600.0)};
+  }
+  request.dataset_root = doc.value("dataset_root", std::string());
   const json c = doc.value("config", json::object());
   eval_config& config = request.config;
   config.correctness_trials = c.value("correctness_trials", config.correctness_trials);
@@ -546,7 +560,8 @@ struct evaluation_context {
   const input_generator& generator;
   gpu_timer& timer;
   const eval_request& request;
-  const loaded_solution& reference;
+  const loaded_solution* reference;  // the native reference; null when `oracle` runs it
+  reference_oracle* oracle;
   const loaded_solution& candidate;
   double peak_bandwidth;
 };
@@ -562,16 +577,50 @@ result<comparison> compare_output(const eval_config& config, const tensor_buffer
   return compare_flashinfer(candidate, reference, config.atol, config.rtol, config.required_matched_ratio);
 }
 
-// Draws the inputs of one trial: tensors on the GPU; scalars are plan symbols already.
-result<void> draw_inputs(const evaluation_context& ctx, const std::vector<tensor_buffer>& inputs, std::uint64_t seed) {
+// The seed of a large input: the definition and the input's name only (see evaluator.h).
+std::uint64_t shared_seed(std::uint64_t base, const std::string& definition, const std::string& input) {
+  return trial_seed(base, definition + "\n" + input, 0);
+}
+
+bool is_shared(const tensor_buffer& t) { return t.bytes() >= shared_input_bytes; }
+
+// Draws the random inputs of one trial on the GPU (fixed ones are left alone; scalars are plan
+// symbols already).
+result<void> draw_inputs(const evaluation_context& ctx, const std::vector<tensor_buffer>& inputs,
+                         const std::vector<bool>& fixed, std::uint64_t seed) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (auto filled = ctx.generator.fill(inputs[i].buffer.get(), inputs[i].type, inputs[i].count, mix64(seed + i),
+    if (fixed[i]) continue;
+    const std::uint64_t input_seed = is_shared(inputs[i])
+                                         ? shared_seed(ctx.request.config.seed, ctx.request.definition.name, inputs[i].name)
+                                         : mix64(seed + i);
+    if (auto filled = ctx.generator.fill(inputs[i].buffer.get(), inputs[i].type, inputs[i].count, input_seed,
                                          ctx.timer.stream());
         !filled) {
       return filled;
     }
   }
   return synchronize(ctx.driver, ctx.timer.stream());
+}
+
+// Uploads the workload's fixed inputs once; returns which inputs are fixed.
+result<std::vector<bool>> upload_fixed_inputs(const evaluation_context& ctx, const tasks::workload& w,
+                                              const std::vector<tensor_buffer>& inputs) {
+  auto fixed = tasks::fixed_inputs(ctx.request.definition, w, ctx.request.dataset_root);
+  if (!fixed) return std::unexpected(fixed.error());
+  std::vector<bool> is_fixed(inputs.size(), false);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto found = fixed->find(inputs[i].name);
+    if (found == fixed->end()) continue;
+    if (found->second.size() != inputs[i].bytes()) {
+      return fail("workload " + w.uuid + " input '" + inputs[i].name + "'",
+                  "has " + std::to_string(found->second.size()) + " bytes, its shape needs " + std::to_string(inputs[i].bytes()));
+    }
+    if (!found->second.empty()) {
+      if (auto ok = inputs[i].buffer.upload(found->second.data(), found->second.size()); !ok) return std::unexpected(ok.error());
+    }
+    is_fixed[i] = true;
+  }
+  return is_fixed;
 }
 
 result<std::vector<std::uint64_t>> checksums(const evaluation_context& ctx, const std::vector<tensor_buffer>& inputs) {
@@ -604,44 +653,111 @@ result<bool> outputs_match(const evaluation_context& ctx, const std::vector<tens
   return true;
 }
 
+// Runs the Python reference on the inputs now on the GPU: large inputs go once, as shared files.
+result<oracle_call_result> ask_oracle(const evaluation_context& ctx, const tasks::workload& w,
+                                      const std::vector<tensor_buffer>& inputs, bool time) {
+  std::vector<host_tensor> own;
+  std::vector<shared_input> shared;
+  std::size_t next = 0;
+  for (const tasks::tensor_spec& spec : ctx.request.definition.inputs) {
+    if (spec.is_scalar()) continue;
+    const tensor_buffer& t = inputs[next++];
+    auto copy_out = [&t]() -> result<std::vector<std::byte>> {
+      std::vector<std::byte> bytes(t.bytes());
+      if (!bytes.empty()) {
+        if (auto ok = t.buffer.download(bytes.data(), bytes.size()); !ok) return std::unexpected(ok.error());
+      }
+      return bytes;
+    };
+    const std::vector<std::int64_t> shape = tasks::tensor_shape(spec, w);
+    if (is_shared(t)) {
+      std::string key = t.name + "/" + std::to_string(t.bytes()) + "/" +
+                        std::to_string(shared_seed(ctx.request.config.seed, ctx.request.definition.name, t.name));
+      shared.push_back(shared_input{std::move(key), t.name, spec.dtype, shape, copy_out});
+      continue;
+    }
+    auto bytes = copy_out();
+    if (!bytes) return std::unexpected(bytes.error());
+    own.push_back(host_tensor{t.name, spec.dtype, shape, std::move(*bytes)});
+  }
+  nlohmann::json scalars = nlohmann::json::object();
+  for (const tasks::tensor_spec& spec : ctx.request.definition.inputs) {
+    if (!spec.is_scalar()) continue;
+    const double value = w.inputs.at(spec.name).scalar_value;
+    if (spec.dtype.starts_with("float")) {
+      scalars[spec.name] = value;
+    } else {
+      scalars[spec.name] = std::llround(value);
+    }
+  }
+  return ctx.oracle->run(own, shared, scalars, time);
+}
+
 result<workload_result> evaluate_workload(const evaluation_context& ctx, const tasks::workload& w) {
   const tasks::definition& def = ctx.request.definition;
   const eval_config& config = ctx.request.config;
   const cuda_driver& driver = ctx.driver;
   const CUstream stream = ctx.timer.stream();
+  const bool native = ctx.reference != nullptr;
   workload_result r;
   r.uuid = w.uuid;
 
-  // 1. Resolve both plans for this workload.
+  // 1. Resolve the plans for this workload.
   symbol_table symbols = symbols_for(def, w);
   const device_limits limits = device_limits_from(ctx.device);
-  auto reference_plan = resolve_launch_plan(ctx.reference.plan, symbols, limits);
-  if (!reference_plan) return fail("reference", "launch plan: " + error_text(reference_plan.error()));
+  std::optional<resolved_plan> reference_plan;
+  if (native) {
+    auto plan = resolve_launch_plan(ctx.reference->plan, symbols, limits);
+    if (!plan) return fail("reference", "launch plan: " + error_text(plan.error()));
+    reference_plan = std::move(*plan);
+  }
   auto candidate_plan = resolve_launch_plan(ctx.candidate.plan, symbols, limits);
   if (!candidate_plan) return failed(w.uuid, eval_status::compile_error, "launch plan: " + error_text(candidate_plan.error()));
 
-  // 2. Allocate: shared inputs, an output set per solution, each solution's workspaces.
+  // 2. Allocate: shared inputs (fixed ones uploaded now), an output set per solution, each
+  //    solution's workspaces.
   auto inputs = allocate_tensors(driver, def.inputs, w);
   if (!inputs) return fail("inputs", error_text(inputs.error()));
-  auto reference_outputs = allocate_tensors(driver, def.outputs, w);
+  auto fixed = upload_fixed_inputs(ctx, w, *inputs);
+  if (!fixed) return std::unexpected(fixed.error());
+  auto reference_outputs = allocate_tensors(driver, native ? def.outputs : std::vector<tasks::tensor_spec>{}, w);
   if (!reference_outputs) return fail("reference outputs", error_text(reference_outputs.error()));
   auto candidate_outputs = allocate_tensors(driver, def.outputs, w);
   if (!candidate_outputs) return fail("candidate outputs", error_text(candidate_outputs.error()));
-  auto reference_workspaces = allocate_workspaces(driver, *reference_plan);
-  if (!reference_workspaces) return fail("reference", error_text(reference_workspaces.error()));
+  std::vector<device_buffer> reference_workspaces;
+  if (native) {
+    auto allocated = allocate_workspaces(driver, *reference_plan);
+    if (!allocated) return fail("reference", error_text(allocated.error()));
+    reference_workspaces = std::move(*allocated);
+    if (auto ok = opt_in_shared_memory(driver, *ctx.reference, *reference_plan); !ok) return fail("reference", error_text(ok.error()));
+  }
   auto candidate_workspaces = allocate_workspaces(driver, *candidate_plan);
   if (!candidate_workspaces) return failed(w.uuid, eval_status::runtime_error, error_text(candidate_workspaces.error()));
-  if (auto ok = opt_in_shared_memory(driver, ctx.reference, *reference_plan); !ok) return fail("reference", error_text(ok.error()));
   if (auto ok = opt_in_shared_memory(driver, ctx.candidate, *candidate_plan); !ok) {
     return failed(w.uuid, eval_status::runtime_error, error_text(ok.error()));
   }
-  const call_buffers reference_call{&*inputs, &*reference_outputs, &*reference_workspaces};
+  const call_buffers reference_call{&*inputs, &*reference_outputs, &reference_workspaces};
   const call_buffers candidate_call{&*inputs, &*candidate_outputs, &*candidate_workspaces};
-  auto run_reference = [&](CUstream s) { return queue_call(driver, ctx.reference, *reference_plan, reference_call, s); };
+  auto run_reference = [&](CUstream s) { return queue_call(driver, *ctx.reference, *reference_plan, reference_call, s); };
   auto run_candidate = [&](CUstream s) { return queue_call(driver, ctx.candidate, *candidate_plan, candidate_call, s); };
 
-  // Runs the reference on the current inputs and returns its outputs.
-  auto reference_outputs_now = [&]() -> result<std::vector<std::vector<std::byte>>> {
+  // Runs the reference on the current inputs and returns its outputs; the oracle times itself
+  // when asked to (`oracle_timing`), the native reference is timed later like the candidate.
+  std::optional<timing_summary> oracle_timing;
+  auto reference_outputs_now = [&](bool time_oracle) -> result<std::vector<std::vector<std::byte>>> {
+    if (!native) {
+      auto answer = ask_oracle(ctx, w, *inputs, time_oracle);
+      if (!answer) return std::unexpected(answer.error());
+      if (answer->timing) oracle_timing = answer->timing;
+      for (std::size_t i = 0; i < answer->outputs.size(); ++i) {
+        if (answer->outputs[i].size() != (*candidate_outputs)[i].bytes()) {
+          return fail("reference oracle output '" + (*candidate_outputs)[i].name + "'",
+                      "has " + std::to_string(answer->outputs[i].size()) + " bytes, its shape needs " +
+                          std::to_string((*candidate_outputs)[i].bytes()));
+        }
+      }
+      return std::move(answer->outputs);
+    }
     if (auto ok = run_reference(stream); !ok) return fail("reference", error_text(ok.error()));
     if (auto ok = synchronize(driver, stream); !ok) return fail("reference", error_text(ok.error()));
     return download(*reference_outputs);
@@ -655,10 +771,10 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   const auto correctness_start = std::chrono::steady_clock::now();
   for (int trial = 0; trial < config.correctness_trials; ++trial) {
     const std::string when = "in correctness trial " + std::to_string(trial + 1) + " of " + std::to_string(config.correctness_trials);
-    if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, static_cast<std::uint64_t>(trial))); !ok) {
+    if (auto ok = draw_inputs(ctx, *inputs, *fixed, trial_seed(config.seed, w.uuid, static_cast<std::uint64_t>(trial))); !ok) {
       return fail("inputs", error_text(ok.error()));
     }
-    auto expected = reference_outputs_now();
+    auto expected = reference_outputs_now(false);
     if (!expected) return std::unexpected(expected.error());
     auto before = checksums(ctx, *inputs);
     if (!before) return std::unexpected(before.error());
@@ -685,8 +801,10 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
 
   // 4. Timing on a fresh input set, candidate outputs poisoned first.
   const auto timing_start = std::chrono::steady_clock::now();
-  if (auto ok = draw_inputs(ctx, *inputs, trial_seed(config.seed, w.uuid, 1000)); !ok) return fail("inputs", error_text(ok.error()));
-  auto timing_expected = reference_outputs_now();
+  if (auto ok = draw_inputs(ctx, *inputs, *fixed, trial_seed(config.seed, w.uuid, 1000)); !ok) {
+    return fail("inputs", error_text(ok.error()));
+  }
+  auto timing_expected = reference_outputs_now(config.time_reference);
   if (!timing_expected) return std::unexpected(timing_expected.error());
   if (auto ok = poison(*candidate_outputs, poison_bytes[0], stream, driver); !ok) return std::unexpected(ok.error());
   auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2);
@@ -704,11 +822,15 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   if (!*match) return r;
 
   if (config.time_reference) {
-    auto reference_timing = ctx.timer.measure(run_reference, config.timing, config.flush_l2);
-    if (!reference_timing) return fail("reference", "timing: " + error_text(reference_timing.error()));
-    r.reference_timing = reference_timing->summary;
+    if (native) {
+      auto reference_timing = ctx.timer.measure(run_reference, config.timing, config.flush_l2);
+      if (!reference_timing) return fail("reference", "timing: " + error_text(reference_timing.error()));
+      r.reference_timing = reference_timing->summary;
+    } else if (oracle_timing) {
+      r.reference_timing = *oracle_timing;
+    }
     r.reference_latency_ms = r.reference_timing.mean_ms;
-    r.speedup_factor = r.reference_latency_ms / r.latency_ms;
+    if (r.reference_latency_ms > 0) r.speedup_factor = r.reference_latency_ms / r.latency_ms;
   }
   r.timing_wall_ms = ms_since(timing_start);
 
@@ -726,6 +848,25 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   return r;
 }
 
+// The session's oracle for this request, started (or restarted for another definition) as needed.
+result<reference_oracle*> oracle_for(std::unique_ptr<reference_oracle>& slot, std::string& slot_key,
+                                     const eval_request& request, int device_ordinal) {
+  const oracle_reference& o = *request.oracle;
+  const std::string key = o.python + "\n" + o.script + "\n" + tasks::to_json(request.definition).dump();
+  if (slot && slot_key == key) return slot.get();
+  slot.reset();
+  oracle_options options;
+  options.python = o.python;
+  options.script = o.script;
+  options.device_ordinal = device_ordinal;
+  options.call_timeout = std::chrono::seconds(static_cast<long long>(std::ceil(o.call_timeout_s)));
+  auto started = reference_oracle::start(options, request.definition);
+  if (!started) return std::unexpected(started.error());
+  slot = std::move(*started);
+  slot_key = key;
+  return slot.get();
+}
+
 }  // namespace
 
 result<eval_result> evaluator::evaluate(const eval_request& request) {
@@ -734,12 +875,25 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
   auto iface = plan_interface_for(request.definition);
   if (!iface) return std::unexpected(iface.error());
 
-  // The reference must compile and load; if it does not, the harness is broken, not the candidate.
+  // The reference must compile and load (or the oracle start); if it does not, the harness is
+  // broken, not the candidate.
   const auto load_start = std::chrono::steady_clock::now();
-  auto [reference_compiled, candidate_compiled] = compile_pair(
-      s.compiled, s.disk_cache.get(), request.reference.source, request.candidate.source, s.device.nvrtc_arch());
-  auto reference = load_solution(*s.driver, std::move(reference_compiled), request.reference, *iface);
-  if (!reference) return fail("reference solution '" + request.reference.name + "'", error_text(reference.error()));
+  reference_oracle* oracle = nullptr;
+  std::optional<loaded_solution> reference;
+  result<compile_output> candidate_compiled = fail("candidate", "not compiled");
+  if (request.oracle) {
+    auto started = oracle_for(s.oracle, s.oracle_key, request, s.device.ordinal);
+    if (!started) return std::unexpected(started.error());
+    oracle = *started;
+    candidate_compiled = compile_cached(s.compiled, s.disk_cache.get(), request.candidate.source, s.device.nvrtc_arch());
+  } else {
+    auto [reference_compiled, compiled] = compile_pair(s.compiled, s.disk_cache.get(), request.reference.source,
+                                                       request.candidate.source, s.device.nvrtc_arch());
+    auto loaded = load_solution(*s.driver, std::move(reference_compiled), request.reference, *iface);
+    if (!loaded) return fail("reference solution '" + request.reference.name + "'", error_text(loaded.error()));
+    reference = std::move(*loaded);
+    candidate_compiled = std::move(compiled);
+  }
   auto candidate = load_solution(*s.driver, std::move(candidate_compiled), request.candidate, *iface);
   if (!candidate) {
     result_out.status = eval_status::compile_error;
@@ -752,7 +906,8 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
 
   const double bandwidth = request.config.peak_bandwidth_bytes_per_s > 0 ? request.config.peak_bandwidth_bytes_per_s
                                                                          : default_peak_bandwidth(s.device);
-  const evaluation_context ctx{*s.driver, s.device, s.generator, s.timer, request, *reference, *candidate, bandwidth};
+  const evaluation_context ctx{*s.driver, s.device,  s.generator, s.timer, request, reference ? &*reference : nullptr,
+                               oracle,    *candidate, bandwidth};
   for (const tasks::workload& w : request.workloads) {
     auto outcome = evaluate_workload(ctx, w);
     if (!outcome) return std::unexpected(outcome.error());

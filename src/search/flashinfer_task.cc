@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/reference_oracle.h"
 #include "ksearch/eval/target_arch.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/definition_text.h"
@@ -17,30 +19,46 @@ namespace fs = std::filesystem;
 
 constexpr const char* score_name = "mean_speedup_vs_ref";
 
-// A dataset's reference for a definition: the solution named "<definition>_reference", else the
-// only solution whose name ends in "reference".
-result<tasks::solution> find_reference(const flashinfer_task_options& options) {
-  const std::string& wanted = options.reference_solution;
-  if (wanted.ends_with(".json")) return tasks::load_solution(wanted);
-  tasks::dataset_solutions found = tasks::load_dataset_solutions(options.dataset_root, options.definition);
+// A dataset's native reference for a definition (see choose_reference), or an error listing the
+// solutions there are. `wanted` is "" or a solution name.
+result<tasks::solution> find_native_reference(const fs::path& dataset_root, const std::string& definition,
+                                              const std::string& wanted) {
+  tasks::dataset_solutions found = tasks::load_dataset_solutions(dataset_root, definition);
   std::vector<const tasks::solution*> matches;
   std::string names;
   for (const tasks::dataset_solution& s : found.solutions) {
     names += (names.empty() ? "" : ", ") + s.value.name;
-    const bool match = wanted.empty() ? (s.value.name == options.definition + "_reference" || s.value.name.ends_with("reference"))
+    const bool match = wanted.empty() ? (s.value.name == definition + "_reference" || s.value.name.ends_with("reference"))
                                       : s.value.name == wanted;
     if (match) matches.push_back(&s.value);
   }
   if (matches.empty()) {
     return fail(wanted.empty() ? std::string("reference solution") : "--reference-solution " + wanted,
                 "no " + (wanted.empty() ? std::string("reference solution") : "solution named '" + wanted + "'") +
-                    " for " + options.definition + " under " + (options.dataset_root / "solutions").string(),
+                    " for " + definition + " under " + (dataset_root / "solutions").string(),
                 names.empty() ? "the dataset has no solutions for this definition; pass --reference-solution FILE.json"
                               : "its solutions: " + names + " (pick one with --reference-solution NAME)");
   }
   const auto exact = std::find_if(matches.begin(), matches.end(),
-                                  [&](const tasks::solution* s) { return s->name == options.definition + "_reference"; });
+                                  [&](const tasks::solution* s) { return s->name == definition + "_reference"; });
   return **(exact != matches.end() ? exact : matches.begin());
+}
+
+result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
+  if (def.reference.empty()) {
+    return fail("definition " + def.name, "has no native reference solution and no Python reference for the oracle",
+                "add a solution named " + def.name + "_reference to the dataset, or pass --reference-solution FILE.json");
+  }
+  auto script = eval::bundled_oracle_script();
+  if (!script) {
+    return fail("tasks/oracle/oracle_server.py", "not found next to ksearch or in $KSEARCH_DATA_DIR",
+                "set KSEARCH_DATA_DIR to the folder holding tasks/");
+  }
+  eval::oracle_reference oracle;
+  const char* python = std::getenv("KSEARCH_PYTHON");
+  oracle.python = python != nullptr && *python != '\0' ? python : "python3";
+  oracle.script = script->string();
+  return oracle;
 }
 
 result<eval::solution_code> code_of(const tasks::solution& s) {
@@ -61,7 +79,7 @@ std::string workload_line(const eval::workload_result& w) {
 
 class flashinfer_task final : public search_task {
  public:
-  flashinfer_task(flashinfer_task_options options, tasks::dataset_definition loaded, tasks::solution reference,
+  flashinfer_task(flashinfer_task_options options, tasks::dataset_definition loaded, reference_choice reference,
                   std::vector<tasks::workload> workloads)
       : options_(std::move(options)),
         loaded_(std::move(loaded)),
@@ -78,7 +96,8 @@ class flashinfer_task final : public search_task {
     return {{"backend", "flashinfer"},
             {"dataset", fs::absolute(options_.dataset_root).string()},
             {"definition", loaded_.def.name},
-            {"reference_solution", reference_.name},
+            {"reference_solution", reference_.native ? reference_.native->name : std::string("oracle")},
+            {"reference", reference_.describe()},
             {"workloads", uuids},
             {"mode", options_.compile_only ? "compile-only" : "gpu"},
             {"correctness_trials", options_.config.correctness_trials},
@@ -128,9 +147,15 @@ class flashinfer_task final : public search_task {
       if (!service) return std::unexpected(service.error());
       service_ = std::move(*service);
     }
-    auto reference = code_of(reference_);
-    if (!reference) return std::unexpected(reference.error());
-    eval::eval_request request{loaded_.def, workloads_, *reference, code, options_.config};
+    eval::eval_request request{loaded_.def, workloads_, {}, code, options_.config};
+    if (reference_.native) {
+      auto reference = code_of(*reference_.native);
+      if (!reference) return std::unexpected(reference.error());
+      request.reference = *reference;
+    } else {
+      request.oracle = reference_.oracle;
+    }
+    request.dataset_root = options_.dataset_root.string();
     auto result = service_->evaluate(request);
     if (!result) return std::unexpected(result.error());
 
@@ -159,13 +184,44 @@ class flashinfer_task final : public search_task {
 
   flashinfer_task_options options_;
   tasks::dataset_definition loaded_;
-  tasks::solution reference_;
+  reference_choice reference_;
   std::vector<tasks::workload> workloads_;
   std::string text_;
   std::unique_ptr<eval::evaluation_service> service_;
 };
 
 }  // namespace
+
+std::string reference_choice::describe() const {
+  return native ? "solution " + native->name : std::string("oracle: the definition's Python reference (PyTorch)");
+}
+
+result<reference_choice> choose_reference(const fs::path& dataset_root, const tasks::definition& def,
+                                          const std::string& wanted) {
+  reference_choice choice;
+  if (wanted == "oracle") {
+    auto oracle = oracle_for(def);
+    if (!oracle) return std::unexpected(oracle.error());
+    choice.oracle = *oracle;
+    return choice;
+  }
+  if (wanted.ends_with(".json")) {
+    auto loaded = tasks::load_solution(wanted);
+    if (!loaded) return std::unexpected(loaded.error());
+    choice.native = std::move(*loaded);
+    return choice;
+  }
+  auto native = find_native_reference(dataset_root, def.name, wanted);
+  if (native) {
+    choice.native = std::move(*native);
+    return choice;
+  }
+  if (!wanted.empty() || def.reference.empty()) return std::unexpected(native.error());
+  auto oracle = oracle_for(def);
+  if (!oracle) return std::unexpected(oracle.error());
+  choice.oracle = *oracle;
+  return choice;
+}
 
 double required_matched_ratio(std::string_view definition_name) {
   return definition_name.find("moe_fp8_block_scale") != std::string_view::npos ? 0.95 : 1.0;
@@ -195,9 +251,11 @@ result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_
     return fail("--definition " + options.definition, "has no workloads in " + options.dataset_root.string(),
                 "add workloads/<op>/" + options.definition + ".jsonl");
   }
-  auto reference = find_reference(options);
+  auto reference = choose_reference(options.dataset_root, loaded->def, options.reference_solution);
   if (!reference) return std::unexpected(reference.error());
-  if (auto code = code_of(*reference); !code) return std::unexpected(code.error());
+  if (reference->native) {
+    if (auto code = code_of(*reference->native); !code) return std::unexpected(code.error());
+  }
   flashinfer_task_options resolved = options;
   resolved.config.required_matched_ratio = required_matched_ratio(options.definition);
   return std::make_unique<flashinfer_task>(std::move(resolved), std::move(*loaded), std::move(*reference),

@@ -3,6 +3,7 @@
 // must survive or be replaced: each test evaluates an honest kernel after the bad one.
 // Add a case here whenever a new hack comes to mind.
 #include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/reference_oracle.h"
 
 #include <gtest/gtest.h>
 
@@ -83,6 +84,38 @@ TEST_F(EvaluatorGpu, AnHonestKernelPassesWithTimingsAndResources) {
   std::cout << "[ timing   ] " << r.workloads[1].uuid << " candidate " << r.workloads[1].latency_ms * 1e3 << " us, reference "
             << r.workloads[1].reference_latency_ms * 1e3 << " us, noise " << r.workloads[1].timing.rel_noise * 100 << "%, "
             << r.workloads[1].timing.stop_reason << "\n";
+}
+
+// The definition's Python reference, run by the PyTorch oracle, instead of the native one: the
+// same checks and a timed reference. Needs python3 with torch and safetensors (the GPU box).
+TEST_F(EvaluatorGpu, TheOracleReferenceChecksAndTimesLikeTheNativeOne) {
+  auto script = bundled_oracle_script();
+  ASSERT_TRUE(script.has_value());
+  const oracle_environment env = probe_oracle({.script = *script});
+  if (!env.ready) GTEST_SKIP() << "the PyTorch oracle cannot run here: " << env.problem;
+  request_.oracle = oracle_reference{"python3", script->string(), 120};
+  const solution_code vec = code_from("scale_add_vec4.json");
+  const eval_result r = evaluate(vec.source, vec.plan_json, vec.name);
+  ASSERT_EQ(r.status, eval_status::passed) << r.log;
+  for (const workload_result& w : r.workloads) {
+    EXPECT_GT(w.reference_latency_ms, 0) << w.uuid;
+    EXPECT_GE(w.reference_timing.samples, 10u) << w.uuid;
+    EXPECT_LE(w.max_absolute_error, 1e-5) << "torch's alpha * x + y against fmaf: rounding only";
+  }
+  std::cout << "[ oracle   ] torch " << env.torch_version << " on " << env.device << ": reference "
+            << r.workloads.back().reference_latency_ms * 1e3 << " us, candidate " << r.workloads.back().latency_ms * 1e3
+            << " us\n";
+
+  // A wrong kernel fails against the oracle too, and the oracle keeps serving.
+  const eval_result wrong = evaluate(R"(
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) out[i] = a * x[i] - y[i];
+})",
+                                     simple_plan("k"));
+  EXPECT_EQ(wrong.status, eval_status::incorrect_numerical) << wrong.log;
+  const eval_result again = evaluate(vec.source, vec.plan_json, vec.name);
+  EXPECT_EQ(again.status, eval_status::passed) << again.log;
 }
 
 TEST_F(EvaluatorGpu, WritingNothingFails) {

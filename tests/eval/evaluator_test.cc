@@ -39,6 +39,18 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
   EXPECT_EQ(back->config.comparator, "allclose");
   EXPECT_EQ(back->config.timing.kind, request.config.timing.kind);
   EXPECT_DOUBLE_EQ(back->config.timing.max_gpu_time_ms, request.config.timing.max_gpu_time_ms);
+  EXPECT_FALSE(back->oracle.has_value());
+  EXPECT_EQ(back->dataset_root, "");
+
+  request.oracle = oracle_reference{"/opt/py/bin/python3", "/srv/tasks/oracle/oracle_server.py", 42};
+  request.dataset_root = "/data/flashinfer-trace";
+  auto with_oracle = eval_request_from_json(nlohmann::json::parse(to_json(request).dump()));
+  ASSERT_TRUE(with_oracle.has_value()) << with_oracle.error().to_string();
+  ASSERT_TRUE(with_oracle->oracle.has_value());
+  EXPECT_EQ(with_oracle->oracle->python, "/opt/py/bin/python3");
+  EXPECT_EQ(with_oracle->oracle->script, "/srv/tasks/oracle/oracle_server.py");
+  EXPECT_DOUBLE_EQ(with_oracle->oracle->call_timeout_s, 42);
+  EXPECT_EQ(with_oracle->dataset_root, "/data/flashinfer-trace");
 }
 
 TEST(EvaluatorRequest, BadRequestsAreNamed) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
+#include "support/temp_dir.h"
 
 namespace ksearch::search {
 namespace {
@@ -54,6 +56,41 @@ TEST(FlashinferTask, BadSelectionsAreErrorsNamingTheFlag) {
   ASSERT_FALSE(no_reference.has_value());
   EXPECT_EQ(no_reference.error().subject, "--reference-solution missing");
   EXPECT_NE(no_reference.error().fix.find("scale_add_vec4"), std::string::npos) << no_reference.error().to_string();
+}
+
+TEST(FlashinferTask, TheReferenceIsTheNativeSolutionElseThePythonOracle) {
+  auto entry = tasks::load_dataset_definition(mini, "scale_add_d256");
+  ASSERT_TRUE(entry.has_value());
+  auto native = choose_reference(mini, entry->def, "");
+  ASSERT_TRUE(native.has_value()) << native.error().to_string();
+  ASSERT_TRUE(native->native.has_value());
+  EXPECT_EQ(native->native->name, "scale_add_reference");
+  EXPECT_FALSE(native->oracle.has_value());
+
+  auto named = choose_reference(mini, entry->def, "scale_add_vec4");
+  ASSERT_TRUE(named.has_value());
+  EXPECT_EQ(named->native->name, "scale_add_vec4");
+
+  auto oracle = choose_reference(mini, entry->def, "oracle");
+  ASSERT_TRUE(oracle.has_value()) << oracle.error().to_string();
+  ASSERT_TRUE(oracle->oracle.has_value());
+  EXPECT_TRUE(oracle->oracle->script.ends_with("tasks/oracle/oracle_server.py")) << oracle->oracle->script;
+  EXPECT_NE(oracle->describe().find("oracle"), std::string::npos);
+
+  // A dataset with the definition but no solutions falls back to the oracle...
+  test_support::temp_dir bare;
+  std::filesystem::create_directories(bare.path() / "definitions");
+  std::filesystem::copy(std::filesystem::path(mini) / "definitions" / "elementwise" / "scale_add_d256.json",
+                        bare.path() / "definitions" / "scale_add_d256.json");
+  auto fallback = choose_reference(bare.path(), entry->def, "");
+  ASSERT_TRUE(fallback.has_value()) << fallback.error().to_string();
+  EXPECT_TRUE(fallback->oracle.has_value());
+  // ...unless the definition has no Python reference either.
+  tasks::definition no_python = entry->def;
+  no_python.reference.clear();
+  auto nothing = choose_reference(bare.path(), no_python, "");
+  ASSERT_FALSE(nothing.has_value());
+  EXPECT_NE(nothing.error().fix.find("--reference-solution"), std::string::npos) << nothing.error().to_string();
 }
 
 TEST(FlashinferTask, CompileOnlyCompilesAndChecksThePlanButNeverPasses) {

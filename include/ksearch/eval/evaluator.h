@@ -3,13 +3,20 @@
 // An evaluation takes a definition, its workloads, a reference solution and a candidate solution
 // (each device code plus a launch plan, docs/candidate-contract.md) and, per workload:
 //   1. compiles both (NVRTC, includes checked) and resolves both plans for the workload;
-//   2. for each of `correctness_trials` seeds: draws the inputs, runs the reference, fills the
+//   2. for each of `correctness_trials` seeds: draws the inputs (fixed ones, the index arrays of
+//      tasks/fixed_inputs.h, stay as the workload gives them), runs the reference, fills the
 //      candidate's outputs with NaN bytes, runs the candidate, checks the inputs are unchanged
 //      (checksums) and compares every output (FlashInfer rule, or allclose);
 //   3. times the candidate and the reference on the same inputs (events, cold L2, adaptive);
 //   4. checks the output of the last timed call too (a kernel that only works the first time, or
 //      caches its result, fails here) and compares the time with the roofline floor of writing
 //      the outputs (faster than physics fails as INCORRECT_NUMERICAL, suspicious).
+// The reference is either native (device code + plan, timed like the candidate) or the
+// definition's own Python reference run by the PyTorch oracle (eval/reference_oracle.h), which
+// returns the outputs and times itself with the same cold-L2 events method.
+// Inputs of 256 MiB and more (a paged KV cache, MoE weights) are drawn from a seed of the
+// definition and input name only: the same values in every trial and workload, so the oracle
+// receives them once. The query-side inputs still change per trial.
 // The first failing workload ends the evaluation. A candidate's failure is an eval_result; an
 // error is returned only when the harness itself cannot work (the reference fails, no device).
 //
@@ -18,8 +25,10 @@
 // Thread-safety: one thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,13 +61,25 @@ struct eval_config {
   double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see evaluator.cc)
 };
 
+/// The definition's Python reference as the reference, run with PyTorch (eval/reference_oracle.h).
+struct oracle_reference {
+  std::string python = "python3";
+  std::string script;            // tasks/oracle/oracle_server.py
+  double call_timeout_s = 600;   // one reference call, with its timing
+};
+
 struct eval_request {
   tasks::definition definition;
   std::vector<tasks::workload> workloads;
-  solution_code reference;
+  solution_code reference;                 // unused when `oracle` is set
   solution_code candidate;
   eval_config config;
+  std::optional<oracle_reference> oracle;  // set: the expected outputs come from the Python reference
+  std::string dataset_root;  // where workloads' safetensors blobs are; "" when they have none
 };
+
+/// Inputs at least this large are drawn once per definition (see above) [bytes].
+inline constexpr std::size_t shared_input_bytes = std::size_t{256} << 20;
 
 /// The request as the worker protocol carries it. The definition travels as JSON text, so its
 /// input order (the call signature) survives any JSON library's key ordering.

@@ -1,7 +1,10 @@
 // ksearch/search/flashinfer_task.h — a FlashInfer Trace definition as a search task.
 //
-// The task reads a definition, its workloads and a reference solution from a dataset folder and
-// evaluates candidates against the reference in an isolated worker (eval/evaluation_service.h).
+// The task reads a definition, its workloads and a reference from a dataset folder and evaluates
+// candidates against the reference in an isolated worker (eval/evaluation_service.h). The
+// reference is a native CUDA solution of the dataset (<definition>_reference, or the one named),
+// else the definition's own Python reference run with PyTorch by the oracle
+// (eval/reference_oracle.h); every report says which.
 // The workloads the search sees are chosen deterministically — the UUIDs given, else the first N
 // in file order — and recorded in the run's metadata, so a resumed run scores on the same ones
 // (the original drew a random subset each time; spec §9.23).
@@ -18,6 +21,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,13 +30,15 @@
 #include "ksearch/eval/evaluation_service.h"
 #include "ksearch/eval/evaluator.h"
 #include "ksearch/search/search_task.h"
+#include "ksearch/tasks/definition.h"
+#include "ksearch/tasks/solution.h"
 
 namespace ksearch::search {
 
 struct flashinfer_task_options {
   std::filesystem::path dataset_root;
   std::string definition;
-  std::string reference_solution;           // a dataset solution's name, or a .json path; "" = the dataset's reference
+  std::string reference_solution;           // see choose_reference
   std::vector<std::string> workload_uuids;  // empty: the first max_workloads in file order
   int max_workloads = 5;                    // 0 = all
   eval::eval_config config;
@@ -44,6 +50,21 @@ struct flashinfer_task_options {
 /// The share of output elements that must be within tolerance: 0.95 for FP8 block-scale MoE
 /// definitions (FlashInfer-Bench's low-bit evaluator, tasks-spec §3.2), else every element.
 [[nodiscard]] double required_matched_ratio(std::string_view definition_name);
+
+/// Where an evaluation's expected outputs come from: exactly one of the two is set.
+struct reference_choice {
+  std::optional<tasks::solution> native;
+  std::optional<eval::oracle_reference> oracle;
+  /// "solution NAME" or "oracle: the definition's Python reference (PyTorch)".
+  [[nodiscard]] std::string describe() const;
+};
+
+/// `wanted`: "" = the dataset's solution named "<definition>_reference" (else the only one whose
+/// name ends in "reference"), and when there is none the oracle if the definition has a Python
+/// reference; "oracle" = the oracle; a dataset solution's name; or a solution .json path. The
+/// oracle runs $KSEARCH_PYTHON (default python3) on the bundled tasks/oracle/oracle_server.py.
+[[nodiscard]] result<reference_choice> choose_reference(const std::filesystem::path& dataset_root,
+                                                        const tasks::definition& def, const std::string& wanted);
 
 /// Loads the definition, workloads and reference; starts no worker until the first evaluation.
 /// Errors name the flag or file: unknown definition, no workloads, unknown UUIDs, no reference.

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# World-model search for FlashInfer's GQA paged decode: gqa_paged_decode_h32_kv4_d128_ps1
+# (Qwen3-30B-A3B: 32 query heads, 4 KV heads, head dim 128, page size 1).
+#
+# K-Search's settings for this definition (tasks-spec §0): its 5 feedback workloads and the
+# 300 s timeout of its GQA baseline configuration, on an H100. K-Search has no GQA launch
+# script; rounds (20) and stagnation window (7) follow its mla_decode_wm.sh.
+#
+# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
+# does, point TASK_PATH at a dataset that holds one.
+#
+# Examples:
+#   OPENAI_API_KEY=... scripts/gqa_decode_wm.sh
+#   scripts/gqa_decode_wm.sh --resume                      # after a kill, or to add rounds
+#   WANDB=1 MAX_OPT_ROUNDS=40 scripts/gqa_decode_wm.sh -- --max-cost-usd 25
+#   scripts/gqa_decode_wm.sh --dry-run                     # print the command, run nothing
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/launch_common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/launch_common.sh"
+
+KSEARCH_BIN="${KSEARCH_BIN:-}"  # empty: ./build/ksearch, then ksearch on PATH
+MODEL="${MODEL:-gpt-5.2}"  # --model-name
+BASE_URL="${BASE_URL:-https://api.openai.com/v1}"  # --base-url (any OpenAI-compatible endpoint)
+LLM_API_KEY_ENV="${LLM_API_KEY_ENV:-OPENAI_API_KEY}"  # the variable that holds the key (never the key itself)
+TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
+DEFINITION="${DEFINITION:-gqa_paged_decode_h32_kv4_d128_ps1}"
+ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
+MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
+# K-Search's feedback workloads: batch 1 (546 KV tokens), 16 (23,079), 16 (8,636), 64 (46,287), 64 (28,815).
+# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-9c21179a-39f5-4d85-b71b-095b450be3ef
+  85c1e8ef-e10a-4522-b3b8-0e1f2c77df39
+  84405835-1008-48e2-9a3f-78863964b81e
+  f46ddc2e-1676-4619-bba9-b59cf1e784dc
+  06b8480d-04de-46d7-a2cc-a74af941675b}"
+BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_wrapper_78fd04 (not bundled)
+CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
+TARGET_GPU="${TARGET_GPU:-H100}"
+DEVICE="${DEVICE:-0}"  # CUDA device ordinal for evaluations
+EVAL_TIMEOUT="${EVAL_TIMEOUT:-300}"  # seconds before an evaluation is killed
+EVAL_MODE="${EVAL_MODE:-gpu}"  # compile-only: no GPU, nothing can pass
+WORLD_MODEL="${WORLD_MODEL:-1}"  # 0: the plain loop, and no --wm-* flags
+WM_STAGNATION_WINDOW="${WM_STAGNATION_WINDOW:-7}"
+WM_MAX_CYCLE_ROUNDS="${WM_MAX_CYCLE_ROUNDS:-10}"  # 0: no cap (K-Search had none)
+WM_MAX_DIFFICULTY="${WM_MAX_DIFFICULTY:-}"  # empty: ksearch's default (4)
+RESUME="${RESUME:-0}"  # 1 (or --resume): go on with the run in ARTIFACTS_DIR
+WANDB="${WANDB:-0}"  # 1: stream metrics to W&B with scripts/wandb_sidecar.py
+WANDB_PROJECT="${WANDB_PROJECT:-ksearch}"
+WANDB_ENTITY="${WANDB_ENTITY:-}"  # empty: your W&B default entity
+RUN_NAME="${RUN_NAME:-$MODEL-wm-$DEFINITION-opt$MAX_OPT_ROUNDS}"
+WANDB_RUN_DIR="${WANDB_RUN_DIR:-$ARTIFACTS_DIR/$DEFINITION}"  # the folder the sidecar follows
+PYTHON="${PYTHON:-python3}"  # runs the sidecar
+
+KS_VARS=(KSEARCH_BIN MODEL BASE_URL LLM_API_KEY_ENV TASK_PATH DEFINITION ARTIFACTS_DIR MAX_OPT_ROUNDS
+  FEEDBACK_WORKLOADS BASELINE_SOLUTION CONTINUE_FROM_SOLUTION TARGET_GPU DEVICE EVAL_TIMEOUT EVAL_MODE
+  WORLD_MODEL WM_STAGNATION_WINDOW WM_MAX_CYCLE_ROUNDS WM_MAX_DIFFICULTY RESUME
+  WANDB WANDB_PROJECT WANDB_ENTITY RUN_NAME WANDB_RUN_DIR PYTHON)
+KS_REQUIRED=(MODEL TASK_PATH DEFINITION ARTIFACTS_DIR)
+KS_TASK_ARGS=(--task flashinfer --task-path "$TASK_PATH" --definition "$DEFINITION")
+
+ks_main "$@"

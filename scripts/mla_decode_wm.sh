@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# World-model search for FlashInfer's MLA paged decode: mla_paged_decode_h16_ckv512_kpe64_ps1
+# (DeepSeek-V3/R1 at tensor parallel 8: 16 heads, compressed KV 512, rope part 64, page size 1).
+#
+# K-Search's mla_decode_wm.sh (tasks-spec §0): 20 rounds, stagnation window 7, its 5 feedback
+# workloads, on an H100; the 150 s timeout of its baseline configuration. Not carried over:
+# its model (gemini-3-pro-preview through Google's OpenAI-compatible endpoint: set MODEL and
+# BASE_URL, and LLM_API_KEY_ENV to the variable holding that key) and its seed solution,
+# which is not published (CONTINUE_FROM_SOLUTION).
+#
+# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
+# does, point TASK_PATH at a dataset that holds one.
+#
+# Examples:
+#   OPENAI_API_KEY=... scripts/mla_decode_wm.sh
+#   scripts/mla_decode_wm.sh --resume                      # after a kill, or to add rounds
+#   WANDB=1 MAX_OPT_ROUNDS=40 scripts/mla_decode_wm.sh -- --max-cost-usd 25
+#   scripts/mla_decode_wm.sh --dry-run                     # print the command, run nothing
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/launch_common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/launch_common.sh"
+
+KSEARCH_BIN="${KSEARCH_BIN:-}"  # empty: ./build/ksearch, then ksearch on PATH
+MODEL="${MODEL:-gpt-5.2}"  # --model-name
+BASE_URL="${BASE_URL:-https://api.openai.com/v1}"  # --base-url (any OpenAI-compatible endpoint)
+LLM_API_KEY_ENV="${LLM_API_KEY_ENV:-OPENAI_API_KEY}"  # the variable that holds the key (never the key itself)
+TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
+DEFINITION="${DEFINITION:-mla_paged_decode_h16_ckv512_kpe64_ps1}"
+ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
+MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
+# K-Search's feedback workloads: batch 16 (14,857 KV tokens), 16 (17,257), 1 (2,408), 16 (12,857), 64 (62,345).
+# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-bd2dae14-7bae-4edb-964f-2163accf506e
+  84221f45-78f8-4d44-84f6-998153d2c1fa
+  d0da33e2-2d94-42b5-be8a-09111f9f2649
+  e417264f-195d-4204-89fa-3ebdb539f1cf
+  939f995a-1ab2-4d19-8d94-50f07e73542d}"
+BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_wrapper_03f7b0 (not bundled)
+CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
+TARGET_GPU="${TARGET_GPU:-H100}"
+DEVICE="${DEVICE:-0}"  # CUDA device ordinal for evaluations
+EVAL_TIMEOUT="${EVAL_TIMEOUT:-150}"  # seconds before an evaluation is killed
+EVAL_MODE="${EVAL_MODE:-gpu}"  # compile-only: no GPU, nothing can pass
+WORLD_MODEL="${WORLD_MODEL:-1}"  # 0: the plain loop, and no --wm-* flags
+WM_STAGNATION_WINDOW="${WM_STAGNATION_WINDOW:-7}"
+WM_MAX_CYCLE_ROUNDS="${WM_MAX_CYCLE_ROUNDS:-10}"  # 0: no cap (K-Search had none)
+WM_MAX_DIFFICULTY="${WM_MAX_DIFFICULTY:-}"  # empty: ksearch's default (4)
+RESUME="${RESUME:-0}"  # 1 (or --resume): go on with the run in ARTIFACTS_DIR
+WANDB="${WANDB:-0}"  # 1: stream metrics to W&B with scripts/wandb_sidecar.py
+WANDB_PROJECT="${WANDB_PROJECT:-ksearch}"
+WANDB_ENTITY="${WANDB_ENTITY:-}"  # empty: your W&B default entity
+RUN_NAME="${RUN_NAME:-$MODEL-wm-$DEFINITION-opt$MAX_OPT_ROUNDS}"
+WANDB_RUN_DIR="${WANDB_RUN_DIR:-$ARTIFACTS_DIR/$DEFINITION}"  # the folder the sidecar follows
+PYTHON="${PYTHON:-python3}"  # runs the sidecar
+
+KS_VARS=(KSEARCH_BIN MODEL BASE_URL LLM_API_KEY_ENV TASK_PATH DEFINITION ARTIFACTS_DIR MAX_OPT_ROUNDS
+  FEEDBACK_WORKLOADS BASELINE_SOLUTION CONTINUE_FROM_SOLUTION TARGET_GPU DEVICE EVAL_TIMEOUT EVAL_MODE
+  WORLD_MODEL WM_STAGNATION_WINDOW WM_MAX_CYCLE_ROUNDS WM_MAX_DIFFICULTY RESUME
+  WANDB WANDB_PROJECT WANDB_ENTITY RUN_NAME WANDB_RUN_DIR PYTHON)
+KS_REQUIRED=(MODEL TASK_PATH DEFINITION ARTIFACTS_DIR)
+KS_TASK_ARGS=(--task flashinfer --task-path "$TASK_PATH" --definition "$DEFINITION")
+
+ks_main "$@"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# World-model search for FlashInfer's FP8 block-scale MoE:
+# moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048 (DeepSeek-V3/R1 routing, top 8,
+# 32 local experts, hidden 7168, intermediate 2048, expert parallel 8).
+#
+# K-Search's settings for this definition (tasks-spec §0): its 5 feedback workloads, the 150 s
+# timeout of its baseline configuration, and B200 as the target GPU, as in those configurations.
+# On an H100 set TARGET_GPU=H100: the prompts name it, and Blackwell-only code cannot pass on
+# Hopper. K-Search has no MoE launch script; rounds (20) and stagnation window (7) follow its
+# mla_decode_wm.sh.
+#
+# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
+# does, point TASK_PATH at a dataset that holds one.
+#
+# Examples:
+#   OPENAI_API_KEY=... scripts/moe_fp8_wm.sh
+#   scripts/moe_fp8_wm.sh --resume                      # after a kill, or to add rounds
+#   WANDB=1 MAX_OPT_ROUNDS=40 scripts/moe_fp8_wm.sh -- --max-cost-usd 25
+#   scripts/moe_fp8_wm.sh --dry-run                     # print the command, run nothing
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/launch_common.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib/launch_common.sh"
+
+KSEARCH_BIN="${KSEARCH_BIN:-}"  # empty: ./build/ksearch, then ksearch on PATH
+MODEL="${MODEL:-gpt-5.2}"  # --model-name
+BASE_URL="${BASE_URL:-https://api.openai.com/v1}"  # --base-url (any OpenAI-compatible endpoint)
+LLM_API_KEY_ENV="${LLM_API_KEY_ENV:-OPENAI_API_KEY}"  # the variable that holds the key (never the key itself)
+TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
+DEFINITION="${DEFINITION:-moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048}"
+ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
+MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
+# K-Search's feedback workloads: 1, 7, 14, 16 and 32 tokens.
+# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-e05c6c03-5603-4a1c-b34c-dcce0ecaeea4
+  b8f4f012-a32e-4356-b4e1-7665b3d598af
+  8cba5890-4288-448a-93b8-42c14c6b9420
+  a7c2bcfd-a2f4-479e-8d32-200115df89cf
+  6230e838-67ca-41dd-a9d6-6f36b7676c6b}"
+BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_moe (not bundled)
+CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
+TARGET_GPU="${TARGET_GPU:-B200}"
+DEVICE="${DEVICE:-0}"  # CUDA device ordinal for evaluations
+EVAL_TIMEOUT="${EVAL_TIMEOUT:-150}"  # seconds before an evaluation is killed
+EVAL_MODE="${EVAL_MODE:-gpu}"  # compile-only: no GPU, nothing can pass
+WORLD_MODEL="${WORLD_MODEL:-1}"  # 0: the plain loop, and no --wm-* flags
+WM_STAGNATION_WINDOW="${WM_STAGNATION_WINDOW:-7}"
+WM_MAX_CYCLE_ROUNDS="${WM_MAX_CYCLE_ROUNDS:-10}"  # 0: no cap (K-Search had none)
+WM_MAX_DIFFICULTY="${WM_MAX_DIFFICULTY:-}"  # empty: ksearch's default (4)
+RESUME="${RESUME:-0}"  # 1 (or --resume): go on with the run in ARTIFACTS_DIR
+WANDB="${WANDB:-0}"  # 1: stream metrics to W&B with scripts/wandb_sidecar.py
+WANDB_PROJECT="${WANDB_PROJECT:-ksearch}"
+WANDB_ENTITY="${WANDB_ENTITY:-}"  # empty: your W&B default entity
+RUN_NAME="${RUN_NAME:-$MODEL-wm-$DEFINITION-opt$MAX_OPT_ROUNDS}"
+WANDB_RUN_DIR="${WANDB_RUN_DIR:-$ARTIFACTS_DIR/$DEFINITION}"  # the folder the sidecar follows
+PYTHON="${PYTHON:-python3}"  # runs the sidecar
+
+KS_VARS=(KSEARCH_BIN MODEL BASE_URL LLM_API_KEY_ENV TASK_PATH DEFINITION ARTIFACTS_DIR MAX_OPT_ROUNDS
+  FEEDBACK_WORKLOADS BASELINE_SOLUTION CONTINUE_FROM_SOLUTION TARGET_GPU DEVICE EVAL_TIMEOUT EVAL_MODE
+  WORLD_MODEL WM_STAGNATION_WINDOW WM_MAX_CYCLE_ROUNDS WM_MAX_DIFFICULTY RESUME
+  WANDB WANDB_PROJECT WANDB_ENTITY RUN_NAME WANDB_RUN_DIR PYTHON)
+KS_REQUIRED=(MODEL TASK_PATH DEFINITION ARTIFACTS_DIR)
+KS_TASK_ARGS=(--task flashinfer --task-path "$TASK_PATH" --definition "$DEFINITION")
+
+ks_main "$@"
