@@ -32,6 +32,7 @@ struct eval_options {
   int max_workloads = 0;  // 0: all
   std::vector<std::string> workload_uuids;
   double timeout_s = 300;
+  double time_budget_ms = 2000;
 };
 
 result<eval::solution_code> code_of(const std::string& file) {
@@ -89,6 +90,10 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
   command.add_option("--num-eval-workload", options->max_workloads, "Only the first N workloads (0: all)")
       ->check(CLI::Range(0, 1'000'000));
   command.add_option("--workloads", options->workload_uuids, "Only these workload UUIDs");
+  command.add_option("--time-budget-ms", options->time_budget_ms,
+                     "Wall-clock cap of each timing measurement (candidate and native reference) [ms]")
+      ->check(CLI::Range(1.0, 600000.0))
+      ->capture_default_str();
   command.add_option("--timeout", options->timeout_s, "Seconds before an evaluation is killed (TIMEOUT)")
       ->check(CLI::Range(1.0, 86400.0))
       ->capture_default_str();
@@ -153,6 +158,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
     }
     request.dataset_root = root.string();
     request.config.correctness_trials = options->trials;
+    request.config.timing.time_budget_ms = options->time_budget_ms;
     request.config.required_matched_ratio = search::required_matched_ratio(request.definition.name);
 
     // 3. Evaluate in a worker.

@@ -46,6 +46,8 @@ search::flashinfer_task_options task_options(const run_options& o) {
   t.reference_solution = o.reference_solution;
   t.workload_uuids = o.feedback_workloads;
   t.max_workloads = o.num_eval_workload.value_or(5);
+  t.dataset_feedback_defaults = !o.num_eval_workload.has_value();
+  t.baseline_solution = o.baseline_solution;
   t.config.correctness_trials = o.correctness_trials;
   t.config.atol = o.atol;
   t.config.rtol = o.rtol;
@@ -142,7 +144,9 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     }
 
     // 1. The task and the run's folder.
-    auto task = search::make_flashinfer_task(task_options(o));
+    search::flashinfer_task_options chosen = task_options(o);
+    if (gpu.is_object()) chosen.gpu_name = gpu["name"].get<std::string>();
+    auto task = search::make_flashinfer_task(chosen);
     if (!task) return report(task.error());
     auto store = search::run_store::open(o.artifacts_dir, (*task)->name());
     if (!store) return report(store.error());

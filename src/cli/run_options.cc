@@ -142,7 +142,7 @@ void add_run_flags(CLI::App& app, run_options& o) {
       ->group("Evaluation");
   app.add_option("--max-parallel-workloads", o.max_parallel_workloads, "Concurrency cap (0 = one per visible GPU)")
       ->check(CLI::Range(0, 4096))->capture_default_str()->group("Evaluation");
-  app.add_option("--baseline-solution", o.baseline_solution, "Dataset solution whose latency defines vs_base")
+  app.add_option("--baseline-solution", o.baseline_solution, "Baseline for the vs_base score: a dataset solution's name or a .json file; its latencies come from the dataset's traces on this GPU, else from running it here")
       ->group("Evaluation");
   app.add_option_function<int>(
          "--num-eval-workload", [&o](const int& v) { o.num_eval_workload = v; },

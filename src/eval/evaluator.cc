@@ -224,21 +224,6 @@ result<loaded_solution> load_solution(const cuda_driver& driver, result<compile_
   return solution;
 }
 
-symbol_table symbols_for(const tasks::definition& def, const tasks::workload& w) {
-  symbol_table symbols;
-  for (const auto& [name, value] : w.axes) symbols.set_int(name, value);
-  for (const tasks::tensor_spec& t : def.inputs) {
-    if (!t.is_scalar()) continue;
-    const double value = w.inputs.at(t.name).scalar_value;
-    if (t.dtype.starts_with("float")) {
-      symbols.set_float(t.name, value);
-    } else {
-      symbols.set_int(t.name, std::llround(value));
-    }
-  }
-  return symbols;
-}
-
 struct tensor_buffer {
   std::string name;
   dtype type = dtype::float32;
@@ -284,15 +269,24 @@ result<std::vector<device_buffer>> allocate_workspaces(const cuda_driver& driver
   return out;
 }
 
-// Raises each kernel's dynamic shared memory limit to what its launches ask for (>48 KB needs it).
+// Raises each kernel's dynamic shared memory limit to what its launches ask for. The 48 KB a
+// kernel gets without opting in covers static and dynamic shared memory together, so a kernel with
+// 256 bytes of static arrays needs the opt-in for 48 KB of dynamic memory already.
 result<void> opt_in_shared_memory(const cuda_driver& driver, const loaded_solution& solution, const resolved_plan& plan) {
   for (const kernel_smem& k : max_dyn_smem_per_kernel(plan)) {
-    if (k.max_dyn_smem <= default_smem_limit) continue;
-    if (const CUresult status = driver.api().cuFuncSetAttribute(
-            solution.functions.at(k.kernel), CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, static_cast<int>(k.max_dyn_smem));
+    const CUfunction function = solution.functions.at(k.kernel);
+    int static_bytes = 0;
+    if (const CUresult status = driver.api().cuFuncGetAttribute(&static_bytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, function);
+        status != CUDA_SUCCESS) {
+      return std::unexpected(driver.call_failed("cuFuncGetAttribute", static_cast<int>(status)));
+    }
+    if (k.max_dyn_smem + static_cast<std::uint64_t>(static_bytes) <= default_smem_limit) continue;
+    if (const CUresult status = driver.api().cuFuncSetAttribute(function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                                                static_cast<int>(k.max_dyn_smem));
         status != CUDA_SUCCESS) {
       error e = driver.call_failed("cuFuncSetAttribute", static_cast<int>(status));
-      e.problem += " raising kernel '" + k.kernel + "' to " + std::to_string(k.max_dyn_smem) + " bytes of dynamic shared memory";
+      e.problem += " raising kernel '" + k.kernel + "' to " + std::to_string(k.max_dyn_smem) + " bytes of dynamic shared memory (" +
+                   std::to_string(static_bytes) + " bytes static)";
       return std::unexpected(std::move(e));
     }
   }
@@ -438,6 +432,21 @@ result<plan_interface> plan_interface_for(const tasks::definition& def) {
   for (const tasks::tensor_spec& t : def.outputs) iface.tensor_outputs.push_back(t.name);
   for (const tasks::axis& a : def.axes) iface.axes.push_back(a.name);
   return iface;
+}
+
+symbol_table plan_symbols(const tasks::definition& def, const tasks::workload& w) {
+  symbol_table symbols;
+  for (const auto& [name, value] : w.axes) symbols.set_int(name, value);
+  for (const tasks::tensor_spec& t : def.inputs) {
+    if (!t.is_scalar()) continue;
+    const double value = w.inputs.at(t.name).scalar_value;
+    if (t.dtype.starts_with("float")) {
+      symbols.set_float(t.name, value);
+    } else {
+      symbols.set_int(t.name, std::llround(value));
+    }
+  }
+  return symbols;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -703,7 +712,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   r.uuid = w.uuid;
 
   // 1. Resolve the plans for this workload.
-  symbol_table symbols = symbols_for(def, w);
+  symbol_table symbols = plan_symbols(def, w);
   const device_limits limits = device_limits_from(ctx.device);
   std::optional<resolved_plan> reference_plan;
   if (native) {

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
+
+#include <spdlog/spdlog.h>
 
 #include "ksearch/eval/nvrtc_compiler.h"
 #include "ksearch/eval/reference_oracle.h"
+#include "ksearch/search/baseline.h"
 #include "ksearch/eval/target_arch.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/definition_text.h"
@@ -17,7 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* score_name = "mean_speedup_vs_ref";
+constexpr const char* speedup_score = "mean_speedup_vs_ref";
+constexpr const char* baseline_score = "mean_vs_baseline";
 
 // A dataset's native reference for a definition (see choose_reference), or an error listing the
 // solutions there are. `wanted` is "" or a solution name.
@@ -104,7 +109,15 @@ class flashinfer_task final : public search_task {
             {"seed", options_.config.seed},
             {"comparator", options_.config.comparator},
             {"atol", options_.config.atol},
-            {"rtol", options_.config.rtol}};
+            {"rtol", options_.config.rtol},
+            {"baseline_solution", options_.baseline_solution.empty() ? nlohmann::json(nullptr)
+                                                                     : nlohmann::json(options_.baseline_solution)},
+            {"score", options_.baseline_solution.empty() ? speedup_score : baseline_score}};
+  }
+
+  std::string baseline_targets_text() const override {
+    ensure_baseline();
+    return baseline_ ? search::baseline_targets_text(*baseline_, workloads_, loaded_.def) : std::string();
   }
 
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
@@ -141,28 +154,80 @@ class flashinfer_task final : public search_task {
     return out;
   }
 
-  result<candidate_evaluation> on_gpu(const eval::solution_code& code) {
+  result<eval::evaluation_service*> service() const {
     if (!service_) {
       auto service = eval::evaluation_service::create(options_.service);
       if (!service) return std::unexpected(service.error());
       service_ = std::move(*service);
     }
+    return service_.get();
+  }
+
+  eval::eval_request request_for(const eval::solution_code& code) const {
     eval::eval_request request{loaded_.def, workloads_, {}, code, options_.config};
     if (reference_.native) {
-      auto reference = code_of(*reference_.native);
-      if (!reference) return std::unexpected(reference.error());
-      request.reference = *reference;
+      if (auto reference = code_of(*reference_.native)) request.reference = *reference;
     } else {
       request.oracle = reference_.oracle;
     }
     request.dataset_root = options_.dataset_root.string();
-    auto result = service_->evaluate(request);
+    return request;
+  }
+
+  // The baseline's latencies, once: from the dataset's traces on this GPU, else by running the
+  // baseline solution here. A baseline that cannot be had is logged, and scores fall back to the
+  // speedup over the reference (the run's records name the score used).
+  void ensure_baseline() const {
+    if (baseline_tried_ || options_.baseline_solution.empty()) return;
+    baseline_tried_ = true;
+    const std::string& name = options_.baseline_solution;
+    if (!options_.gpu_name.empty()) {
+      baseline_latencies traced = baseline_from_traces(options_.dataset_root, loaded_.def.name, name, options_.gpu_name);
+      if (traced.covers(workloads_)) {
+        baseline_ = std::move(traced);
+        return;
+      }
+    }
+    if (options_.compile_only) {
+      spdlog::warn("--baseline-solution {}: no traces on this GPU and compile-only mode runs nothing; scoring by speedup "
+                   "over the reference", name);
+      return;
+    }
+    auto solution = name.ends_with(".json") ? tasks::load_solution(name)
+                                            : find_native_reference(options_.dataset_root, loaded_.def.name, name);
+    auto code = solution ? code_of(*solution) : std::unexpected(solution.error());
+    auto svc = service();
+    if (!code || !svc) {
+      spdlog::warn("--baseline-solution {}: {}; scoring by speedup over the reference", name,
+                   (!code ? code.error() : svc.error()).to_string());
+      return;
+    }
+    auto result = (*svc)->evaluate(request_for(*code));
+    if (!result || !result->passed()) {
+      spdlog::warn("--baseline-solution {}: it did not pass here ({}); scoring by speedup over the reference", name,
+                   result ? std::string(eval::to_string(result->status)) + ": " + result->log : result.error().to_string());
+      return;
+    }
+    baseline_latencies ran;
+    ran.solution = solution->name;
+    ran.source = "run in this session, same harness and GPU";
+    for (const eval::workload_result& w : result->workloads) ran.latency_ms[w.uuid] = w.latency_ms;
+    baseline_ = std::move(ran);
+    spdlog::info("baseline {}: {}", baseline_->solution, baseline_->source);
+  }
+
+  result<candidate_evaluation> on_gpu(const eval::solution_code& code) {
+    ensure_baseline();
+    auto svc = service();
+    if (!svc) return std::unexpected(svc.error());
+    eval::eval_request request = request_for(code);
+    auto result = (*svc)->evaluate(request);
     if (!result) return std::unexpected(result.error());
 
     candidate_evaluation out;
     out.status = std::string(eval::to_string(result->status));
     out.passed = result->passed();
-    out.score_name = score_name;
+    out.score_name = baseline_ ? baseline_score : speedup_score;
     out.detail = eval::to_json(*result);
     if (out.passed && !result->workloads.empty()) {
       double latency = 0, reference_latency = 0;
@@ -176,6 +241,14 @@ class flashinfer_task final : public search_task {
       out.reference_latency_ms = reference_latency / n;
       out.speedup_factor = result->mean_speedup();
       out.score = out.speedup_factor;
+      if (baseline_) {
+        double vs_base = 0;
+        for (const eval::workload_result& w : result->workloads) vs_base += baseline_->latency_ms.at(w.uuid) / w.latency_ms;
+        out.mean_vs_baseline_factor = vs_base / n;
+        out.score = out.mean_vs_baseline_factor;
+        out.feedback += "mean vs baseline " + baseline_->solution + " (" + baseline_->source + "): " +
+                        std::to_string(*out.mean_vs_baseline_factor) + "x\n";
+      }
     } else {
       out.feedback = out.status + ": " + result->log;
     }
@@ -187,7 +260,9 @@ class flashinfer_task final : public search_task {
   reference_choice reference_;
   std::vector<tasks::workload> workloads_;
   std::string text_;
-  std::unique_ptr<eval::evaluation_service> service_;
+  mutable std::unique_ptr<eval::evaluation_service> service_;  // started on the first evaluation
+  mutable std::optional<baseline_latencies> baseline_;
+  mutable bool baseline_tried_ = false;
 };
 
 }  // namespace
@@ -223,6 +298,24 @@ result<reference_choice> choose_reference(const fs::path& dataset_root, const ta
   return choice;
 }
 
+result<std::vector<std::string>> dataset_feedback_workloads(const fs::path& dataset_root, const std::string& definition) {
+  const fs::path file = dataset_root / "feedback_workloads.json";
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return std::vector<std::string>{};
+  std::ifstream in(file);
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const auto table = doc.is_object() ? doc.find("feedback_workloads") : doc.end();
+  if (!doc.is_object() || table == doc.end() || !table->is_object()) {
+    return fail(file.string(), "must be a JSON object with a \"feedback_workloads\" object (definition -> UUID list)");
+  }
+  const auto entry = table->find(definition);
+  if (entry == table->end()) return std::vector<std::string>{};
+  if (!entry->is_array() || !std::all_of(entry->begin(), entry->end(), [](const nlohmann::json& u) { return u.is_string(); })) {
+    return fail(file.string() + ": feedback_workloads." + definition, "must be a list of workload UUID strings");
+  }
+  return entry->get<std::vector<std::string>>();
+}
+
 double required_matched_ratio(std::string_view definition_name) {
   return definition_name.find("moe_fp8_block_scale") != std::string_view::npos ? 0.95 : 1.0;
 }
@@ -231,12 +324,20 @@ result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_
   auto loaded = tasks::load_dataset_definition(options.dataset_root, options.definition);
   if (!loaded) return std::unexpected(loaded.error());
   std::vector<tasks::workload> chosen;
-  if (!options.workload_uuids.empty()) {
-    for (const std::string& uuid : options.workload_uuids) {
+  std::vector<std::string> uuids = options.workload_uuids;
+  std::string uuids_from = "--feedback-workloads";
+  if (uuids.empty() && options.dataset_feedback_defaults) {
+    auto defaults = dataset_feedback_workloads(options.dataset_root, options.definition);
+    if (!defaults) return std::unexpected(defaults.error());
+    uuids = *defaults;
+    uuids_from = (options.dataset_root / "feedback_workloads.json").string() + ": " + options.definition;
+  }
+  if (!uuids.empty()) {
+    for (const std::string& uuid : uuids) {
       const auto it = std::find_if(loaded->workloads.begin(), loaded->workloads.end(),
                                    [&](const tasks::workload& w) { return w.uuid == uuid; });
       if (it == loaded->workloads.end()) {
-        return fail("--feedback-workloads " + uuid, "no such workload for " + options.definition,
+        return fail(uuids_from + " " + uuid, "no such workload for " + options.definition,
                     "`ksearch tasks --task-path " + options.dataset_root.string() + "` lists the workloads");
       }
       chosen.push_back(*it);

@@ -9,8 +9,11 @@
 // in file order — and recorded in the run's metadata, so a resumed run scores on the same ones
 // (the original drew a random subset each time; spec §9.23).
 //
-// Score: the mean speedup over the reference across those workloads (score_name
-// "mean_speedup_vs_ref"), set only when every workload passed.
+// Score, set only when every workload passed: with --baseline-solution, K-Search's mean
+// vs-baseline factor over those workloads (score_name "mean_vs_baseline", search/baseline.h),
+// else the mean speedup over the reference ("mean_speedup_vs_ref").
+// The workloads, unless given: the dataset's feedback_workloads.json entry for the definition
+// (the bundled one holds K-Search's), else the first max_workloads in file order.
 //
 // Compile-only mode needs no GPU: each candidate is compiled with NVRTC for --target-gpu's
 // architecture and its launch plan is checked; the result is COMPILED or COMPILE_ERROR, never
@@ -45,6 +48,9 @@ struct flashinfer_task_options {
   eval::evaluation_service_options service;
   bool compile_only = false;
   std::string target_gpu = "H100";          // compile-only: which architecture to compile for
+  bool dataset_feedback_defaults = true;    // no UUIDs given: use the dataset's feedback_workloads.json
+  std::string baseline_solution;            // "" = none; a dataset solution's name or a .json path
+  std::string gpu_name;                     // the device's name, to match the dataset's traces
 };
 
 /// The share of output elements that must be within tolerance: 0.95 for FP8 block-scale MoE
@@ -65,6 +71,11 @@ struct reference_choice {
 /// oracle runs $KSEARCH_PYTHON (default python3) on the bundled tasks/oracle/oracle_server.py.
 [[nodiscard]] result<reference_choice> choose_reference(const std::filesystem::path& dataset_root,
                                                         const tasks::definition& def, const std::string& wanted);
+
+/// The dataset's default feedback workloads for `definition` (feedback_workloads.json at the root:
+/// {"feedback_workloads": {definition: [uuid, ...]}}); empty when the file or the entry is absent.
+[[nodiscard]] result<std::vector<std::string>> dataset_feedback_workloads(const std::filesystem::path& dataset_root,
+                                                                          const std::string& definition);
 
 /// Loads the definition, workloads and reference; starts no worker until the first evaluation.
 /// Errors name the flag or file: unknown definition, no workloads, unknown UUIDs, no reference.

@@ -28,6 +28,7 @@ struct candidate_evaluation {
   std::optional<double> latency_ms;            // mean over workloads [ms]
   std::optional<double> reference_latency_ms;  // [ms]
   std::optional<double> speedup_factor;        // reference / candidate, mean over workloads
+  std::optional<double> mean_vs_baseline_factor;  // baseline / candidate, mean over workloads
   std::string feedback;          // for the next prompt: the failure with numbers, or a per-workload summary
   nlohmann::json detail = nlohmann::json::object();  // the full evaluation, for the record
 

@@ -1,0 +1,123 @@
+// The hand-written solutions bundled with the FlashInfer dataset: the native references
+// (tasks/flashinfer/references/<definition>/) and examples (tasks/flashinfer/examples/...). Without a
+// GPU this checks what can be checked: the packed Solution JSON holds exactly the files
+// (pack_solutions.sh was run after the last edit), the plan parses against the definition, the
+// kernels compile with NVRTC for sm_90a without spills, and the plan resolves on every workload
+// of the definition within H100 limits. Running them is the GPU box's part (results/ and the
+// bundled-reference GPU test).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/tasks/dataset_scan.h"
+#include "ksearch/tasks/solution.h"
+
+namespace ksearch::tasks {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path bundled = fs::path(KSEARCH_SOURCE_DIR) / "tasks" / "flashinfer";
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// H100 SXM's limits, the paper's GPU.
+eval::device_limits h100() {
+  eval::device_limits limits;
+  limits.num_sms = 132;
+  limits.cc = 90;
+  limits.max_smem_optin = 232448;
+  limits.l2_bytes = 50 * 1024 * 1024;
+  return limits;
+}
+
+struct bundled_solution {
+  fs::path folder;  // kernel.cu + launch.json
+  fs::path packed;  // the Solution JSON made from them
+  std::string definition;
+};
+
+std::vector<bundled_solution> all_bundled() {
+  std::vector<bundled_solution> out;
+  for (const auto& dir : fs::directory_iterator(bundled / "references")) {
+    const std::string def = dir.path().filename().string();
+    for (const auto& op : fs::directory_iterator(bundled / "solutions")) {
+      const fs::path packed = op.path() / (def + "_reference.json");
+      if (fs::exists(packed)) out.push_back({dir.path(), packed, def});
+    }
+    EXPECT_TRUE(!out.empty() && out.back().definition == def) << def << ": no solutions/<op_type>/" << def
+                                                              << "_reference.json; run tasks/flashinfer/pack_solutions.sh";
+  }
+  for (const auto& def_dir : fs::directory_iterator(bundled / "examples")) {
+    if (!def_dir.is_directory()) continue;
+    for (const auto& variant : fs::directory_iterator(def_dir.path())) {
+      if (!variant.is_directory()) continue;
+      fs::path packed = variant.path();
+      packed += ".json";
+      out.push_back({variant.path(), packed, def_dir.path().filename().string()});
+    }
+  }
+  return out;
+}
+
+TEST(BundledSolutions, EveryDefinitionHasANativeReference) {
+  std::set<std::string> with_reference;
+  for (const bundled_solution& s : all_bundled()) {
+    if (s.folder.parent_path().filename() == "references") with_reference.insert(s.definition);
+  }
+  auto listing = scan_dataset(bundled);
+  ASSERT_TRUE(listing.has_value()) << listing.error().to_string();
+  for (const definition_summary& entry : listing->definitions) {
+    EXPECT_TRUE(with_reference.contains(entry.name)) << entry.name;
+  }
+}
+
+TEST(BundledSolutions, PackedJsonMatchesTheFilesAndThePlanResolvesOnEveryWorkload) {
+  const std::vector<bundled_solution> solutions = all_bundled();
+  ASSERT_GE(solutions.size(), 5u) << "four references and at least one example";
+  for (const bundled_solution& s : solutions) {
+    SCOPED_TRACE(s.folder.string());
+    const std::string kernel = read_text(s.folder / "kernel.cu");
+    const std::string plan_text = read_text(s.folder / "launch.json");
+    auto packed = load_solution(s.packed);
+    ASSERT_TRUE(packed.has_value()) << packed.error().to_string() << " (run tasks/flashinfer/pack_solutions.sh)";
+    EXPECT_EQ(packed->definition, s.definition);
+    ASSERT_NE(packed->source("kernel.cu"), nullptr);
+    ASSERT_NE(packed->source("launch.json"), nullptr);
+    EXPECT_EQ(*packed->source("kernel.cu"), kernel) << "stale: run tasks/flashinfer/pack_solutions.sh";
+    EXPECT_EQ(*packed->source("launch.json"), plan_text) << "stale: run tasks/flashinfer/pack_solutions.sh";
+
+    auto loaded = load_dataset_definition(bundled, s.definition);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
+    auto iface = eval::plan_interface_for(loaded->def);
+    ASSERT_TRUE(iface.has_value());
+    auto plan = eval::parse_launch_plan_text(plan_text, *iface);
+    ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
+    for (const workload& w : loaded->workloads) {
+      auto resolved = eval::resolve_launch_plan(*plan, eval::plan_symbols(loaded->def, w), h100());
+      EXPECT_TRUE(resolved.has_value()) << "workload " << w.uuid << ": " << resolved.error().to_string();
+    }
+
+    auto compiled = eval::compile_cuda({.source = kernel, .file_name = "kernel.cu", .arch = "sm_90a", .extra_options = {}});
+    ASSERT_TRUE(compiled.has_value()) << compiled.error().to_string();
+    EXPECT_FALSE(compiled->kernels.empty());
+    for (const eval::kernel_resources& k : compiled->kernels) {
+      EXPECT_EQ(k.spill_store_bytes, 0) << k.summary();
+      std::cout << "[ kernel   ] " << s.folder.filename().string() << ": " << k.summary() << "\n";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ksearch::tasks
