@@ -1,5 +1,5 @@
 // `ksearch eval SOLUTION [--reference REF]`: evaluates one solution on the task's workloads in an
-// isolated worker and prints a per-workload table (stderr) or JSON (stdout, --json). Loads the
+// isolated worker and prints a per-workload table (stderr) and, with --json, the result as JSON (stdout). Loads the
 // task (a FlashInfer Trace dataset: --task-path or the bundled one), the solution and the
 // reference (search::choose_reference: the dataset's native reference, a named or given
 // solution, or the PyTorch oracle). Exit code 0 when the solution passes every workload, 1 when it does not or
@@ -174,11 +174,8 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
       std::cerr << "error: cannot evaluate: " << outcome.error().to_string() << "\n";
       return exit_failure;
     }
-    if (globals.json) {
-      std::cout << eval::to_json(*outcome).dump(2) << "\n";
-    } else {
-      print_table(*outcome, request);
-    }
+    print_table(*outcome, request);  // stderr, always: --json keeps stdout for the machine
+    if (globals.json) std::cout << eval::to_json(*outcome).dump(2) << "\n";
     return outcome->passed() ? exit_ok : exit_failure;
   };
 }
