@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -49,6 +50,16 @@ result<tasks::solution> find_native_reference(const fs::path& dataset_root, cons
   return **(exact != matches.end() ? exact : matches.begin());
 }
 
+// The dataset's notes for a definition (notes/<definition>.md: the contract for these shapes and
+// hints a kernel engineer would give), appended to the definition text the LLM reads.
+std::string definition_notes(const fs::path& dataset_root, const std::string& definition) {
+  std::ifstream in(dataset_root / "notes" / (definition + ".md"));
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  return "\n" + text.str();
+}
+
 result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
   if (def.reference.empty()) {
     return fail("definition " + def.name, "has no native reference solution and no Python reference for the oracle",
@@ -90,7 +101,7 @@ class flashinfer_task final : public search_task {
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
         workloads_(std::move(workloads)),
-        text_(tasks::definition_text(loaded_.def)) {}
+        text_(tasks::definition_text(loaded_.def) + definition_notes(options_.dataset_root, loaded_.def.name)) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }

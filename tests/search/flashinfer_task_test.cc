@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ksearch/search/baseline.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
 #include "support/temp_dir.h"
@@ -91,6 +92,57 @@ TEST(FlashinferTask, TheReferenceIsTheNativeSolutionElseThePythonOracle) {
   auto nothing = choose_reference(bare.path(), no_python, "");
   ASSERT_FALSE(nothing.has_value());
   EXPECT_NE(nothing.error().fix.find("--reference-solution"), std::string::npos) << nothing.error().to_string();
+}
+
+TEST(FlashinferTask, TheBundledDatasetGivesKSearchFeedbackWorkloadsNotesAndItsNativeReference) {
+  flashinfer_task_options o;
+  o.dataset_root = std::filesystem::path(KSEARCH_SOURCE_DIR) / "tasks" / "flashinfer";
+  o.definition = "mla_paged_prefill_causal_h16_ckv512_kpe64_ps1";
+  o.compile_only = true;
+  auto task = make_flashinfer_task(o);
+  ASSERT_TRUE(task.has_value()) << task.error().to_string();
+  const nlohmann::json d = (*task)->describe();
+  ASSERT_EQ(d["workloads"].size(), 8u) << "K-Search's prefill feedback set: the first 8 lines";
+  EXPECT_EQ(d["workloads"][0], "55b51e96-eecc-4dc9-814a-0f1301b2951e");
+  EXPECT_EQ(d["reference_solution"], "mla_paged_prefill_causal_h16_ckv512_kpe64_ps1_reference");
+  EXPECT_NE((*task)->definition_text().find("Notes for this definition"), std::string::npos);
+  EXPECT_NE((*task)->definition_text().find("bottom right"), std::string::npos);
+
+  o.dataset_feedback_defaults = false;  // --num-eval-workload given: the first N instead
+  o.max_workloads = 3;
+  EXPECT_EQ((*make_flashinfer_task(o))->describe()["workloads"].size(), 3u);
+}
+
+TEST(FlashinferTask, BaselineLatenciesComeFromPassedTracesOnTheSameGpu) {
+  test_support::temp_dir root;
+  auto trace = [](const std::string& uuid, const std::string& solution, const std::string& status,
+                  const std::string& gpu, double latency) {
+    return nlohmann::json{{"definition", "scale_add_d256"},
+                          {"workload", {{"uuid", uuid}, {"axes", nlohmann::json::object()}, {"inputs", nlohmann::json::object()}}},
+                          {"solution", solution},
+                          {"evaluation", {{"status", status},
+                                          {"environment", {{"hardware", gpu}}},
+                                          {"performance", {{"latency_ms", latency}}}}}}
+        .dump();
+  };
+  root.write("traces/elementwise/scale_add_d256.jsonl",
+             trace("test-0001", "fast", "PASSED", "NVIDIA H100 80GB HBM3", 0.5) + "\n" +
+                 trace("test-0001", "fast", "PASSED", "NVIDIA H100 80GB HBM3", 0.4) + "\n" +   // the minimum wins
+                 trace("test-0001", "fast", "INCORRECT_NUMERICAL", "NVIDIA H100 80GB HBM3", 0.1) + "\n" +
+                 trace("test-0001", "fast", "PASSED", "NVIDIA B200", 0.2) + "\n" +            // another GPU
+                 trace("test-0002", "other", "PASSED", "NVIDIA H100 80GB HBM3", 0.3) + "\n" +  // another solution
+                 "not json\n");
+  const baseline_latencies b = baseline_from_traces(root.path(), "scale_add_d256", "fast", "nvidia h100 80gb hbm3");
+  ASSERT_EQ(b.latency_ms.size(), 1u);
+  EXPECT_DOUBLE_EQ(b.latency_ms.at("test-0001"), 0.4);
+  EXPECT_NE(b.source.find("traces"), std::string::npos);
+
+  auto entry = tasks::load_dataset_definition(mini, "scale_add_d256");
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_FALSE(b.covers(entry->workloads));
+  const std::string targets = baseline_targets_text(b, entry->workloads, entry->def);
+  EXPECT_EQ(targets, "workload test-0001: target_latency_ms <= 0.4 (spec: axes{rows=" +
+                         std::to_string(entry->workloads[0].axes.at("rows")) + "})\n");
 }
 
 TEST(FlashinferTask, CompileOnlyCompilesAndChecksThePlanButNeverPasses) {
