@@ -38,13 +38,7 @@ struct eval_options {
 result<eval::solution_code> code_of(const std::string& file) {
   auto s = tasks::load_solution(file);
   if (!s) return std::unexpected(s.error());
-  const std::string* source = s->source("kernel.cu");
-  const std::string* plan = s->source("launch.json");
-  if (source == nullptr || plan == nullptr) {
-    return fail(file + ": sources", "a ksearch CUDA solution needs kernel.cu and launch.json",
-                "see docs/candidate-contract.md");
-  }
-  return eval::solution_code{s->name, *source, *plan};
+  return search::solution_code_of(*s);
 }
 
 void print_table(const eval::eval_result& r, const eval::eval_request& request) {
@@ -145,13 +139,12 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
       return exit_usage;
     }
     if (reference->native) {
-      const std::string* source = reference->native->source("kernel.cu");
-      const std::string* plan = reference->native->source("launch.json");
-      if (source == nullptr || plan == nullptr) {
-        std::cerr << "error: reference " << reference->native->name << ": needs the sources kernel.cu and launch.json\n";
+      auto code = search::solution_code_of(*reference->native);
+      if (!code) {
+        std::cerr << "error: reference: " << code.error().to_string() << "\n";
         return exit_usage;
       }
-      request.reference = eval::solution_code{reference->native->name, *source, *plan};
+      request.reference = *code;
     } else {
       request.oracle = reference->oracle;
       request.reference.name = "oracle";

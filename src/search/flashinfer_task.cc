@@ -77,14 +77,6 @@ result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
   return oracle;
 }
 
-result<eval::solution_code> code_of(const tasks::solution& s) {
-  const std::string* source = s.source("kernel.cu");
-  const std::string* plan = s.source("launch.json");
-  if (source == nullptr || plan == nullptr) {
-    return fail("solution " + s.name, "needs the sources kernel.cu and launch.json", "see docs/candidate-contract.md");
-  }
-  return eval::solution_code{s.name, *source, *plan};
-}
 
 std::string workload_line(const eval::workload_result& w) {
   char line[256];
@@ -132,7 +124,7 @@ class flashinfer_task final : public search_task {
   }
 
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
-    auto code = code_of(candidate);
+    auto code = solution_code_of(candidate);
     if (!code) {
       candidate_evaluation out;
       out.status = "COMPILE_ERROR";
@@ -177,7 +169,7 @@ class flashinfer_task final : public search_task {
   eval::eval_request request_for(const eval::solution_code& code) const {
     eval::eval_request request{loaded_.def, workloads_, {}, code, options_.config};
     if (reference_.native) {
-      if (auto reference = code_of(*reference_.native)) request.reference = *reference;
+      if (auto reference = solution_code_of(*reference_.native)) request.reference = *reference;
     } else {
       request.oracle = reference_.oracle;
     }
@@ -206,7 +198,7 @@ class flashinfer_task final : public search_task {
     }
     auto solution = name.ends_with(".json") ? tasks::load_solution(name)
                                             : find_native_reference(options_.dataset_root, loaded_.def.name, name);
-    auto code = solution ? code_of(*solution) : std::unexpected(solution.error());
+    auto code = solution ? solution_code_of(*solution) : std::unexpected(solution.error());
     auto svc = service();
     if (!code || !svc) {
       spdlog::warn("--baseline-solution {}: {}; scoring by speedup over the reference", name,
@@ -277,6 +269,15 @@ class flashinfer_task final : public search_task {
 };
 
 }  // namespace
+
+result<eval::solution_code> solution_code_of(const tasks::solution& s) {
+  const std::string* source = s.source("kernel.cu");
+  const std::string* plan = s.source("launch.json");
+  if (source == nullptr || plan == nullptr) {
+    return fail("solution " + s.name, "needs the sources kernel.cu and launch.json", "see docs/candidate-contract.md");
+  }
+  return eval::solution_code{s.name, *source, *plan};
+}
 
 std::string reference_choice::describe() const {
   return native ? "solution " + native->name : std::string("oracle: the definition's Python reference (PyTorch)");
@@ -366,7 +367,7 @@ result<std::unique_ptr<search_task>> make_flashinfer_task(const flashinfer_task_
   auto reference = choose_reference(options.dataset_root, loaded->def, options.reference_solution);
   if (!reference) return std::unexpected(reference.error());
   if (reference->native) {
-    if (auto code = code_of(*reference->native); !code) return std::unexpected(code.error());
+    if (auto code = solution_code_of(*reference->native); !code) return std::unexpected(code.error());
   }
   flashinfer_task_options resolved = options;
   resolved.config.required_matched_ratio = required_matched_ratio(options.definition);

@@ -40,9 +40,12 @@ TEST(CmdEval, JsonOutputIsTheEvaluation) {
 }
 
 TEST(CmdEval, BadArgumentsAreNamed) {
-  auto no_reference = run_ksearch({"eval", vec4, "--task-path", mini, "--definition", "scale_add_d256"});
+  // Without --reference the dataset's scale_add_reference is used; a name it lacks is named back
+  // with the solutions there are.
+  auto no_reference = run_ksearch({"eval", vec4, "--reference", "missing", "--task-path", mini, "--definition", "scale_add_d256"});
   EXPECT_EQ(no_reference.exit_code, 2);
-  EXPECT_NE(no_reference.err.find("--reference"), std::string::npos) << no_reference.err;
+  EXPECT_NE(no_reference.err.find("--reference-solution missing"), std::string::npos) << no_reference.err;
+  EXPECT_NE(no_reference.err.find("scale_add_vec4"), std::string::npos) << no_reference.err;
 
   auto unknown = run_ksearch({"eval", vec4, "--reference", reference, "--task-path", mini, "--definition", "nope"});
   EXPECT_EQ(unknown.exit_code, 1);

@@ -57,6 +57,9 @@ struct flashinfer_task_options {
 /// definitions (FlashInfer-Bench's low-bit evaluator, tasks-spec §3.2), else every element.
 [[nodiscard]] double required_matched_ratio(std::string_view definition_name);
 
+/// A ksearch CUDA solution's kernel.cu and launch.json; the error names the solution.
+[[nodiscard]] result<eval::solution_code> solution_code_of(const tasks::solution& s);
+
 /// Where an evaluation's expected outputs come from: exactly one of the two is set.
 struct reference_choice {
   std::optional<tasks::solution> native;
