@@ -13,6 +13,7 @@
 
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
+#include "ksearch/cli/terminal_status.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/nvrtc_compiler.h"
@@ -143,9 +144,15 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
              {"driver_cuda_version", (*driver)->version()}};
     }
 
+    // The status line of long steps (a terminal only). Declared before the task and the runner,
+    // which report to it until they are gone.
+    terminal_status status;
+    status.guard_logger(*spdlog::default_logger());
+
     // 1. The task and the run's folder.
     search::flashinfer_task_options chosen = task_options(o);
     if (gpu.is_object()) chosen.gpu_name = gpu["name"].get<std::string>();
+    chosen.activity = &status;
     auto task = search::make_flashinfer_task(chosen);
     if (!task) return report(task.error());
     auto store = search::run_store::open(o.artifacts_dir, (*task)->name());
@@ -171,7 +178,7 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     search::llm_session session(**provider, o.llm.model_name);
     search::round_runner runner(**task, session, **store,
                                 {.max_rounds = o.max_opt_rounds, .codegen_attempts = 3, .model = o.llm.model_name,
-                                 .target_gpu = o.task.target_gpu});
+                                 .target_gpu = o.task.target_gpu, .activity = &status});
     auto rounds = (*store)->load_rounds();
     if (!rounds) return report(rounds.error());
     runner.restore(*rounds);
@@ -191,7 +198,10 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
         search::round_record record;
         record.prompt_kind = "seed";
         record.solution = *seed;
-        auto evaluated = (*task)->evaluate(*seed);
+        auto evaluated = [&] {
+          const search::activity_step step(status, "evaluating the seed " + seed->name);
+          return (*task)->evaluate(*seed);
+        }();
         if (evaluated) {
           record.evaluation = std::move(*evaluated);
         } else {

@@ -23,10 +23,37 @@ result<std::unique_ptr<evaluation_service>> evaluation_service::create(evaluatio
   }
   worker_options worker;
   worker.argv = options.worker_argv;
+  if (options.on_progress) {
+    // Shared: worker_options copies its callback, and the scanner keeps a cut line between chunks.
+    auto scanner = std::make_shared<progress_line_scanner>(options.on_progress);
+    worker.on_output = [scanner](std::string_view chunk) { scanner->feed(chunk); };
+  }
   auto started = worker_process::start(std::move(worker));
   if (!started) return fail("evaluation worker", started.error().to_string());
   return std::unique_ptr<evaluation_service>(
       new evaluation_service(std::make_unique<state>(state{std::move(options), std::move(*started)})));
+}
+
+void progress_line_scanner::feed(std::string_view chunk) {
+  while (!chunk.empty()) {
+    const std::size_t newline = chunk.find('\n');
+    if (!skipping_) {
+      line_.append(chunk.substr(0, newline));
+      const bool may_be_progress = line_.size() < progress_marker.size() ? progress_marker.starts_with(line_)
+                                                                         : line_.starts_with(progress_marker);
+      if (!may_be_progress || line_.size() > max_line_bytes) {
+        skipping_ = true;
+        line_.clear();
+      }
+    }
+    if (newline == std::string_view::npos) return;  // the line goes on in the next chunk
+    if (!skipping_ && line_.starts_with(progress_marker)) {
+      on_progress_(std::string_view(line_).substr(progress_marker.size()));
+    }
+    line_.clear();
+    skipping_ = false;
+    chunk.remove_prefix(newline + 1);
+  }
 }
 
 int evaluation_service::restarts() const { return state_->worker.restarts(); }

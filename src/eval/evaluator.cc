@@ -20,8 +20,11 @@
 
 #include "ksearch/eval/evaluator.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -412,6 +415,19 @@ workload_result failed(const std::string& uuid, eval_status status, std::string 
 }
 
 std::string error_text(const error& e) { return e.to_string(); }
+
+// One progress line on stderr (evaluator.h). One write(2) of at most PIPE_BUF bytes to a pipe is
+// atomic, so the line reaches the parent whole; a failed write is ignored (progress is for display).
+void report_progress(std::string_view text) {
+  const std::string line = std::string(progress_marker) + std::string(text) + "\n";
+  std::size_t written = 0;
+  while (written < line.size()) {
+    const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    written += static_cast<std::size_t>(n);
+  }
+}
 
 }  // namespace
 
@@ -890,6 +906,7 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
   reference_oracle* oracle = nullptr;
   std::optional<loaded_solution> reference;
   result<compile_output> candidate_compiled = fail("candidate", "not compiled");
+  report_progress("compiling");
   if (request.oracle) {
     auto started = oracle_for(s.oracle, s.oracle_key, request, s.device.ordinal);
     if (!started) return std::unexpected(started.error());
@@ -917,7 +934,9 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
                                                                          : default_peak_bandwidth(s.device);
   const evaluation_context ctx{*s.driver, s.device,  s.generator, s.timer, request, reference ? &*reference : nullptr,
                                oracle,    *candidate, bandwidth};
-  for (const tasks::workload& w : request.workloads) {
+  for (std::size_t k = 0; k < request.workloads.size(); ++k) {
+    const tasks::workload& w = request.workloads[k];
+    report_progress("workload " + std::to_string(k + 1) + "/" + std::to_string(request.workloads.size()) + " " + w.uuid);
     auto outcome = evaluate_workload(ctx, w);
     if (!outcome) return std::unexpected(outcome.error());
     result_out.workloads.push_back(std::move(*outcome));

@@ -139,6 +139,7 @@ class flashinfer_task final : public search_task {
     candidate_evaluation out;
     auto iface = eval::plan_interface_for(loaded_.def);
     if (!iface) return std::unexpected(iface.error());
+    options_.activity->detail("compiling");
     auto compiled = eval::compile_cuda({.source = code.source, .arch = eval::arch_for_gpu_name(options_.target_gpu)});
     if (!compiled) {
       out.status = "COMPILE_ERROR";
@@ -159,7 +160,15 @@ class flashinfer_task final : public search_task {
 
   result<eval::evaluation_service*> service() const {
     if (!service_) {
-      auto service = eval::evaluation_service::create(options_.service);
+      // The worker's progress lines become details of the caller's step; a callback already in
+      // the options gets them too.
+      eval::evaluation_service_options service_options = options_.service;
+      service_options.on_progress = [activity = options_.activity,
+                                     also = options_.service.on_progress](std::string_view text) {
+        activity->detail(text);
+        if (also) also(text);
+      };
+      auto service = eval::evaluation_service::create(std::move(service_options));
       if (!service) return std::unexpected(service.error());
       service_ = std::move(*service);
     }

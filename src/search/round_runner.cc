@@ -104,7 +104,12 @@ result<round_outcome> round_runner::run(const round_plan& plan) {
   std::vector<llm::chat_message> conversation{{"user", plan.prompt}};
   std::string last_problem;
   for (int attempt = 1; attempt <= settings_.codegen_attempts && !r.solution; ++attempt) {
-    call_outcome reply = llm_.ask(conversation, "codegen", r.usage);
+    std::string what = "round " + std::to_string(plan.round) + ": waiting for the LLM (" + plan.prompt_kind;
+    if (attempt > 1) what += ", reply " + std::to_string(attempt) + "/" + std::to_string(settings_.codegen_attempts);
+    call_outcome reply = [&] {
+      const activity_step step(activity(), what + ")");
+      return llm_.ask(conversation, "codegen", r.usage);
+    }();
     if (!reply.ok()) {
       r.evaluation.status = "LLM_ERROR";
       r.evaluation.feedback = reply.problem;
@@ -144,7 +149,10 @@ result<round_outcome> round_runner::run(const round_plan& plan) {
                                "; it was not evaluated again. ";
     if (!r.evaluation.feedback.starts_with(prefix)) r.evaluation.feedback = prefix + r.evaluation.feedback;
   } else if (r.solution) {
-    auto evaluated = task_.evaluate(*r.solution);
+    auto evaluated = [&] {
+      const activity_step step(activity(), "round " + std::to_string(plan.round) + ": evaluating");
+      return task_.evaluate(*r.solution);
+    }();
     if (evaluated) {
       r.evaluation = std::move(*evaluated);
     } else {

@@ -176,7 +176,7 @@ class world_model_search {
     std::vector<llm::chat_message> conversation{{"user", *prompt}};
     for (int attempt = 1; attempt <= settings_.edit_attempts; ++attempt) {
       round_usage usage;
-      call_outcome reply = s_.llm.ask(conversation, "wm_init", usage);
+      call_outcome reply = ask(conversation, "wm_init", attempt, usage);
       s_.runner.add_usage(usage);
       if (!reply.ok()) {
         note_failure(reply, "world-model init");
@@ -200,6 +200,15 @@ class world_model_search {
   }
 
   result<void> save() { return s_.store.save_world_model(wm::to_json(model_)); }
+
+  // A world-model call, reported as a step while it lasts.
+  call_outcome ask(const std::vector<llm::chat_message>& conversation, const std::string& purpose, int attempt,
+                   round_usage& usage) {
+    std::string what = "world model: waiting for the LLM (" + purpose;
+    if (attempt > 1) what += ", reply " + std::to_string(attempt) + "/" + std::to_string(settings_.edit_attempts);
+    const activity_step step(s_.runner.activity(), what + ")");
+    return s_.llm.ask(conversation, purpose, usage);
+  }
 
   void note_failure(const call_outcome& reply, const std::string& step) {
     spdlog::warn("{}: {}", step, reply.problem);
@@ -252,7 +261,7 @@ class world_model_search {
         return std::nullopt;
       }
       round_usage usage;
-      call_outcome reply = s_.llm.ask(*prompt, purpose, usage);
+      call_outcome reply = ask({{"user", *prompt}}, purpose, attempt, usage);
       s_.runner.add_usage(usage);
       if (!reply.ok()) {
         note_failure(reply, purpose);

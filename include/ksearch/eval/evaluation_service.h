@@ -6,13 +6,19 @@
 // RUNTIME_ERROR with the worker's last output, and the next request runs in a fresh worker. After
 // any RUNTIME_ERROR the worker is replaced too, since a CUDA fault poisons its context for good.
 // An error is returned only for harness failures (no GPU, a broken reference).
+// While a worker evaluates, it reports its steps on stderr (progress lines, eval/evaluator.h);
+// the service hands them to on_progress, for a front end to show.
 //
 // Thread-safety: one thread at a time per service.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ksearch/common/error.h"
@@ -25,6 +31,27 @@ struct evaluation_service_options {
   std::vector<std::string> worker_argv;           // empty: this executable with "__worker"
   int device = 0;                                 // CUDA device ordinal inside the worker
   std::chrono::milliseconds timeout{300'000};     // per evaluation request (FlashInfer's default)
+  /// Optional: the text of each progress line of the worker ("compiling", "workload 2/5 <uuid>"),
+  /// as it comes. Called on the calling thread from inside create(), evaluate() and the destructor.
+  std::function<void(std::string_view)> on_progress;
+};
+
+/// Picks the progress lines out of a worker's output, which arrives in chunks that may cut lines
+/// anywhere: for each complete line starting with progress_marker, calls `on_progress` with the
+/// rest of the line (without the '\n'). Other output is skipped, and not kept: a line is dropped
+/// as soon as it cannot be a progress line or grows past max_line_bytes.
+class progress_line_scanner {
+ public:
+  static constexpr std::size_t max_line_bytes = 4096;
+
+  explicit progress_line_scanner(std::function<void(std::string_view)> on_progress)
+      : on_progress_(std::move(on_progress)) {}
+  void feed(std::string_view chunk);
+
+ private:
+  std::function<void(std::string_view)> on_progress_;
+  std::string line_;       // the current line so far, while it may be a progress line
+  bool skipping_ = false;  // the current line is not one: ignore it up to its '\n'
 };
 
 class evaluation_service {

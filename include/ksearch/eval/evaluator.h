@@ -22,6 +22,12 @@
 //
 // evaluator runs inside the worker process (a CUDA fault poisons the context; see
 // eval/worker_process.h): after a RUNTIME_ERROR the caller must not reuse this evaluator.
+// Progress goes to stderr, which the worker's parent reads, one line per step, each written whole
+// by one write(2): "ksearch-progress: compiling" before the compilation, then
+// "ksearch-progress: workload K/N <uuid>" before workload K of N (progress_marker below;
+// evaluation_service_options::on_progress receives the text after it). Being worker output, they
+// are also in the output tail a crash or timeout carries, where they say which workload it was.
+//
 // Thread-safety: one thread.
 #pragma once
 
@@ -30,6 +36,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -77,6 +84,9 @@ struct eval_request {
   std::optional<oracle_reference> oracle;  // set: the expected outputs come from the Python reference
   std::string dataset_root;  // where workloads' safetensors blobs are; "" when they have none
 };
+
+/// What starts each progress line the evaluator writes to stderr (see above).
+inline constexpr std::string_view progress_marker = "ksearch-progress: ";
 
 /// Inputs at least this large are drawn once per definition (see above) [bytes].
 inline constexpr std::size_t shared_input_bytes = std::size_t{256} << 20;

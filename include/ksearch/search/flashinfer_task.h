@@ -19,6 +19,10 @@
 // architecture and its launch plan is checked; the result is COMPILED or COMPILE_ERROR, never
 // PASSED. It lets a search's prompts, parsing and persistence run on a laptop or in CI.
 //
+// Progress: the worker's steps (compiling, workload K/N) go to the options' activity observer as
+// detail() of the step the caller began ("round 3: evaluating"); compile-only mode reports
+// "compiling". The observer must outlive the task (a worker stopping may still report).
+//
 // Thread-safety: one caller at a time.
 #pragma once
 
@@ -32,6 +36,7 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_service.h"
 #include "ksearch/eval/evaluator.h"
+#include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/tasks/definition.h"
 #include "ksearch/tasks/solution.h"
@@ -51,6 +56,7 @@ struct flashinfer_task_options {
   bool dataset_feedback_defaults = true;    // no UUIDs given: use the dataset's feedback_workloads.json
   std::string baseline_solution;            // "" = none; a dataset solution's name or a .json path
   std::string gpu_name;                     // the device's name, to match the dataset's traces
+  activity_observer* activity = &no_activity();  // receives evaluation progress; never null
 };
 
 /// The share of output elements that must be within tolerance: 0.95 for FP8 block-scale MoE

@@ -6,6 +6,7 @@
 //   2. evaluates the candidate with the task (a harness error becomes HARNESS_ERROR);
 //   3. appends the round_record (solutions.jsonl, metrics, traces), updates the best solution
 //      and prints the round's progress line.
+// The LLM calls and the evaluation are reported to runner_settings::activity while they last.
 // Whatever fails, the round ends with a record; only a budget or a fatal LLM error asks the loop
 // to stop. The runner also keeps every recorded solution by id, so a loop can show the LLM the
 // code a solved node points to, and restores all of it from the stored rounds on resume.
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "ksearch/search/activity.h"
 #include "ksearch/search/llm_session.h"
 #include "ksearch/search/round_record.h"
 #include "ksearch/search/run_store.h"
@@ -43,6 +45,7 @@ struct runner_settings {
   int codegen_attempts = 3;   // replies per round before NO_CANDIDATE
   std::string model;          // author of generated solutions, part of their names
   std::string target_gpu = "H100";
+  activity_observer* activity = &no_activity();  // told about each LLM call and evaluation; never null
 };
 
 class round_runner {
@@ -68,6 +71,9 @@ class round_runner {
   [[nodiscard]] const round_usage& total_usage() const { return total_usage_; }
   /// Adds the usage of calls made outside rounds (world-model calls) to the total.
   void add_usage(const round_usage& usage);
+  /// Where long steps are reported (runner_settings::activity); the loops report their own LLM
+  /// calls there too.
+  [[nodiscard]] activity_observer& activity() const { return *settings_.activity; }
 
  private:
   void remember(const round_record& record);
