@@ -157,6 +157,17 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     if (!task) return report(task.error());
     auto store = search::run_store::open(o.artifacts_dir, (*task)->name());
     if (!store) return report(store.error());
+    if (gpu.is_object()) {
+      const eval::nvrtc_version nvrtc_loaded = eval::loaded_nvrtc_version();
+      (*store)->set_trace_context(
+          {{"hardware", gpu["name"]},
+           {"libs", {{"cuda_driver", gpu["driver_cuda_version"]},
+                     {"nvrtc", std::to_string(nvrtc_loaded.major) + "." + std::to_string(nvrtc_loaded.minor)},
+                     {"ksearch", KSEARCH_VERSION}}}},
+          (*task)->workload_records());
+    } else {
+      (*store)->set_trace_context(nullptr, (*task)->workload_records());
+    }
     const bool resume = o.resume || o.continue_from_world_model == "auto";
     if ((*store)->has_previous_run() && !resume) {
       std::cerr << "error: --artifacts-dir: " << (*store)->dir().string() << " already holds a run\n"

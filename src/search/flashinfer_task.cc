@@ -118,6 +118,12 @@ class flashinfer_task final : public search_task {
             {"score", options_.baseline_solution.empty() ? speedup_score : baseline_score}};
   }
 
+  std::map<std::string, nlohmann::json> workload_records() const override {
+    std::map<std::string, nlohmann::json> out;
+    for (const tasks::workload& w : workloads_) out.emplace(w.uuid, nlohmann::json::parse(tasks::to_json(w).dump()));
+    return out;
+  }
+
   std::string baseline_targets_text() const override {
     ensure_baseline();
     return baseline_ ? search::baseline_targets_text(*baseline_, workloads_, loaded_.def) : std::string();

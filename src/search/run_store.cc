@@ -80,16 +80,24 @@ result<void> run_store::append_round(const round_record& record, std::optional<d
   // The evaluator's per-workload result already has the Trace's evaluation shape (eval_result.h).
   for (const json& w : *workloads) {
     json evaluation = w;
+    const std::string uuid = w.value("workload_uuid", "");
     evaluation.erase("workload_uuid");
     evaluation["timestamp"] = record.time;
+    if (!trace_environment_.is_null()) evaluation["environment"] = trace_environment_;
+    const auto known = trace_workloads_.find(uuid);
     const json trace = {{"definition", record.solution->definition},
-                        {"workload", {{"uuid", w.value("workload_uuid", "")}}},
+                        {"workload", known != trace_workloads_.end() ? known->second : json{{"uuid", uuid}}},
                         {"solution", record.solution->name},
                         {"evaluation", evaluation},
                         {"round", record.round}};
     if (auto done = append(traces_, "traces.jsonl", trace); !done) return done;
   }
   return {};
+}
+
+void run_store::set_trace_context(json environment, std::map<std::string, json> workloads) {
+  trace_environment_ = std::move(environment);
+  trace_workloads_ = std::move(workloads);
 }
 
 result<void> run_store::save_world_model(const json& world_model) {

@@ -62,6 +62,14 @@ TEST_F(LaunchScriptsGpu, TheGqaLauncherRunsAShortWorldModelSearchOnTheBundledDat
   EXPECT_EQ(first["status"], "PASSED") << first.dump();
   EXPECT_GT(first["score"].get<double>(), 1.0) << "the split-KV example beats the native reference";
 
+  // Traces in FlashInfer Trace form: the whole workload and the GPU that measured it.
+  const auto traces = store::read_jsonl(run_dir / "traces.jsonl");
+  ASSERT_TRUE(traces.has_value());
+  ASSERT_FALSE(traces->records.empty());
+  const nlohmann::json& trace = traces->records[0].value;
+  EXPECT_TRUE(trace["workload"].contains("axes")) << trace.dump();
+  EXPECT_TRUE(trace["evaluation"]["environment"]["hardware"].is_string()) << trace.dump();
+
   const auto run = nlohmann::json::parse(store::read_file(run_dir / "run.json").value());
   EXPECT_EQ(run["task"]["workloads"].size(), 5u) << "K-Search's feedback workloads, from the launcher";
   EXPECT_EQ(run["task"]["reference_solution"], "gqa_paged_decode_h32_kv4_d128_ps1_reference");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ksearch/search/run_store.h"
+#include "ksearch/store/durable_file.h"
 #include "support/temp_dir.h"
 
 namespace ksearch::search {
@@ -69,6 +70,28 @@ TEST(RunStore, RoundsComeBackInOrderAndAFailedScoreIsNeverBest) {
   ASSERT_EQ(rounds->records.size(), 2u);
   EXPECT_EQ(rounds->last_round(), 2);
   EXPECT_TRUE(rounds->warnings.empty());
+}
+
+// traces.jsonl lines in FlashInfer Trace form: the full workload object and the environment.
+TEST(RunStore, TracesCarryTheWorkloadAndTheEnvironment) {
+  test_support::temp_dir dir;
+  auto store = run_store::open(dir.path(), "d");
+  ASSERT_TRUE(store.has_value());
+  const nlohmann::json workload = {{"uuid", "w-1"}, {"axes", {{"rows", 8}}}, {"inputs", {{"alpha", {{"type", "scalar"}, {"value", 2.0}}}}}};
+  (*store)->set_trace_context({{"hardware", "NVIDIA H200"}, {"libs", {{"nvrtc", "13.0"}}}}, {{"w-1", workload}});
+  round_record r;
+  r.round = 1;
+  r.solution = sample_solution("cand", "k");
+  r.evaluation = {.status = "PASSED", .passed = true, .score = 1.0};
+  r.evaluation.detail = {{"workloads", {{{"workload_uuid", "w-1"}, {"status", "PASSED"}},
+                                        {{"workload_uuid", "w-2"}, {"status", "PASSED"}}}}};
+  ASSERT_TRUE((*store)->append_round(r, 1.0).has_value());
+  const auto traces = ksearch::store::read_jsonl((*store)->dir() / "traces.jsonl").value().records;
+  ASSERT_EQ(traces.size(), 2u);
+  EXPECT_EQ(traces[0].value["workload"], workload);
+  EXPECT_EQ(traces[0].value["evaluation"]["environment"]["hardware"], "NVIDIA H200");
+  EXPECT_EQ(traces[0].value["evaluation"].count("workload_uuid"), 0u);
+  EXPECT_EQ(traces[1].value["workload"], (nlohmann::json{{"uuid", "w-2"}})) << "an unknown workload keeps its uuid";
 }
 
 TEST(RunStore, SessionsAccumulateInRunJson) {

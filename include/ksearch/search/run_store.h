@@ -16,6 +16,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,10 @@ class run_store {
   [[nodiscard]] result<void> record_session(const nlohmann::json& run, const nlohmann::json& session);
   /// Merges `fields` (how the session ended) into the last session of run.json.
   [[nodiscard]] result<void> finish_session(const nlohmann::json& fields);
+  /// What traces.jsonl lines carry besides the evaluation, so FlashInfer-Bench tooling can read
+  /// them: the evaluation's `environment` ({"hardware": GPU name, "libs": {...}}; null: none) and
+  /// the full workload object ({uuid, axes, inputs}) by uuid (unknown uuids get {uuid} only).
+  void set_trace_context(nlohmann::json environment, std::map<std::string, nlohmann::json> workloads);
 
  private:
   explicit run_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -69,6 +74,8 @@ class run_store {
 
   std::filesystem::path dir_;
   std::unique_ptr<store::line_appender> solutions_, metrics_, traces_;
+  nlohmann::json trace_environment_;
+  std::map<std::string, nlohmann::json> trace_workloads_;
 };
 
 }  // namespace ksearch::search

@@ -10,6 +10,7 @@
 // Thread-safety: one caller at a time.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,9 @@ class search_task {
   [[nodiscard]] virtual std::string baseline_targets_text() const { return {}; }
   /// What the task is, for the run's metadata (backend, dataset, workloads, evaluation settings).
   [[nodiscard]] virtual nlohmann::json describe() const = 0;
+  /// The workloads evaluated, as FlashInfer Trace workload objects ({uuid, axes, inputs}) by uuid,
+  /// for the traces; empty when the task has none to offer.
+  [[nodiscard]] virtual std::map<std::string, nlohmann::json> workload_records() const { return {}; }
   /// Evaluates `candidate` (kernel.cu + launch.json).
   [[nodiscard]] virtual result<candidate_evaluation> evaluate(const tasks::solution& candidate) = 0;
 };
