@@ -3,7 +3,8 @@
 // and the artifacts folder. Exit code 1 when any check fails.
 //
 // Outline: driver -> devices -> NVRTC compile -> GPU launch -> endpoint -> model -> completion ->
-// artifacts folder -> bundled data. A failed step turns the steps that depend on it into SKIPs
+// artifacts folder -> bundled data -> PyTorch oracle (a SKIP, never a FAIL, when it cannot run:
+// only definitions without a native reference need it). A failed step turns the steps that depend on it into SKIPs
 // that name the cause, so the first FAIL is the one to fix.
 #include <CLI/CLI.hpp>
 
@@ -17,6 +18,7 @@
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/reference_oracle.h"
 #include "ksearch/eval/self_test.h"
 #include "ksearch/eval/target_arch.h"
 #include "ksearch/llm/api_key.h"
@@ -86,6 +88,7 @@ class doctor {
     check_endpoint();
     check_artifacts();
     check_bundled_data();
+    check_oracle();
     return std::move(results_);
   }
 
@@ -248,6 +251,28 @@ class doctor {
             "run from a ksearch checkout or install, or set KSEARCH_DATA_DIR to the folder holding tasks/ and prompts/");
       }
     }
+  }
+
+  // The PyTorch oracle that runs a definition's Python reference when it has no native one.
+  void check_oracle() {
+    auto script = eval::bundled_oracle_script();
+    if (!script) {
+      add("pytorch oracle", check_status::skip, "tasks/oracle/oracle_server.py not found");
+      return;
+    }
+    eval::oracle_options oracle;
+    oracle.python = eval::oracle_python();
+    oracle.script = *script;
+    oracle.device_ordinal = options_.device;
+    const eval::oracle_environment env = eval::probe_oracle(oracle);
+    if (!env.ready) {
+      add("pytorch oracle", check_status::skip,
+          "unavailable (needed only for definitions without a native CUDA reference): " + env.problem,
+          "pip install torch safetensors for " + oracle.python + ", or set KSEARCH_PYTHON");
+      return;
+    }
+    add("pytorch oracle", check_status::ok,
+        oracle.python + ": Python " + env.python_version + ", torch " + env.torch_version + " on " + env.device);
   }
 
   const doctor_options& options_;

@@ -34,6 +34,17 @@ result<std::unique_ptr<evaluation_service>> evaluation_service::create(evaluatio
       new evaluation_service(std::make_unique<state>(state{std::move(options), std::move(*started)})));
 }
 
+std::string without_progress_lines(std::string_view output) {
+  std::string kept;
+  while (!output.empty()) {
+    const std::size_t end = output.find('\n');
+    const std::string_view line = output.substr(0, end == std::string_view::npos ? output.size() : end + 1);
+    if (!line.starts_with(progress_marker)) kept.append(line);
+    output.remove_prefix(line.size());
+  }
+  return kept;
+}
+
 void progress_line_scanner::feed(std::string_view chunk) {
   while (!chunk.empty()) {
     const std::size_t newline = chunk.find('\n');
@@ -74,14 +85,14 @@ result<eval_result> evaluation_service::evaluate(const eval_request& request) {
       case worker_failure::crashed:
       case worker_failure::protocol:
         r.status = eval_status::runtime_error;
-        r.log = "the evaluation worker died: " + e.to_string();
+        r.log = "the evaluation worker died: " + e.detail.to_string();  // the output tail follows below
         break;
       case worker_failure::handler_error:
       case worker_failure::start_failed:
         // The harness could not evaluate at all (no GPU, broken reference): not the candidate's fault.
         return std::unexpected(e.detail);
     }
-    if (!e.output_tail.empty()) r.log += "\nlast output:\n" + e.output_tail;
+    if (const std::string tail = without_progress_lines(e.output_tail); !tail.empty()) r.log += "\nlast output:\n" + tail;
     return r;
   }
   auto result = eval_result_from_json(*reply);

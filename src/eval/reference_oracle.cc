@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -232,6 +233,11 @@ oracle_environment probe_oracle(const oracle_options& options) {
     return env;
   }
   return environment_from(*status);
+}
+
+std::string oracle_python() {
+  const char* python = std::getenv("KSEARCH_PYTHON");
+  return python != nullptr && *python != '\0' ? python : "python3";
 }
 
 std::optional<fs::path> bundled_oracle_script() {

@@ -71,8 +71,7 @@ result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
                 "set KSEARCH_DATA_DIR to the folder holding tasks/");
   }
   eval::oracle_reference oracle;
-  const char* python = std::getenv("KSEARCH_PYTHON");
-  oracle.python = python != nullptr && *python != '\0' ? python : "python3";
+  oracle.python = eval::oracle_python();
   oracle.script = script->string();
   return oracle;
 }

@@ -74,6 +74,12 @@ TEST(CmdDoctor, AllChecksAgainstALiveEndpoint) {
   EXPECT_EQ(checks["artifacts dir"]["status"], "OK");
   EXPECT_TRUE(std::filesystem::is_directory(artifacts));
   EXPECT_EQ(checks["bundled tasks"]["status"], "OK");
+  // The oracle is reported, and never fails the doctor: torch is missing on CI, present on a GPU box.
+  ASSERT_TRUE(checks.contains("pytorch oracle"));
+  EXPECT_NE(checks["pytorch oracle"]["status"], "FAIL") << checks["pytorch oracle"];
+  if (checks["pytorch oracle"]["status"] == "SKIP") {
+    EXPECT_NE(checks["pytorch oracle"]["fix"].get<std::string>().find("pip install torch safetensors"), std::string::npos);
+  }
   EXPECT_EQ(r.out.find(secret), std::string::npos);
   EXPECT_EQ(r.err.find(secret), std::string::npos);
 

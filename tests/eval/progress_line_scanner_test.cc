@@ -48,5 +48,13 @@ TEST(ProgressLineScanner, SkipsAnOverlongLineWithoutKeepingItAndRecoversAfterIt)
   EXPECT_EQ(scan({huge, huge + "\n", "ksearch-progress: compiling\n"}), (std::vector<std::string>{"compiling"}));
 }
 
+TEST(ProgressLineScanner, AFailuresLogKeepsEverythingButTheProgressLines) {
+  EXPECT_EQ(without_progress_lines("ksearch-progress: compiling\nkernel says hi\nksearch-progress: workload 1/2 a\n"
+                                   "illegal address\nksearch-progress: workl"),
+            "kernel says hi\nillegal address\n");
+  EXPECT_EQ(without_progress_lines("no newline at the end"), "no newline at the end");
+  EXPECT_EQ(without_progress_lines(""), "");
+}
+
 }  // namespace
 }  // namespace ksearch::eval

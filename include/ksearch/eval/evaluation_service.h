@@ -54,6 +54,10 @@ class progress_line_scanner {
   bool skipping_ = false;  // the current line is not one: ignore it up to its '\n'
 };
 
+/// `output` without its progress lines (a failure's log keeps what the candidate and the harness
+/// printed, not which workload was running).
+[[nodiscard]] std::string without_progress_lines(std::string_view output);
+
 class evaluation_service {
  public:
   [[nodiscard]] static result<std::unique_ptr<evaluation_service>> create(evaluation_service_options options);

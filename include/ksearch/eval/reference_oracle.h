@@ -103,6 +103,9 @@ class reference_oracle {
 /// Runs the server's self test (imports, CUDA) without a definition; never fails, it reports.
 [[nodiscard]] oracle_environment probe_oracle(const oracle_options& options);
 
+/// The interpreter the oracle runs on: $KSEARCH_PYTHON, else "python3".
+[[nodiscard]] std::string oracle_python();
+
 /// The bundled oracle_server.py (find_data_dir("tasks")), if there is one.
 [[nodiscard]] std::optional<std::filesystem::path> bundled_oracle_script();
 
