@@ -678,14 +678,17 @@ result<bool> outputs_match(const evaluation_context& ctx, const std::vector<tens
   return true;
 }
 
-// Runs the Python reference on the inputs now on the GPU: large inputs go once, as shared files.
+// Runs the Python reference on the inputs now on the GPU: large inputs go once, as shared files
+// keyed by what makes their bytes (the definition's seed, or for a fixed input its workload).
 result<oracle_call_result> ask_oracle(const evaluation_context& ctx, const tasks::workload& w,
-                                      const std::vector<tensor_buffer>& inputs, bool time) {
+                                      const std::vector<tensor_buffer>& inputs, const std::vector<bool>& fixed,
+                                      bool time) {
   std::vector<host_tensor> own;
   std::vector<shared_input> shared;
   std::size_t next = 0;
   for (const tasks::tensor_spec& spec : ctx.request.definition.inputs) {
     if (spec.is_scalar()) continue;
+    const bool is_fixed = fixed[next];
     const tensor_buffer& t = inputs[next++];
     auto copy_out = [&t]() -> result<std::vector<std::byte>> {
       std::vector<std::byte> bytes(t.bytes());
@@ -697,7 +700,8 @@ result<oracle_call_result> ask_oracle(const evaluation_context& ctx, const tasks
     const std::vector<std::int64_t> shape = tasks::tensor_shape(spec, w);
     if (is_shared(t)) {
       std::string key = t.name + "/" + std::to_string(t.bytes()) + "/" +
-                        std::to_string(shared_seed(ctx.request.config.seed, ctx.request.definition.name, t.name));
+                        (is_fixed ? "workload " + w.uuid
+                                  : std::to_string(shared_seed(ctx.request.config.seed, ctx.request.definition.name, t.name)));
       shared.push_back(shared_input{std::move(key), t.name, spec.dtype, shape, copy_out});
       continue;
     }
@@ -771,7 +775,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   std::optional<timing_summary> oracle_timing;
   auto reference_outputs_now = [&](bool time_oracle) -> result<std::vector<std::vector<std::byte>>> {
     if (!native) {
-      auto answer = ask_oracle(ctx, w, *inputs, time_oracle);
+      auto answer = ask_oracle(ctx, w, *inputs, *fixed, time_oracle);
       if (!answer) return std::unexpected(answer.error());
       if (answer->timing) oracle_timing = answer->timing;
       for (std::size_t i = 0; i < answer->outputs.size(); ++i) {

@@ -14,9 +14,10 @@
 // The reference is either native (device code + plan, timed like the candidate) or the
 // definition's own Python reference run by the PyTorch oracle (eval/reference_oracle.h), which
 // returns the outputs and times itself with the same cold-L2 events method.
-// Inputs of 256 MiB and more (a paged KV cache, MoE weights) are drawn from a seed of the
+// Random inputs of 256 MiB and more (a paged KV cache, MoE weights) are drawn from a seed of the
 // definition and input name only: the same values in every trial and workload, so the oracle
-// receives them once. The query-side inputs still change per trial.
+// receives them once (a large fixed input, read from a blob, once per workload). The query-side
+// inputs still change per trial.
 // The first failing workload ends the evaluation. A candidate's failure is an eval_result; an
 // error is returned only when the harness itself cannot work (the reference fails, no device).
 //
