@@ -6,8 +6,8 @@
 # 300 s timeout of its GQA baseline configuration, on an H100. K-Search has no GQA launch
 # script; rounds (20) and stagnation window (7) follow its mla_decode_wm.sh.
 #
-# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
-# does, point TASK_PATH at a dataset that holds one.
+# The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
+# workloads for it (tasks/flashinfer/README.md).
 #
 # Examples:
 #   OPENAI_API_KEY=... scripts/gqa_decode_wm.sh
@@ -26,13 +26,7 @@ TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
 DEFINITION="${DEFINITION:-gqa_paged_decode_h32_kv4_d128_ps1}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
 MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
-# K-Search's feedback workloads: batch 1 (546 KV tokens), 16 (23,079), 16 (8,636), 64 (46,287), 64 (28,815).
-# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
-FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-9c21179a-39f5-4d85-b71b-095b450be3ef
-  85c1e8ef-e10a-4522-b3b8-0e1f2c77df39
-  84405835-1008-48e2-9a3f-78863964b81e
-  f46ddc2e-1676-4619-bba9-b59cf1e784dc
-  06b8480d-04de-46d7-a2cc-a74af941675b}"
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS:-}"  # UUIDs; empty: the dataset's feedback_workloads.json (K-Search's set)
 BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_wrapper_78fd04 (not bundled)
 CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
 TARGET_GPU="${TARGET_GPU:-H100}"

@@ -8,8 +8,8 @@
 # BASE_URL, and LLM_API_KEY_ENV to the variable holding that key) and its seed solution,
 # which is not published (CONTINUE_FROM_SOLUTION).
 #
-# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
-# does, point TASK_PATH at a dataset that holds one.
+# The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
+# workloads for it (tasks/flashinfer/README.md).
 #
 # Examples:
 #   OPENAI_API_KEY=... scripts/mla_decode_wm.sh
@@ -28,13 +28,7 @@ TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
 DEFINITION="${DEFINITION:-mla_paged_decode_h16_ckv512_kpe64_ps1}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
 MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
-# K-Search's feedback workloads: batch 16 (14,857 KV tokens), 16 (17,257), 1 (2,408), 16 (12,857), 64 (62,345).
-# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
-FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-bd2dae14-7bae-4edb-964f-2163accf506e
-  84221f45-78f8-4d44-84f6-998153d2c1fa
-  d0da33e2-2d94-42b5-be8a-09111f9f2649
-  e417264f-195d-4204-89fa-3ebdb539f1cf
-  939f995a-1ab2-4d19-8d94-50f07e73542d}"
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS:-}"  # UUIDs; empty: the dataset's feedback_workloads.json (K-Search's set)
 BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_wrapper_03f7b0 (not bundled)
 CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
 TARGET_GPU="${TARGET_GPU:-H100}"

@@ -6,8 +6,8 @@
 # as feedback workloads, the 150 s timeout of its baseline configuration, on an H100. K-Search
 # has no prefill launch script; rounds (20) and stagnation window (7) follow its mla_decode_wm.sh.
 #
-# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
-# does, point TASK_PATH at a dataset that holds one.
+# The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
+# workloads for it (tasks/flashinfer/README.md).
 #
 # Examples:
 #   OPENAI_API_KEY=... scripts/mla_prefill_wm.sh
@@ -26,16 +26,7 @@ TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
 DEFINITION="${DEFINITION:-mla_paged_prefill_causal_h16_ckv512_kpe64_ps1}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
 MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
-# K-Search's feedback workloads, the first 8 lines of the workload table: 1 to 1,187 queries.
-# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
-FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-55b51e96-eecc-4dc9-814a-0f1301b2951e
-  d30e4c23-bb35-4f61-adb9-2163db9f5ea7
-  7572654f-7994-431a-bed1-65d7ec507b10
-  473e30ea-b329-4ef7-9961-7de140fd35da
-  bda0e743-f862-4800-95e4-a7c5717c8e7e
-  7e602557-ff89-41a1-8650-6c3e48fdf52a
-  5ca61491-4ac7-426f-af85-cf592620a435
-  77737de2-b4e3-4f75-a275-2addbc9e175d}"
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS:-}"  # UUIDs; empty: the dataset's feedback_workloads.json (K-Search's set)
 BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_wrapper_ea3787 (not bundled)
 CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
 TARGET_GPU="${TARGET_GPU:-H100}"

@@ -9,8 +9,8 @@
 # Hopper. K-Search has no MoE launch script; rounds (20) and stagnation window (7) follow its
 # mla_decode_wm.sh.
 #
-# The bundled dataset has no reference solutions yet (tasks/flashinfer/README.md): until it
-# does, point TASK_PATH at a dataset that holds one.
+# The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
+# workloads for it (tasks/flashinfer/README.md).
 #
 # Examples:
 #   OPENAI_API_KEY=... scripts/moe_fp8_wm.sh
@@ -29,13 +29,7 @@ TASK_PATH="${TASK_PATH:-$KS_REPO_ROOT/tasks/flashinfer}"  # --task-path
 DEFINITION="${DEFINITION:-moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048}"
 ARTIFACTS_DIR="${ARTIFACTS_DIR:-.ksearch}"  # the run lands in $ARTIFACTS_DIR/$DEFINITION
 MAX_OPT_ROUNDS="${MAX_OPT_ROUNDS:-20}"  # the run's total, across resumes
-# K-Search's feedback workloads: 1, 7, 14, 16 and 32 tokens.
-# Set but empty (FEEDBACK_WORKLOADS=): none passed, ksearch takes the first workloads; hence `-`, not `:-`.
-FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS-e05c6c03-5603-4a1c-b34c-dcce0ecaeea4
-  b8f4f012-a32e-4356-b4e1-7665b3d598af
-  8cba5890-4288-448a-93b8-42c14c6b9420
-  a7c2bcfd-a2f4-479e-8d32-200115df89cf
-  6230e838-67ca-41dd-a9d6-6f36b7676c6b}"
+FEEDBACK_WORKLOADS="${FEEDBACK_WORKLOADS:-}"  # UUIDs; empty: the dataset's feedback_workloads.json (K-Search's set)
 BASELINE_SOLUTION="${BASELINE_SOLUTION:-}"  # K-Search: flashinfer_moe (not bundled)
 CONTINUE_FROM_SOLUTION="${CONTINUE_FROM_SOLUTION:-}"  # a seed solution: a dataset name or a .json file
 TARGET_GPU="${TARGET_GPU:-B200}"

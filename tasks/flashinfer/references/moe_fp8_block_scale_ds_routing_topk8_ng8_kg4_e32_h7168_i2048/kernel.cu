@@ -71,6 +71,40 @@ __device__ __forceinline__ void fma_4x8(float (&acc)[4][8], const float4& a, con
     for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
 }
 
+// The k loop both GEMMs share: acc (zeroed here) += A-slice x B-slice over `steps` slices of kBK,
+// double-buffered in shared memory (a_s, b_s: two stages each). load_global(k0) fetches a slice into
+// registers while the previous one is multiplied; store_shared(stage) dequantises it into a stage.
+// Warps without pairs skip the FMAs but keep every barrier.
+template <class LoadGlobal, class StoreShared>
+__device__ __forceinline__ void gemm_k_loop(float (&acc)[4][8], int steps, const float* a_s, const float* b_s,
+                                            bool warp_has_rows, int tx, int ty, LoadGlobal load_global,
+                                            StoreShared store_shared) {
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
+  load_global(0);
+  store_shared(0);
+  __syncthreads();
+  for (int step = 0; step < steps; ++step) {
+    const int stage = step & 1;
+    if (step + 1 < steps) load_global((step + 1) * kBK);  // in flight during the FMAs
+    if (warp_has_rows) {
+      const float* as = a_s + stage * kBK * kBM;
+      const float* bs = b_s + stage * kBK * kBN;
+#pragma unroll 8
+      for (int kk = 0; kk < kBK; ++kk) {
+        const float4 a = *reinterpret_cast<const float4*>(as + kk * kBM + 4 * ty);
+        const float4 b0 = *reinterpret_cast<const float4*>(bs + kk * kBN + 4 * tx);
+        const float4 b1 = *reinterpret_cast<const float4*>(bs + kk * kBN + kBN / 2 + 4 * tx);
+        fma_4x8(acc, a, b0, b1);
+      }
+    }
+    if (step + 1 < steps) store_shared(stage ^ 1);  // that stage was last read before the previous barrier
+    __syncthreads();
+  }
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -280,33 +314,8 @@ extern "C" __global__ void __launch_bounds__(kGemmThreads, 2) moe_gemm1(
   };
 
   float acc[4][8];  // [pair 4ty + i][up 4tx + j for j < 4, gate 4tx + j - 4 for j >= 4]
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-#pragma unroll
-    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
   const bool warp_has_rows = (tid / 32) * 8 < rows;  // warp w owns pairs 8w..8w+7
-
-  constexpr int kSteps = kHidden / kBK;  // 224
-  load_global(0);
-  store_shared(0);
-  __syncthreads();
-  for (int step = 0; step < kSteps; ++step) {
-    const int stage = step & 1;
-    if (step + 1 < kSteps) load_global((step + 1) * kBK);  // in flight during the FMAs
-    if (warp_has_rows) {
-      const float* as = a_s + stage * kBK * kBM;
-      const float* bs = b_s + stage * kBK * kBN;
-#pragma unroll 8
-      for (int kk = 0; kk < kBK; ++kk) {
-        const float4 a = *reinterpret_cast<const float4*>(as + kk * kBM + 4 * ty);
-        const float4 up = *reinterpret_cast<const float4*>(bs + kk * kBN + 4 * tx);
-        const float4 gate = *reinterpret_cast<const float4*>(bs + kk * kBN + kBN / 2 + 4 * tx);
-        fma_4x8(acc, a, up, gate);
-      }
-    }
-    if (step + 1 < kSteps) store_shared(stage ^ 1);  // that stage was last read before the previous barrier
-    __syncthreads();
-  }
+  gemm_k_loop(acc, kHidden / kBK, a_s, b_s, warp_has_rows, tx, ty, load_global, store_shared);  // 224 slices
 
   // SwiGLU: silu(gate) * up (silu on the second half of GEMM1's output).
 #pragma unroll
@@ -384,33 +393,8 @@ extern "C" __global__ void __launch_bounds__(kGemmThreads, 2) moe_gemm2(
   };
 
   float acc[4][8];  // [pair 4ty + i][hidden 4tx + j for j < 4, 64 + 4tx + j - 4 for j >= 4]
-#pragma unroll
-  for (int i = 0; i < 4; ++i)
-#pragma unroll
-    for (int j = 0; j < 8; ++j) acc[i][j] = 0.f;
   const bool warp_has_rows = (tid / 32) * 8 < rows;
-
-  constexpr int kSteps = kInter / kBK;  // 64
-  load_global(0);
-  store_shared(0);
-  __syncthreads();
-  for (int step = 0; step < kSteps; ++step) {
-    const int stage = step & 1;
-    if (step + 1 < kSteps) load_global((step + 1) * kBK);
-    if (warp_has_rows) {
-      const float* as = a_s + stage * kBK * kBM;
-      const float* bs = b_s + stage * kBK * kBN;
-#pragma unroll 8
-      for (int kk = 0; kk < kBK; ++kk) {
-        const float4 a = *reinterpret_cast<const float4*>(as + kk * kBM + 4 * ty);
-        const float4 b0 = *reinterpret_cast<const float4*>(bs + kk * kBN + 4 * tx);
-        const float4 b1 = *reinterpret_cast<const float4*>(bs + kk * kBN + kBN / 2 + 4 * tx);
-        fma_4x8(acc, a, b0, b1);
-      }
-    }
-    if (step + 1 < kSteps) store_shared(stage ^ 1);
-    __syncthreads();
-  }
+  gemm_k_loop(acc, kInter / kBK, a_s, b_s, warp_has_rows, tx, ty, load_global, store_shared);  // 64 slices
 
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
