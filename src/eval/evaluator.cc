@@ -450,16 +450,20 @@ result<plan_interface> plan_interface_for(const tasks::definition& def) {
   return iface;
 }
 
-symbol_table plan_symbols(const tasks::definition& def, const tasks::workload& w) {
+result<symbol_table> plan_symbols(const tasks::definition& def, const tasks::workload& w) {
   symbol_table symbols;
   for (const auto& [name, value] : w.axes) symbols.set_int(name, value);
   for (const tasks::tensor_spec& t : def.inputs) {
     if (!t.is_scalar()) continue;
-    const double value = w.inputs.at(t.name).scalar_value;
+    const auto given = w.inputs.find(t.name);
+    if (given == w.inputs.end() || given->second.type != tasks::input_source::kind::scalar) {
+      return fail("workload " + w.uuid + ": inputs." + t.name, "scalar input without a value",
+                  "give it as {\"type\": \"scalar\", \"value\": ...}");
+    }
     if (t.dtype.starts_with("float")) {
-      symbols.set_float(t.name, value);
+      symbols.set_float(t.name, given->second.scalar_value);
     } else {
-      symbols.set_int(t.name, std::llround(value));
+      symbols.set_int(t.name, std::llround(given->second.scalar_value));
     }
   }
   return symbols;
@@ -732,15 +736,16 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   r.uuid = w.uuid;
 
   // 1. Resolve the plans for this workload.
-  symbol_table symbols = plan_symbols(def, w);
+  auto symbols = plan_symbols(def, w);
+  if (!symbols) return fail("workload " + w.uuid, error_text(symbols.error()));
   const device_limits limits = device_limits_from(ctx.device);
   std::optional<resolved_plan> reference_plan;
   if (native) {
-    auto plan = resolve_launch_plan(ctx.reference->plan, symbols, limits);
+    auto plan = resolve_launch_plan(ctx.reference->plan, *symbols, limits);
     if (!plan) return fail("reference", "launch plan: " + error_text(plan.error()));
     reference_plan = std::move(*plan);
   }
-  auto candidate_plan = resolve_launch_plan(ctx.candidate.plan, symbols, limits);
+  auto candidate_plan = resolve_launch_plan(ctx.candidate.plan, *symbols, limits);
   if (!candidate_plan) return failed(w.uuid, eval_status::compile_error, "launch plan: " + error_text(candidate_plan.error()));
 
   // 2. Allocate: shared inputs (fixed ones uploaded now), an output set per solution, each

@@ -11,7 +11,9 @@
 #include <sstream>
 
 #include "ksearch/bench/plan_launches.h"
+#include "ksearch/eval/evaluator.h"
 #include "ksearch/eval/nvrtc_compiler.h"
+#include "support/hopper_limits.h"
 #include "support/temp_dir.h"
 
 namespace ksearch::bench {
@@ -20,17 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path bench_root = fs::path(KSEARCH_SOURCE_DIR) / "bench";
-
-// H100 SXM and H200 as the plans see them: 132 SMs, compute capability 9.0, 227 KB of opt-in
-// shared memory, 50 MB of L2.
-eval::device_limits hopper() {
-  eval::device_limits limits;
-  limits.num_sms = 132;
-  limits.cc = 90;
-  limits.max_smem_optin = 232448;
-  limits.l2_bytes = 50 * 1024 * 1024;
-  return limits;
-}
 
 std::string read_file(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -123,13 +114,13 @@ TEST(BenchDataset, EveryPlanResolvesOnEveryWorkload) {
   for (const bench_definition& d : shipped().definitions) {
     std::set<std::string> reference_kernels;
     for (const tasks::workload& w : d.workloads) {
-      auto reference = launched_kernels(d.def, d.reference.code.plan_json, w, hopper());
+      auto reference = launched_kernels(d.def, d.reference.code.plan_json, w, test_support::hopper_limits());
       ASSERT_TRUE(reference.has_value()) << w.uuid << ": " << reference.error().to_string();
       reference_kernels.insert(reference->begin(), reference->end());
     }
     for (const bench_solution& c : d.candidates) {
       for (const tasks::workload& w : d.workloads) {
-        auto kernels = launched_kernels(d.def, c.code.plan_json, w, hopper());
+        auto kernels = launched_kernels(d.def, c.code.plan_json, w, test_support::hopper_limits());
         ASSERT_TRUE(kernels.has_value()) << c.code.name << " on " << w.uuid << ": " << kernels.error().to_string();
         ASSERT_FALSE(kernels->empty());
         // ncu tells candidate from reference kernels by name only.
@@ -147,9 +138,9 @@ TEST(BenchDataset, SplitKvPlanFillsTheGpuAndMergesOnlyWhenSplit) {
   auto plan = eval::parse_launch_plan_text(split_kv.code.plan_json, *iface);
   ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
   for (const tasks::workload& w : gqa.workloads) {
-    auto symbols = plan_symbols(gqa.def, w);
+    auto symbols = eval::plan_symbols(gqa.def, w);
     ASSERT_TRUE(symbols.has_value()) << symbols.error().to_string();
-    auto resolved = eval::resolve_launch_plan(*plan, *symbols, hopper());
+    auto resolved = eval::resolve_launch_plan(*plan, *symbols, test_support::hopper_limits());
     ASSERT_TRUE(resolved.has_value()) << w.uuid << ": " << resolved.error().to_string();
     std::map<std::string, std::int64_t> let;
     for (const auto& [name, value] : resolved->lets) let[name] = value.i;
@@ -176,7 +167,7 @@ TEST(BenchDataset, SplitKvPlanFillsTheGpuAndMergesOnlyWhenSplit) {
   tasks::workload big = gqa.workloads[0];
   big.axes["batch_size"] = 80;
   big.axes["kv_len"] = 64;
-  auto kernels = launched_kernels(gqa.def, split_kv.code.plan_json, big, hopper());
+  auto kernels = launched_kernels(gqa.def, split_kv.code.plan_json, big, test_support::hopper_limits());
   ASSERT_TRUE(kernels.has_value()) << kernels.error().to_string();
   EXPECT_EQ(*kernels, std::vector<std::string>{"gqa_split_kv"});
 }

@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/eval/evaluator.h"
+#include "support/hopper_limits.h"
+
 namespace ksearch::bench {
 namespace {
 
@@ -31,17 +34,8 @@ tasks::workload workload(std::int64_t n, double alpha, double steps) {
   return w;
 }
 
-eval::device_limits device() {
-  eval::device_limits limits;
-  limits.num_sms = 132;
-  limits.cc = 90;
-  limits.max_smem_optin = 232448;
-  limits.l2_bytes = 50 << 20;
-  return limits;
-}
-
 TEST(PlanLaunches, SymbolsAreAxesAndScalarsTyped) {
-  auto symbols = plan_symbols(small_definition(), workload(1000, 0.5, 3));
+  auto symbols = eval::plan_symbols(small_definition(), workload(1000, 0.5, 3));
   ASSERT_TRUE(symbols.has_value()) << symbols.error().to_string();
   EXPECT_EQ(symbols->lookup("n"), eval::plan_value::of_int(1000));
   EXPECT_EQ(symbols->lookup("d"), eval::plan_value::of_int(64));
@@ -53,7 +47,7 @@ TEST(PlanLaunches, SymbolsAreAxesAndScalarsTyped) {
 TEST(PlanLaunches, AScalarWithoutAValueIsNamed) {
   tasks::workload w = workload(1, 1, 1);
   w.inputs.erase("steps");
-  auto symbols = plan_symbols(small_definition(), w);
+  auto symbols = eval::plan_symbols(small_definition(), w);
   ASSERT_FALSE(symbols.has_value());
   EXPECT_EQ(symbols.error().subject, "workload w: inputs.steps");
 }
@@ -68,10 +62,10 @@ TEST(PlanLaunches, OnlyTheStepsThatRunAndOnlyLaunches) {
       {"kernel": "second", "when": "big", "grid": [1], "block": [32], "args": ["y", {"i32": "steps"}]},
       {"kernel": "first", "grid": [1], "block": [32], "args": ["x", "y", "alpha"]}
     ]})json";
-  auto small = launched_kernels(small_definition(), plan, workload(10, 1, 1), device());
+  auto small = launched_kernels(small_definition(), plan, workload(10, 1, 1), test_support::hopper_limits());
   ASSERT_TRUE(small.has_value()) << small.error().to_string();
   EXPECT_EQ(*small, (std::vector<std::string>{"first", "first"}));
-  auto large = launched_kernels(small_definition(), plan, workload(10000, 1, 1), device());
+  auto large = launched_kernels(small_definition(), plan, workload(10000, 1, 1), test_support::hopper_limits());
   ASSERT_TRUE(large.has_value()) << large.error().to_string();
   EXPECT_EQ(*large, (std::vector<std::string>{"first", "second", "first"}));
 }
@@ -79,12 +73,12 @@ TEST(PlanLaunches, OnlyTheStepsThatRunAndOnlyLaunches) {
 TEST(PlanLaunches, PlanErrorsComeBackAsThePlanSaysThem) {
   auto unknown = launched_kernels(small_definition(),
                                   R"({"steps": [{"kernel": "k", "grid": ["m"], "block": [32], "args": ["x", "y"]}]})",
-                                  workload(10, 1, 1), device());
+                                  workload(10, 1, 1), test_support::hopper_limits());
   ASSERT_FALSE(unknown.has_value());
   EXPECT_NE(unknown.error().to_string().find("steps[0].grid[0]"), std::string::npos) << unknown.error().to_string();
   auto too_big = launched_kernels(small_definition(),
                                   R"({"steps": [{"kernel": "k", "grid": [1], "block": [2048], "args": ["x", "y"]}]})",
-                                  workload(10, 1, 1), device());
+                                  workload(10, 1, 1), test_support::hopper_limits());
   ASSERT_FALSE(too_big.has_value());
   EXPECT_NE(too_big.error().to_string().find("2048"), std::string::npos) << too_big.error().to_string();
 }

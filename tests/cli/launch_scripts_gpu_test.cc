@@ -7,9 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "ksearch/store/durable_file.h"
 #include "support/gpu_fixture.h"
@@ -22,13 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 const fs::path source_dir = KSEARCH_SOURCE_DIR;
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Each FlashInfer launcher, and the solution the scripted LLM answers every code prompt with.
 struct launcher_case {
@@ -55,7 +46,8 @@ TEST_P(LaunchScriptsGpu, TheLauncherRunsAShortWorldModelSearchOnTheBundledDatase
   const launcher_case& c = GetParam();
   test_support::scripted_llm llm;
   llm.set_fallback(test_support::llm_call_kind::codegen,
-                   {test_support::candidate_reply(read_text(c.candidate / "kernel.cu"), read_text(c.candidate / "launch.json"))});
+                   {test_support::candidate_reply(store::read_file(c.candidate / "kernel.cu").value(),
+                                                  store::read_file(c.candidate / "launch.json").value())});
   test_support::temp_dir dir;
   const std::string key = "sk-launcher-test-key-never-printed";
   auto r = test_support::run_process(

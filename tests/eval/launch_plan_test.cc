@@ -13,6 +13,7 @@
 
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/nvrtc_compiler.h"
+#include "support/hopper_limits.h"
 
 namespace ksearch::eval {
 namespace {
@@ -49,15 +50,6 @@ symbol_table gqa_workload(std::int64_t batch_size, std::int64_t num_kv_indices) 
   return symbols;
 }
 
-device_limits h100() {
-  device_limits limits;
-  limits.num_sms = 132;
-  limits.cc = 90;
-  limits.max_smem_optin = 232448;
-  limits.l2_bytes = 52428800;
-  return limits;
-}
-
 // The fenced block that follows `marker` in the contract document.
 std::string doc_block(std::string_view marker) {
   std::ifstream in(fs::path(KSEARCH_SOURCE_DIR) / "docs" / "candidate-contract.md");
@@ -92,14 +84,14 @@ error parse_error(std::string_view text, const plan_interface& iface = gqa_inter
   return plan ? error{} : plan.error();
 }
 
-resolved_plan resolve_ok(const launch_plan& plan, const symbol_table& symbols, const device_limits& limits = h100()) {
+resolved_plan resolve_ok(const launch_plan& plan, const symbol_table& symbols, const device_limits& limits = test_support::hopper_limits()) {
   auto resolved = resolve_launch_plan(plan, symbols, limits);
   EXPECT_TRUE(resolved.has_value()) << (resolved ? "" : resolved.error().to_string());
   return resolved ? std::move(*resolved) : resolved_plan{};
 }
 
 error resolve_error(std::string_view text, const symbol_table& symbols = gqa_workload(16, 16000),
-                    const device_limits& limits = h100(), const plan_interface& iface = gqa_interface()) {
+                    const device_limits& limits = test_support::hopper_limits(), const plan_interface& iface = gqa_interface()) {
   auto plan = parse(text, iface);
   EXPECT_TRUE(plan.has_value()) << (plan ? "" : plan.error().to_string());
   if (!plan) return {};
@@ -655,7 +647,7 @@ TEST(LaunchPlanResolve, BlockLimits) {
             "block x is 2048, over the device limit 1024");
   EXPECT_EQ(resolve_error(one_launch(R"("grid": 1, "block": [32, -1], "args": [])")).problem,
             "block y is -1; dimensions must be at least 1");
-  device_limits small = h100();
+  device_limits small = test_support::hopper_limits();
   small.max_threads_per_block = 512;
   EXPECT_EQ(resolve_error(one_launch(R"("grid": 1, "block": [1024], "args": [])"), gqa_workload(1, 1), small).problem,
             "1024 x 1 x 1 = 1024 threads, over the device limit 512");
@@ -683,7 +675,7 @@ TEST(LaunchPlanResolve, ClusterLimits) {
   EXPECT_EQ(divisible.subject, "steps[0].cluster");
   EXPECT_EQ(divisible.problem, "grid 6 x 1 x 1 is not divisible by cluster 4 x 1 x 1");
   EXPECT_EQ(divisible.fix, "round the grid up to a multiple of the cluster, e.g. round_up(n, 4)");
-  device_limits ampere = h100();
+  device_limits ampere = test_support::hopper_limits();
   ampere.cc = 80;
   ampere.max_cluster_size = 1;
   const error old =
@@ -713,7 +705,7 @@ TEST(LaunchPlanResolve, WorkspaceLimits) {
   const error overflow = resolve_error(
       R"({"workspaces": [{"name": "w", "dtype": "int64", "shape": [4294967296, 4294967296]}], "steps": [{"memset": "w"}]})");
   EXPECT_EQ(overflow.problem, "int64 overflow: 4294967296 x 4294967296 elements of int64");
-  device_limits small = h100();
+  device_limits small = test_support::hopper_limits();
   small.max_workspace_bytes = 1000;
   EXPECT_EQ(resolve_error(
                 R"({"workspaces": [{"name": "w", "dtype": "float32", "shape": [251]}], "steps": [{"memset": "w"}]})",
@@ -766,7 +758,7 @@ TEST(LaunchPlanResolve, ScalarArgumentErrors) {
   symbol_table symbols = gqa_workload(1, 1);
   symbols.set_float("offset", 2.5);
   const error bare =
-      resolve_error(one_launch(R"("grid": 1, "block": 1, "args": ["q", "offset"])"), symbols, h100(), iface);
+      resolve_error(one_launch(R"("grid": 1, "block": 1, "args": ["q", "offset"])"), symbols, test_support::hopper_limits(), iface);
   EXPECT_EQ(bare.subject, "steps[0].args[1]");
   EXPECT_EQ(bare.problem, "a float (2.5) where i32 is needed");
   symbols.set_int("offset", 64);
@@ -816,7 +808,7 @@ TEST(LaunchPlanResolve, DeviceFactsComeFromTheLimits) {
   const launch_plan plan = parse_ok(one_launch(R"("grid": "num_sms", "block": 1, "args": [{"i32": "cc"}])"));
   symbol_table symbols = gqa_workload(1, 1);
   symbols.set_int("num_sms", 1);  // stale value in the workload table: the limits win
-  device_limits limits = h100();
+  device_limits limits = test_support::hopper_limits();
   limits.num_sms = 114;
   const resolved_plan resolved = resolve_ok(plan, symbols, limits);
   EXPECT_EQ(resolved.steps[0].grid[0], 114u);

@@ -8,39 +8,22 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 #include "ksearch/eval/evaluator.h"
 #include "ksearch/eval/launch_plan.h"
 #include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/store/durable_file.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
+#include "support/hopper_limits.h"
 
 namespace ksearch::tasks {
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path bundled = fs::path(KSEARCH_SOURCE_DIR) / "tasks" / "flashinfer";
-
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// H100 SXM's limits, the paper's GPU.
-eval::device_limits h100() {
-  eval::device_limits limits;
-  limits.num_sms = 132;
-  limits.cc = 90;
-  limits.max_smem_optin = 232448;
-  limits.l2_bytes = 50 * 1024 * 1024;
-  return limits;
-}
 
 struct bundled_solution {
   fs::path folder;  // kernel.cu + launch.json
@@ -88,8 +71,8 @@ TEST(BundledSolutions, PackedJsonMatchesTheFilesAndThePlanResolvesOnEveryWorkloa
   ASSERT_GE(solutions.size(), 5u) << "four references and at least one example";
   for (const bundled_solution& s : solutions) {
     SCOPED_TRACE(s.folder.string());
-    const std::string kernel = read_text(s.folder / "kernel.cu");
-    const std::string plan_text = read_text(s.folder / "launch.json");
+    const std::string kernel = store::read_file(s.folder / "kernel.cu").value();
+    const std::string plan_text = store::read_file(s.folder / "launch.json").value();
     auto packed = load_solution(s.packed);
     ASSERT_TRUE(packed.has_value()) << packed.error().to_string() << " (run tasks/flashinfer/pack_solutions.sh)";
     EXPECT_EQ(packed->definition, s.definition);
@@ -105,7 +88,9 @@ TEST(BundledSolutions, PackedJsonMatchesTheFilesAndThePlanResolvesOnEveryWorkloa
     auto plan = eval::parse_launch_plan_text(plan_text, *iface);
     ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
     for (const workload& w : loaded->workloads) {
-      auto resolved = eval::resolve_launch_plan(*plan, eval::plan_symbols(loaded->def, w), h100());
+      auto symbols = eval::plan_symbols(loaded->def, w);
+      ASSERT_TRUE(symbols.has_value()) << symbols.error().to_string();
+      auto resolved = eval::resolve_launch_plan(*plan, *symbols, test_support::hopper_limits());
       EXPECT_TRUE(resolved.has_value()) << "workload " << w.uuid << ": " << resolved.error().to_string();
     }
 

@@ -18,11 +18,6 @@
 
 namespace ksearch::bench {
 
-/// What a plan's expressions see for workload `w` of `def`: every axis (ints) and every scalar
-/// input (a float for float dtypes, an int otherwise), as the evaluator binds them. Error: a scalar
-/// input the workload gives no value for (subject: the workload and input).
-[[nodiscard]] result<eval::symbol_table> plan_symbols(const tasks::definition& def, const tasks::workload& w);
-
 /// The kernel names one call launches on `w`, in launch order (memset steps are left out), with
 /// `plan_json` (a launch.json) resolved against `def`'s interface and the device `limits`.
 /// Errors: the plan does not parse or does not resolve (the plan's own messages).

@@ -100,9 +100,10 @@ inline constexpr std::size_t shared_input_bytes = std::size_t{256} << 20;
 /// The launch plan's view of `def`: its tensor inputs, scalar inputs (with their kernel-parameter
 /// types), outputs and axes. Fails for a scalar input whose dtype cannot be passed by value.
 [[nodiscard]] result<plan_interface> plan_interface_for(const tasks::definition& def);
-/// The symbols a plan reads for workload `w`: every axis, and every scalar input's value (a float
-/// for float dtypes, else an int).
-[[nodiscard]] symbol_table plan_symbols(const tasks::definition& def, const tasks::workload& w);
+/// The symbols a plan reads for workload `w`: every axis (ints), and every scalar input's value (a
+/// float for float dtypes, else an int). Error: a scalar input the workload gives no value for
+/// (subject: the workload and input).
+[[nodiscard]] result<symbol_table> plan_symbols(const tasks::definition& def, const tasks::workload& w);
 
 class evaluator {
  public:
