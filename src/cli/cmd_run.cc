@@ -1,5 +1,5 @@
-// `ksearch run`: the search. Loads the task (a FlashInfer Trace definition, its workloads and a
-// reference solution), the LLM provider stack, the prompts and — when resuming — the run's
+// `ksearch run`: the search. Loads the task (a FlashInfer Trace definition or GPUMode TriMul: its
+// workloads and a reference solution), the LLM provider stack, the prompts and — when resuming — the run's
 // records and world model, then runs the world-model search (--world-model) or the plain loop
 // and prints a summary. Exit code 0 when the search ran to its end (budget or no action left),
 // 1 when it could not start or a fatal LLM error stopped it, 2 on bad flags.
@@ -20,6 +20,7 @@
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/provider_factory.h"
 #include "ksearch/search/flashinfer_task.h"
+#include "ksearch/search/gpumode_task.h"
 #include "ksearch/search/search_loop.h"
 #include "ksearch/tasks/dataset_scan.h"
 
@@ -34,15 +35,9 @@ int report(const error& e) {
   return exit_failure;
 }
 
-fs::path dataset_root(const run_options& o) {
-  if (!o.task.task_path.empty()) return o.task.task_path;
-  if (auto bundled = find_data_dir("tasks")) return *bundled / "flashinfer";
-  return "tasks/flashinfer";
-}
-
-search::flashinfer_task_options task_options(const run_options& o) {
+search::flashinfer_task_options flashinfer_options(const run_options& o) {
   search::flashinfer_task_options t;
-  t.dataset_root = dataset_root(o);
+  t.dataset_root = dataset_root(o.task);
   t.definition = o.task.definition;
   t.reference_solution = o.reference_solution;
   t.workload_uuids = o.feedback_workloads;
@@ -59,14 +54,40 @@ search::flashinfer_task_options task_options(const run_options& o) {
   return t;
 }
 
+// The task --task names. `gpu_name` is the device's ("" in compile-only mode).
+result<std::unique_ptr<search::search_task>> make_task(const run_options& o, const std::string& gpu_name,
+                                                       search::activity_observer& activity) {
+  if (o.task.task == "gpumode") {
+    auto mode = search::parse_gpumode_mode(o.task.gpumode_mode);
+    if (!mode) return std::unexpected(mode.error());
+    search::gpumode_task_options t;
+    t.dataset_root = dataset_root(o.task);
+    t.mode = *mode;
+    t.cold_l2 = o.task.gpumode_cold_l2;
+    t.reference_solution = o.reference_solution;
+    t.config.correctness_trials = o.correctness_trials;
+    t.service.device = o.device;
+    t.service.timeout = std::chrono::milliseconds(static_cast<long long>(o.eval_timeout_s * 1000));
+    t.compile_only = o.eval_mode == "compile-only";
+    t.target_gpu = o.task.target_gpu;
+    t.activity = &activity;
+    return search::make_gpumode_task(t);
+  }
+  search::flashinfer_task_options t = flashinfer_options(o);
+  t.gpu_name = gpu_name;
+  t.activity = &activity;
+  return search::make_flashinfer_task(t);
+}
+
 // --continue-from-solution: a .json file, or a solution of the dataset by name.
 result<tasks::solution> load_seed(const run_options& o) {
   if (o.continue_from_solution.ends_with(".json")) return tasks::load_solution(o.continue_from_solution);
-  for (const tasks::dataset_solution& s : tasks::load_dataset_solutions(dataset_root(o), o.task.definition).solutions) {
+  for (const tasks::dataset_solution& s :
+       tasks::load_dataset_solutions(dataset_root(o.task), definition_name(o.task)).solutions) {
     if (s.value.name == o.continue_from_solution) return s.value;
   }
   return fail("--continue-from-solution " + o.continue_from_solution,
-              "no solution of that name for " + o.task.definition + " in " + dataset_root(o).string(),
+              "no solution of that name for " + definition_name(o.task) + " in " + dataset_root(o.task).string(),
               "pass a solution .json file or a name from the dataset's solutions/");
 }
 
@@ -112,8 +133,8 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
       return exit_ok;
     }
     spdlog::debug("run configuration: {}", config.dump());
-    if (o.task.task != "flashinfer") {
-      return not_implemented("run --task " + o.task.task, "only FlashInfer Trace definitions are searched so far");
+    if (o.task.task == "kernelbench") {
+      return not_implemented("run --task kernelbench", "FlashInfer Trace definitions and GPUMode TriMul are searched so far");
     }
 
     // 0. A GPU search without a GPU would spend LLM calls on rounds that cannot be evaluated.
@@ -150,10 +171,7 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     status.guard_logger(*spdlog::default_logger());
 
     // 1. The task and the run's folder.
-    search::flashinfer_task_options chosen = task_options(o);
-    if (gpu.is_object()) chosen.gpu_name = gpu["name"].get<std::string>();
-    chosen.activity = &status;
-    auto task = search::make_flashinfer_task(chosen);
+    auto task = make_task(o, gpu.is_object() ? gpu["name"].get<std::string>() : std::string(), status);
     if (!task) return report(task.error());
     auto store = search::run_store::open(o.artifacts_dir, (*task)->name());
     if (!store) return report(store.error());

@@ -3,6 +3,7 @@
 // checkout. Human output on stderr, --json on stdout.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
 #include "ksearch/common/paths.h"
+#include "ksearch/search/gpumode_task.h"
 #include "ksearch/tasks/dataset_scan.h"
 
 namespace ksearch::cli {
@@ -53,16 +55,20 @@ json list_flashinfer(const task_selection& task) {
 
 json list_gpumode(const task_selection& task) {
   json out = {{"backend", "gpumode"}, {"definitions", json::array()}};
-  fs::path dir = task.gpumode_task_dir;
-  if (dir.empty()) {
-    if (auto bundled = find_data_dir("tasks")) dir = *bundled / "gpumode" / "trimul";
-  }
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) {
-    out["definitions"].push_back({{"name", "trimul"}, {"folder", dir.string()}});
+  task_selection gpumode = task;
+  gpumode.task = "gpumode";
+  if (task.task != "gpumode") gpumode.task_path.clear();  // --task-path names a FlashInfer dataset then
+  const fs::path dir = dataset_root(gpumode);
+  auto loaded = tasks::load_dataset_definition(dir, "trimul");
+  if (loaded) {
+    const auto benchmarks = std::count_if(loaded->workloads.begin(), loaded->workloads.end(),
+                                          [](const tasks::workload& w) { return search::is_gpumode_benchmark(w.uuid); });
+    out["definitions"].push_back({{"name", "trimul"},
+                                  {"folder", dir.string()},
+                                  {"tests", static_cast<long>(loaded->workloads.size()) - benchmarks},
+                                  {"benchmarks", benchmarks}});
   } else {
-    out["error"] = "TriMul task folder not found" + (dir.empty() ? std::string() : " at " + dir.string()) +
-                   " (bundled with the GPUMode backend, issue #7)";
+    out["error"] = "TriMul dataset not found: " + loaded.error().to_string();
   }
   return out;
 }

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/paths.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/llm_flags.h"
+#include "ksearch/search/gpumode_task.h"
 
 namespace ksearch::cli {
 
@@ -71,14 +73,20 @@ void add_task_flags(CLI::App& app, task_selection& task) {
       ->envname("KERNELBENCH_ROOT")
       ->check(CLI::ExistingDirectory)
       ->group("KernelBench");
-  app.add_option("--gpumode-mode", task.gpumode_mode, "GPUMode evaluation mode")
-      ->check(CLI::IsMember({"benchmark", "test", "leaderboard", "profile"}))
+  app.add_option("--gpumode-mode", task.gpumode_mode,
+                 "GPUMode evaluation mode: test (tests checked), benchmark (benchmarks checked and timed), "
+                 "leaderboard (tests, then benchmarks timed with fresh inputs checked every call)")
       ->capture_default_str()
       ->group("GPUMode");
-  app.add_flag("--gpumode-keep-tmp", task.gpumode_keep_tmp, "Keep each evaluation's temporary folder")
+  app.add_flag("--gpumode-keep-tmp", task.gpumode_keep_tmp,
+               "Accepted for compatibility: ksearch writes no temporary folder per evaluation")
       ->group("GPUMode");
-  app.add_option("--gpumode-task-dir", task.gpumode_task_dir, "Use this TriMul task folder instead of the bundled one")
+  app.add_option("--gpumode-task-dir", task.gpumode_task_dir,
+                 "TriMul dataset folder (definitions/, workloads/, solutions/) instead of the bundled tasks/gpumode/trimul")
       ->check(CLI::ExistingDirectory)
+      ->group("GPUMode");
+  app.add_flag("--gpumode-cold-l2", task.gpumode_cold_l2,
+               "Flush L2 before every timed call (upstream eval.py times with a warm L2)")
       ->group("GPUMode");
 }
 
@@ -184,6 +192,20 @@ void add_run_flags(CLI::App& app, run_options& o) {
   app.add_option("--run-name", o.run_name, "W&B run name")->envname("RUN_NAME")->group("W&B");
 }
 
+fs::path dataset_root(const task_selection& task) {
+  const bool gpumode = task.task == "gpumode";
+  if (gpumode && !task.gpumode_task_dir.empty()) return task.gpumode_task_dir;
+  if (!task.task_path.empty()) return task.task_path;
+  const fs::path bundled = gpumode ? fs::path("gpumode") / "trimul" : fs::path("flashinfer");
+  if (auto tasks = find_data_dir("tasks")) return *tasks / bundled;
+  return fs::path("tasks") / bundled;
+}
+
+std::string definition_name(const task_selection& task) {
+  if (task.task == "gpumode") return "trimul";
+  return task.definition;
+}
+
 std::vector<error> validate_task(const task_selection& task, bool needs_definition) {
   std::vector<error> problems;
   if (task.task == "flashinfer") {
@@ -195,6 +217,7 @@ std::vector<error> validate_task(const task_selection& task, bool needs_definiti
     if (!task.definition.empty() && task.definition != "trimul" && task.definition != "gpumode_trimul") {
       problems.push_back({"--definition", "--task gpumode has one definition, 'trimul'; got '" + task.definition + "'", ""});
     }
+    if (auto mode = search::parse_gpumode_mode(task.gpumode_mode); !mode) problems.push_back(mode.error());
   } else if (task.task == "kernelbench" && needs_definition) {
     if (task.kernelbench_level == 0) {
       problems.push_back({"--kernelbench-level", "required with --task kernelbench", "pass 1, 2, 3 or 4"});
@@ -246,6 +269,7 @@ nlohmann::json to_json(const run_options& o) {
       {"gpumode_mode", o.task.gpumode_mode},
       {"gpumode_keep_tmp", o.task.gpumode_keep_tmp},
       {"gpumode_task_dir", o.task.gpumode_task_dir},
+      {"gpumode_cold_l2", o.task.gpumode_cold_l2},
       {"model_name", o.llm.model_name},
       {"base_url", o.llm.base_url},
       {"api_key_source", key.present() ? key.source : "none"},

@@ -493,6 +493,8 @@ json to_json(const eval_request& request) {
             {"rtol", c.rtol},
             {"required_matched_ratio", c.required_matched_ratio},
             {"time_reference", c.time_reference},
+            {"time_candidate", c.time_candidate},
+            {"recheck", c.recheck},
             {"flush_l2", c.flush_l2},
             {"peak_bandwidth_bytes_per_s", c.peak_bandwidth_bytes_per_s},
             {"timing",
@@ -541,6 +543,8 @@ result<eval_request> eval_request_from_json(const json& doc) {
   config.rtol = c.value("rtol", config.rtol);
   config.required_matched_ratio = c.value("required_matched_ratio", config.required_matched_ratio);
   config.time_reference = c.value("time_reference", config.time_reference);
+  config.time_candidate = c.value("time_candidate", config.time_candidate);
+  config.recheck = c.value("recheck", config.recheck);
   config.flush_l2 = c.value("flush_l2", config.flush_l2);
   config.peak_bandwidth_bytes_per_s = c.value("peak_bandwidth_bytes_per_s", 0.0);
   const json t = c.value("timing", json::object());
@@ -613,17 +617,21 @@ std::uint64_t shared_seed(std::uint64_t base, const std::string& definition, con
 
 bool is_shared(const tensor_buffer& t) { return t.bytes() >= shared_input_bytes; }
 
-// Draws the random inputs of one trial on the GPU (fixed ones are left alone; scalars are plan
-// symbols already).
-result<void> draw_inputs(const evaluation_context& ctx, const std::vector<tensor_buffer>& inputs,
+// Draws the random inputs of one trial on the GPU, each from the workload's distribution for it
+// (fixed ones are left alone; scalars are plan symbols already). Large inputs are shared across
+// trials only when the oracle is the reference, whose every new draw would cross as a file.
+result<void> draw_inputs(const evaluation_context& ctx, const tasks::workload& w, const std::vector<tensor_buffer>& inputs,
                          const std::vector<bool>& fixed, std::uint64_t seed) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (fixed[i]) continue;
-    const std::uint64_t input_seed = is_shared(inputs[i])
-                                         ? shared_seed(ctx.request.config.seed, ctx.request.definition.name, inputs[i].name)
-                                         : mix64(seed + i);
+    const bool shared = ctx.oracle != nullptr && is_shared(inputs[i]);
+    const std::uint64_t input_seed =
+        shared ? shared_seed(ctx.request.config.seed, ctx.request.definition.name, inputs[i].name) : mix64(seed + i);
+    const auto source = w.inputs.find(inputs[i].name);
+    const tasks::value_distribution distribution =
+        source != w.inputs.end() ? source->second.distribution : tasks::value_distribution{};
     if (auto filled = ctx.generator.fill(inputs[i].buffer.get(), inputs[i].type, inputs[i].count, input_seed,
-                                         ctx.timer.stream());
+                                         ctx.timer.stream(), distribution);
         !filled) {
       return filled;
     }
@@ -805,7 +813,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   const auto correctness_start = std::chrono::steady_clock::now();
   for (int trial = 0; trial < config.correctness_trials; ++trial) {
     const std::string when = "in correctness trial " + std::to_string(trial + 1) + " of " + std::to_string(config.correctness_trials);
-    if (auto ok = draw_inputs(ctx, *inputs, *fixed, trial_seed(config.seed, w.uuid, static_cast<std::uint64_t>(trial))); !ok) {
+    if (auto ok = draw_inputs(ctx, w, *inputs, *fixed, trial_seed(config.seed, w.uuid, static_cast<std::uint64_t>(trial))); !ok) {
       return fail("inputs", error_text(ok.error()));
     }
     auto expected = reference_outputs_now(false);
@@ -832,17 +840,49 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   }
 
   r.correctness_wall_ms = ms_since(correctness_start);
+  if (!config.time_candidate) return r;
 
   // 4. Timing on a fresh input set, candidate outputs poisoned first.
   const auto timing_start = std::chrono::steady_clock::now();
-  if (auto ok = draw_inputs(ctx, *inputs, *fixed, trial_seed(config.seed, w.uuid, 1000)); !ok) {
+  if (auto ok = draw_inputs(ctx, w, *inputs, *fixed, trial_seed(config.seed, w.uuid, 1000)); !ok) {
     return fail("inputs", error_text(ok.error()));
   }
   auto timing_expected = reference_outputs_now(config.time_reference);
   if (!timing_expected) return std::unexpected(timing_expected.error());
   if (auto ok = poison(*candidate_outputs, poison_bytes[0], stream, driver); !ok) return std::unexpected(ok.error());
-  auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2);
+  // Recheck (GPUMode leaderboard): before every sample, the previous sample's output is checked,
+  // then fresh inputs are drawn and the reference's outputs for them computed, all untimed.
+  bool recheck_failed = false;
+  between_samples_fn recheck;
+  if (config.recheck) {
+    recheck = [&](std::size_t next) -> result<bool> {
+      if (next > 0) {
+        const std::string when = "in timed call " + std::to_string(next) + " (fresh inputs, recheck)";
+        if (auto ok = synchronize(driver, stream); !ok) return std::unexpected(ok.error());
+        auto got = download(*candidate_outputs);
+        if (!got) return std::unexpected(got.error());
+        auto match = outputs_match(ctx, *candidate_outputs, *got, *timing_expected, when, r);
+        if (!match) return std::unexpected(match.error());
+        if (!*match) {
+          recheck_failed = true;
+          return false;
+        }
+      }
+      if (auto ok = draw_inputs(ctx, w, *inputs, *fixed, trial_seed(config.seed, w.uuid, 2000 + next)); !ok) {
+        return std::unexpected(ok.error());
+      }
+      auto expected = reference_outputs_now(false);
+      if (!expected) return std::unexpected(expected.error());
+      *timing_expected = std::move(*expected);
+      if (auto ok = poison(*candidate_outputs, poison_bytes[next % poison_bytes.size()], stream, driver); !ok) {
+        return std::unexpected(ok.error());
+      }
+      return true;
+    };
+  }
+  auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2, {}, recheck);
   if (!candidate_timing) return candidate_fault(candidate_timing.error(), "while timing");
+  if (recheck_failed) return r;
   r.timing = candidate_timing->summary;
   r.latency_ms = r.timing.mean_ms;
 

@@ -97,7 +97,7 @@ result<double> gpu_timer::sample(const std::function<result<void>(CUstream)>& la
 
 result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)>& launch,
                                       const criterion_params& criterion, bool flush_l2,
-                                      const warmup_params& warmup) {
+                                      const warmup_params& warmup, const between_samples_fn& between) {
   timing_run run;
   run.l2_flushed = flush_l2;
   run.method = describe_method(flush_l2, flush_buffer_.size());
@@ -117,7 +117,16 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
   // 2. Samples until the criterion stops them.
   auto stopper = make_criterion(criterion);
   const auto sampling_start = wall_clock::now();
+  std::string stopped_between;
   while (true) {
+    if (between) {
+      auto go_on = between(run.samples_ms.size());
+      if (!go_on) return std::unexpected(std::move(go_on.error()));
+      if (!*go_on) {
+        stopped_between = "stopped by the check between samples after " + std::to_string(run.samples_ms.size()) + " samples";
+        break;
+      }
+    }
     auto ms = sample(launch, flush_l2);
     if (!ms) return std::unexpected(std::move(ms.error()));
     run.samples_ms.push_back(*ms);
@@ -128,7 +137,7 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
 
   // 3. Summary.
   run.summary = summarize(run.samples_ms);
-  run.summary.stop_reason = stopper->stop_reason();
+  run.summary.stop_reason = stopped_between.empty() ? stopper->stop_reason() : stopped_between;
   return run;
 }
 

@@ -1,6 +1,7 @@
 #include "ksearch/eval/input_generator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "ksearch/eval/nvrtc_compiler.h"
 
@@ -40,6 +41,27 @@ extern "C" __global__ void ks_fill_e4m3(__nv_fp8_storage_t* out, u64 n, u64 seed
 }
 extern "C" __global__ void ks_fill_e5m2(__nv_fp8_storage_t* out, u64 n, u64 seed) {
   GRID_STRIDE(i, n) out[i] = __nv_cvt_float_to_fp8(fminf(fmaxf(normal(seed, i), -2.0f), 2.0f), __NV_SATFINITE, __NV_E5M2);
+}
+// A named distribution (tasks/value_distribution.h), drawn in float32: kind 1 normal(a, b),
+// 2 cauchy(a, b), 3 uniform [a, b), 4 integers in [a, b), 5 the constant a.
+__device__ __forceinline__ float drawn(u64 seed, u64 i, int kind, float a, float b) {
+  const float u = uniform01(seed, i, 0) - (1.0f / 16777216.0f);  // [0, 1)
+  switch (kind) {
+    case 1: return a + b * normal(seed, i);
+    case 2: return a + b * tanf(3.14159265358979f * (u - 0.5f));
+    case 3: return a + (b - a) * u;
+    case 4: return fminf(floorf(a + (b - a) * u), b - 1.0f);
+    default: return a;
+  }
+}
+extern "C" __global__ void ks_fill_dist_f32(float* out, u64 n, u64 seed, int kind, float a, float b) {
+  GRID_STRIDE(i, n) out[i] = drawn(seed, i, kind, a, b);
+}
+extern "C" __global__ void ks_fill_dist_f16(__half* out, u64 n, u64 seed, int kind, float a, float b) {
+  GRID_STRIDE(i, n) out[i] = __float2half_rn(drawn(seed, i, kind, a, b));
+}
+extern "C" __global__ void ks_fill_dist_bf16(__nv_bfloat16* out, u64 n, u64 seed, int kind, float a, float b) {
+  GRID_STRIDE(i, n) out[i] = __float2bfloat16_rn(drawn(seed, i, kind, a, b));
 }
 // Integers uniform in [low, low + span), written with the element size `bytes` (1, 2, 4 or 8).
 extern "C" __global__ void ks_fill_int(unsigned char* out, u64 n, u64 seed, long long low, u64 span, int bytes) {
@@ -98,8 +120,9 @@ result<void> input_generator::launch(const char* kernel, std::size_t work_items,
 }
 
 result<void> input_generator::fill(CUdeviceptr pointer, dtype type, std::size_t count, std::uint64_t seed,
-                                   CUstream stream) const {
+                                   CUstream stream, const tasks::value_distribution& distribution) const {
   if (count == 0) return {};
+  if (!distribution.is_standard()) return fill_distribution(pointer, type, count, seed, stream, distribution);
   unsigned long long n = count;
   unsigned long long s = seed;
   void* float_params[] = {&pointer, &n, &s};
@@ -117,6 +140,43 @@ result<void> input_generator::fill(CUdeviceptr pointer, dtype type, std::size_t 
   int bytes = static_cast<int>(size_bytes(type));
   void* int_params[] = {&pointer, &n, &s, &low, &span, &bytes};
   return launch("ks_fill_int", count, int_params, stream);
+}
+
+result<void> input_generator::fill_distribution(CUdeviceptr pointer, dtype type, std::size_t count, std::uint64_t seed,
+                                                CUstream stream, const tasks::value_distribution& distribution) const {
+  using kind = tasks::value_distribution::kind;
+  unsigned long long n = count;
+  unsigned long long s = seed;
+  if (is_floating(type)) {
+    const char* kernel = type == dtype::float32    ? "ks_fill_dist_f32"
+                         : type == dtype::float16  ? "ks_fill_dist_f16"
+                         : type == dtype::bfloat16 ? "ks_fill_dist_bf16"
+                                                   : nullptr;
+    if (kernel == nullptr) {
+      return fail("input distribution " + distribution.describe(), "not supported for " + std::string(name(type)),
+                  "fp8 inputs take the default draw");
+    }
+    int kind_code = static_cast<int>(distribution.type);  // the kernel's codes follow the enum's order
+    float a = static_cast<float>(distribution.a);
+    float b = static_cast<float>(distribution.b);
+    void* params[] = {&pointer, &n, &s, &kind_code, &a, &b};
+    return launch(kernel, count, params, stream);
+  }
+  // Integers and bool: only whole-number ranges and constants make sense.
+  long long low = 0;
+  unsigned long long span = 1;
+  if (distribution.type == kind::randint) {
+    low = static_cast<long long>(std::ceil(distribution.a));
+    span = static_cast<unsigned long long>(std::max(1.0, std::ceil(distribution.b) - static_cast<double>(low)));
+  } else if (distribution.type == kind::constant) {
+    low = std::llround(distribution.a);
+  } else {
+    return fail("input distribution " + distribution.describe(), "not supported for " + std::string(name(type)),
+                "integer inputs take randint or constant");
+  }
+  int bytes = static_cast<int>(size_bytes(type));
+  void* params[] = {&pointer, &n, &s, &low, &span, &bytes};
+  return launch("ks_fill_int", count, params, stream);
 }
 
 result<std::uint64_t> input_generator::checksum(CUdeviceptr pointer, std::size_t bytes, CUstream stream) const {

@@ -96,6 +96,7 @@ struct reference_oracle::state {
   oracle_environment env;
   std::chrono::milliseconds call_timeout;
   std::map<std::string, fs::path> shared_files;  // key -> file written earlier
+  std::uint64_t shared_written = 0;  // names each new shared file: a count of files kept would reuse a live name
   std::uint64_t calls = 0;
 
   ~state() {
@@ -162,7 +163,7 @@ result<oracle_call_result> reference_oracle::run(const std::vector<host_tensor>&
       auto bytes = input.bytes();
       if (!bytes) return std::unexpected(bytes.error());
       const host_tensor tensor{input.name, input.dtype, input.shape, std::move(*bytes)};
-      const fs::path file = s.scratch / ("shared-" + std::to_string(s.shared_files.size()) + ".safetensors");
+      const fs::path file = s.scratch / ("shared-" + std::to_string(s.shared_written++) + ".safetensors");
       if (auto ok = write_tensors(file, {&tensor}); !ok) return std::unexpected(ok.error());
       found = s.shared_files.emplace(input.key, file).first;
     }

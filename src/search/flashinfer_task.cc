@@ -4,15 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <optional>
 
 #include <spdlog/spdlog.h>
 
-#include "ksearch/eval/nvrtc_compiler.h"
 #include "ksearch/eval/reference_oracle.h"
 #include "ksearch/search/baseline.h"
-#include "ksearch/eval/target_arch.h"
+#include "ksearch/search/task_evaluation.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/definition_text.h"
 
@@ -50,16 +48,6 @@ result<tasks::solution> find_native_reference(const fs::path& dataset_root, cons
   return **(exact != matches.end() ? exact : matches.begin());
 }
 
-// The dataset's notes for a definition (notes/<definition>.md: the contract for these shapes and
-// hints a kernel engineer would give), appended to the definition text the LLM reads.
-std::string definition_notes(const fs::path& dataset_root, const std::string& definition) {
-  std::ifstream in(dataset_root / "notes" / (definition + ".md"));
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  return "\n" + text.str();
-}
-
 result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
   if (def.reference.empty()) {
     return fail("definition " + def.name, "has no native reference solution and no Python reference for the oracle",
@@ -92,7 +80,7 @@ class flashinfer_task final : public search_task {
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
         workloads_(std::move(workloads)),
-        text_(tasks::definition_text(loaded_.def) + definition_notes(options_.dataset_root, loaded_.def.name)) {}
+        text_(tasks::definition_text(loaded_.def) + dataset_notes(options_.dataset_root, loaded_.def.name)) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
@@ -136,44 +124,14 @@ class flashinfer_task final : public search_task {
       out.feedback = code.error().to_string();
       return out;
     }
-    return options_.compile_only ? compile_only(*code) : on_gpu(*code);
+    return options_.compile_only ? compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity)
+                                 : on_gpu(*code);
   }
 
  private:
-  result<candidate_evaluation> compile_only(const eval::solution_code& code) const {
-    candidate_evaluation out;
-    auto iface = eval::plan_interface_for(loaded_.def);
-    if (!iface) return std::unexpected(iface.error());
-    options_.activity->detail("compiling");
-    auto compiled = eval::compile_cuda({.source = code.source, .arch = eval::arch_for_gpu_name(options_.target_gpu)});
-    if (!compiled) {
-      out.status = "COMPILE_ERROR";
-      out.feedback = compiled.error().to_string();
-    } else if (auto plan = eval::parse_launch_plan_text(code.plan_json, *iface); !plan) {
-      out.status = "COMPILE_ERROR";
-      out.feedback = plan.error().to_string();
-    } else {
-      out.status = "COMPILED";
-      out.feedback = "compiled for " + eval::arch_for_gpu_name(options_.target_gpu) +
-                     " and the launch plan is valid; not run (compile-only mode has no GPU)";
-      nlohmann::json kernels = nlohmann::json::array();
-      for (const eval::kernel_resources& k : compiled->kernels) kernels.push_back(k.summary());
-      out.detail = {{"compile_ms", compiled->compile_ms}, {"kernels", kernels}};
-    }
-    return out;
-  }
-
   result<eval::evaluation_service*> service() const {
     if (!service_) {
-      // The worker's progress lines become details of the caller's step; a callback already in
-      // the options gets them too.
-      eval::evaluation_service_options service_options = options_.service;
-      service_options.on_progress = [activity = options_.activity,
-                                     also = options_.service.on_progress](std::string_view text) {
-        activity->detail(text);
-        if (also) also(text);
-      };
-      auto service = eval::evaluation_service::create(std::move(service_options));
+      auto service = start_reporting_service(options_.service, *options_.activity);
       if (!service) return std::unexpected(service.error());
       service_ = std::move(*service);
     }

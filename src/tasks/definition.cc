@@ -212,8 +212,12 @@ result<workload> parse_workload(const json& record, const definition& def, const
     if (t == def.inputs.end()) return fail(at, "not an input of " + def.name);
     const std::string type = spec.is_object() ? spec.value("type", "") : "";
     input_source source;
-    if (type == "random") {
+    if (type == "random" || type == "constant") {
+      if (t->is_scalar()) return fail(at, "a scalar input takes {\"type\": \"scalar\", \"value\": ...}");
+      auto distribution = parse_value_distribution(spec, at);
+      if (!distribution) return std::unexpected(distribution.error());
       source.type = input_source::kind::random;
+      source.distribution = *distribution;
     } else if (type == "scalar") {
       if (!t->is_scalar()) return fail(at, "a scalar value for a tensor input");
       const json& v = spec.contains("value") ? spec["value"] : json();
@@ -230,7 +234,7 @@ result<workload> parse_workload(const json& record, const definition& def, const
         source.generated = generated->get<bool>();
       }
     } else {
-      return fail(at + ".type", "must be random, scalar or safetensors");
+      return fail(at + ".type", "must be random, constant, scalar or safetensors");
     }
     w.inputs[name] = std::move(source);
   }
@@ -267,7 +271,7 @@ json to_json(const workload& w) {
   json inputs = json::object();
   for (const auto& [name, source] : w.inputs) {
     switch (source.type) {
-      case input_source::kind::random: inputs[name] = {{"type", "random"}}; break;
+      case input_source::kind::random: inputs[name] = to_json(source.distribution); break;
       case input_source::kind::scalar: inputs[name] = {{"type", "scalar"}, {"value", source.scalar_value}}; break;
       case input_source::kind::safetensors:
         inputs[name] = {{"type", "safetensors"}, {"path", source.path}, {"tensor_key", source.tensor_key}};

@@ -58,5 +58,15 @@ TEST(CmdEval, BadArgumentsAreNamed) {
   EXPECT_NE(not_a_solution.err.find("scale_add_d256.json: definition: missing"), std::string::npos) << not_a_solution.err;
 }
 
+TEST(CmdEval, GpumodeModesAreCheckedBeforeAnythingRuns) {
+  const std::string example = std::string(KSEARCH_SOURCE_DIR) + "/tasks/gpumode/trimul/examples/trimul/tensor_core.json";
+  auto profile = run_ksearch({"eval", "--task", "gpumode", example, "--gpumode-mode", "profile"});
+  EXPECT_EQ(profile.exit_code, 2);
+  EXPECT_NE(profile.err.find("--gpumode-mode profile"), std::string::npos) << profile.err;
+  auto wrong_definition = run_ksearch({"eval", "--task", "gpumode", example, "--definition", "gemm"});
+  EXPECT_EQ(wrong_definition.exit_code, 2);
+  EXPECT_NE(wrong_definition.err.find("'trimul'"), std::string::npos) << wrong_definition.err;
+}
+
 }  // namespace
 }  // namespace ksearch::cli

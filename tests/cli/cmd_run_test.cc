@@ -9,6 +9,7 @@
 #include <set>
 
 #include "ksearch/store/durable_file.h"
+#include "ksearch/tasks/solution.h"
 #include "support/run_process.h"
 #include "support/scripted_llm.h"
 #include "support/temp_dir.h"
@@ -144,6 +145,34 @@ TEST(CmdRun, AGpuSearchWithoutAGpuStopsBeforeAnyLlmCall) {
   EXPECT_NE(r.err.find("--eval-mode compile-only"), std::string::npos) << r.err;
   EXPECT_TRUE(llm.prompts(llm_call_kind::init).empty());
   EXPECT_TRUE(llm.prompts(llm_call_kind::codegen).empty());
+}
+
+// GPUMode TriMul end to end without a GPU: the bundled dataset, the task notes in the prompt, and
+// the reply's kernel compiled and its plan checked.
+TEST(CmdRun, GpumodeTrimulSearchesInCompileOnlyMode) {
+  test_support::scripted_llm llm;
+  test_support::temp_dir dir;
+  auto example = tasks::load_solution(std::filesystem::path(KSEARCH_SOURCE_DIR) / "tasks/gpumode/trimul/examples/trimul/tensor_core.json");
+  ASSERT_TRUE(example.has_value()) << example.error().to_string();
+  llm.set_fallback(llm_call_kind::codegen,
+                   {test_support::candidate_reply(*example->source("kernel.cu"), *example->source("launch.json"))});
+  const std::filesystem::path artifacts = dir.path() / "artifacts";
+  auto r = run_ksearch({"--task", "gpumode", "--gpumode-mode", "leaderboard", "--max-opt-rounds", "1", "--eval-mode",
+                        "compile-only", "--model-name", "scripted-model", "--base-url", llm.base_url(), "--artifacts-dir",
+                        artifacts.string(), "--max-retries", "0", "--json"},
+                       no_keys, std::chrono::seconds(120));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json run = json::parse(store::read_file(artifacts / "trimul" / "run.json").value());
+  EXPECT_EQ(run["task"]["backend"], "gpumode");
+  EXPECT_EQ(run["task"]["mode"], "leaderboard");
+  EXPECT_EQ(run["task"]["benchmarks"].size(), 7u);
+  const auto records = store::read_jsonl(artifacts / "trimul" / "solutions.jsonl");
+  ASSERT_TRUE(records.has_value());
+  ASSERT_EQ(records->records.size(), 1u);
+  EXPECT_EQ(records->records[0].value["evaluation"]["status"], "COMPILED") << records->records[0].value.dump();
+  const std::vector<std::string> prompts = llm.prompts(llm_call_kind::codegen);
+  ASSERT_EQ(prompts.size(), 1u);
+  EXPECT_NE(prompts[0].find("Task notes (GPUMode TriMul"), std::string::npos) << "the notes are in the prompt";
 }
 
 TEST(CmdRun, AMissingDefinitionOrReferenceIsAClearError) {

@@ -34,6 +34,17 @@ TEST(CmdTasks, HumanOutputGoesToStderrAndCoversEveryBackend) {
   EXPECT_NE(r.err.find("KERNELBENCH_ROOT"), std::string::npos);
 }
 
+TEST(CmdTasks, TheBundledTrimulDatasetIsListedWithItsTestsAndBenchmarks) {
+  auto r = run_ksearch({"tasks", "--task", "gpumode", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto gpumode = nlohmann::json::parse(r.out)["backends"][0];
+  EXPECT_EQ(gpumode["backend"], "gpumode");
+  ASSERT_EQ(gpumode["definitions"].size(), 1u) << gpumode.dump();
+  EXPECT_EQ(gpumode["definitions"][0]["name"], "trimul");
+  EXPECT_EQ(gpumode["definitions"][0]["tests"], 18);
+  EXPECT_EQ(gpumode["definitions"][0]["benchmarks"], 7);
+}
+
 TEST(CmdTasks, CountsKernelBenchProblemsPerLevel) {
   test_support::temp_dir root;
   root.write("KernelBench/level1/1_Square_matrix_multiplication_.py", "# test problem\n");

@@ -23,6 +23,8 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
   request.config.correctness_trials = 5;
   request.config.comparator = "allclose";
   request.config.timing = criterion_params::gpu_time_budget(10);
+  request.config.time_candidate = false;
+  request.config.recheck = true;
 
   // Through text, as over the pipe: nlohmann::json sorts keys, the definition must not care.
   const std::string wire = to_json(request).dump();
@@ -39,6 +41,8 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
   EXPECT_EQ(back->config.comparator, "allclose");
   EXPECT_EQ(back->config.timing.kind, request.config.timing.kind);
   EXPECT_DOUBLE_EQ(back->config.timing.max_gpu_time_ms, request.config.timing.max_gpu_time_ms);
+  EXPECT_FALSE(back->config.time_candidate);
+  EXPECT_TRUE(back->config.recheck);
   EXPECT_FALSE(back->oracle.has_value());
   EXPECT_EQ(back->dataset_root, "");
 

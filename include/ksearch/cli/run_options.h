@@ -6,6 +6,7 @@
 // problem, each naming its flag, so one run of `ksearch` reports them all.
 #pragma once
 
+#include <filesystem>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -29,10 +30,17 @@ struct task_selection {
   int kernelbench_level = 0;                // --kernelbench-level 1..4
   int kernelbench_problem_id = 0;           // --kernelbench-problem-id >= 1
   std::string kernelbench_root;             // --kernelbench-root or $KERNELBENCH_ROOT
-  std::string gpumode_mode = "benchmark";   // --gpumode-mode
-  bool gpumode_keep_tmp = false;            // --gpumode-keep-tmp
-  std::string gpumode_task_dir;             // --gpumode-task-dir
+  std::string gpumode_mode = "benchmark";   // --gpumode-mode test | benchmark | leaderboard
+  bool gpumode_keep_tmp = false;            // --gpumode-keep-tmp (accepted; ksearch keeps no temporary folder)
+  std::string gpumode_task_dir;             // --gpumode-task-dir: a TriMul dataset folder
+  bool gpumode_cold_l2 = false;             // --gpumode-cold-l2: flush L2 before every timed call
 };
+
+/// The dataset folder the task reads: flashinfer --task-path, else the bundled tasks/flashinfer;
+/// gpumode --gpumode-task-dir, else --task-path, else the bundled tasks/gpumode/trimul.
+[[nodiscard]] std::filesystem::path dataset_root(const task_selection& task);
+/// --definition, or "trimul" for gpumode (which has one).
+[[nodiscard]] std::string definition_name(const task_selection& task);
 
 /// LLM endpoint flags; shared by run and doctor.
 struct endpoint_selection {

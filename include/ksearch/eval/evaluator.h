@@ -14,10 +14,15 @@
 // The reference is either native (device code + plan, timed like the candidate) or the
 // definition's own Python reference run by the PyTorch oracle (eval/reference_oracle.h), which
 // returns the outputs and times itself with the same cold-L2 events method.
-// Random inputs of 256 MiB and more (a paged KV cache, MoE weights) are drawn from a seed of the
-// definition and input name only: the same values in every trial and workload, so the oracle
-// receives them once (a large fixed input, read from a blob, once per workload). The query-side
-// inputs still change per trial.
+// Random inputs are drawn from the distribution the workload names (tasks/value_distribution.h;
+// the dtype's default otherwise). With the oracle as reference, random inputs of 256 MiB and more
+// (a paged KV cache, MoE weights) are drawn from a seed of the definition and input name only: the
+// same values in every trial and workload, so the oracle receives them once (a large fixed input,
+// read from a blob, once per workload); the query-side inputs still change per trial. With a
+// native reference every random input changes per trial.
+// Two modes for GPUMode (eval_config): time_candidate = false stops after step 2 (the test
+// shapes are checked, not timed); recheck draws fresh inputs before every timed call (untimed),
+// computes the reference's outputs for them and checks each call's output (leaderboard mode).
 // The first failing workload ends the evaluation. A candidate's failure is an eval_result; an
 // error is returned only when the harness itself cannot work (the reference fails, no device).
 //
@@ -64,6 +69,8 @@ struct eval_config {
   double rtol = 1e-2;
   double required_matched_ratio = 1.0;    // 0.95 for FP8 MoE
   bool time_reference = true;
+  bool time_candidate = true;             // false: correctness trials only (GPUMode's test shapes), no latency
+  bool recheck = false;                   // every timed call on fresh inputs, each output checked (GPUMode leaderboard)
   bool flush_l2 = true;
   criterion_params timing;                // stopping rule for the timed samples
   double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see evaluator.cc)
@@ -89,7 +96,7 @@ struct eval_request {
 /// What starts each progress line the evaluator writes to stderr (see above).
 inline constexpr std::string_view progress_marker = "ksearch-progress: ";
 
-/// Inputs at least this large are drawn once per definition (see above) [bytes].
+/// Inputs at least this large are drawn once per definition when the oracle is the reference (see above) [bytes].
 inline constexpr std::size_t shared_input_bytes = std::size_t{256} << 20;
 
 /// The request as the worker protocol carries it. The definition travels as JSON text, so its

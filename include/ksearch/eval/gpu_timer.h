@@ -51,6 +51,11 @@ struct timing_run {
   std::string method;              // how the samples were taken, for the record
 };
 
+/// Work between samples, outside the timed region: called after the warm-up and after each
+/// sample has finished, with the index of the sample about to be taken. Returns false to stop
+/// sampling there (GPUMode's recheck mode draws fresh inputs and checks the last output here).
+using between_samples_fn = std::function<result<bool>(std::size_t next_sample)>;
+
 class gpu_timer {
  public:
   static constexpr std::size_t kMinFlushBytes = std::size_t{256} << 20;
@@ -62,9 +67,12 @@ class gpu_timer {
   /// Times `launch`, which must queue its work on the stream it is given and not synchronise it.
   /// An error from `launch` (or from the work it queued, seen when the stop event is waited for)
   /// aborts the measurement and is returned as is.
+  /// `between`, when set, runs before each sample (see between_samples_fn); its time is outside
+  /// the samples but inside the criterion's wall-clock budget. An error from it aborts the
+  /// measurement; false ends it with the samples taken so far.
   [[nodiscard]] result<timing_run> measure(const std::function<result<void>(CUstream)>& launch,
                                            const criterion_params& criterion, bool flush_l2,
-                                           const warmup_params& warmup = {});
+                                           const warmup_params& warmup = {}, const between_samples_fn& between = {});
 
   /// The stream measure() hands to `launch`, for untimed work that must be ordered with it.
   [[nodiscard]] CUstream stream() const { return stream_.get(); }

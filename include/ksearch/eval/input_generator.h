@@ -1,10 +1,12 @@
 // ksearch/eval/input_generator.h — random inputs drawn on the GPU, and input checksums.
 //
-// Inputs are drawn as FlashInfer-Bench draws them (tasks-spec §3.1): floating types from N(0,1),
-// fp8 from N(0,1) clamped to [-2, 2] then converted (saturating, round to nearest even), bool
-// from {0, 1}, int8 uniform in [-128, 128), uint8 in [0, 256), other integers uniform in
-// [-1024, 1024). The generator is counter-based (a 64-bit mix of seed and element index), so a
-// (seed, element) pair always gives the same value, on any GPU and any launch shape; values differ
+// By default inputs are drawn as FlashInfer-Bench draws them (tasks-spec §3.1): floating types
+// from N(0,1), fp8 from N(0,1) clamped to [-2, 2] then converted (saturating, round to nearest
+// even), bool from {0, 1}, int8 uniform in [-128, 128), uint8 in [0, 256), other integers uniform
+// in [-1024, 1024). A workload may name another distribution for an input
+// (tasks/value_distribution.h): normal, cauchy, uniform, randint or a constant, drawn in float32
+// and rounded to the dtype. The generator is counter-based (a 64-bit mix of seed and element
+// index), so a (seed, element) pair always gives the same value, on any GPU and any launch shape; values differ
 // from PyTorch's, the distributions do not.
 //
 // The checksum is an order-independent hash of a buffer's bytes with their positions; the
@@ -21,6 +23,7 @@
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/driver_handles.h"
 #include "ksearch/eval/dtype.h"
+#include "ksearch/tasks/value_distribution.h"
 
 namespace ksearch::eval {
 
@@ -33,7 +36,7 @@ class input_generator {
   /// Fills `count` elements of `type` at `pointer` with the distribution above for `seed`. Queued
   /// on `stream`; does not wait.
   [[nodiscard]] result<void> fill(CUdeviceptr pointer, dtype type, std::size_t count, std::uint64_t seed,
-                                  CUstream stream) const;
+                                  CUstream stream, const tasks::value_distribution& distribution = {}) const;
 
   /// Hash of `bytes` bytes at `pointer` (waits for `stream`).
   [[nodiscard]] result<std::uint64_t> checksum(CUdeviceptr pointer, std::size_t bytes, CUstream stream) const;
@@ -41,6 +44,9 @@ class input_generator {
  private:
   input_generator(const cuda_driver& driver, cuda_module module, device_buffer scratch, int num_sms)
       : driver_(&driver), module_(std::move(module)), scratch_(std::move(scratch)), num_sms_(num_sms) {}
+  // A named distribution (not the dtype's default draw); integer types take randint and constant.
+  [[nodiscard]] result<void> fill_distribution(CUdeviceptr pointer, dtype type, std::size_t count, std::uint64_t seed,
+                                               CUstream stream, const tasks::value_distribution& distribution) const;
   [[nodiscard]] result<void> launch(const char* kernel, std::size_t work_items, void** params, CUstream stream) const;
 
   const cuda_driver* driver_;

@@ -3,7 +3,8 @@
 // A Definition names an operation: its axes (const with a value, or var bound per workload), its
 // inputs and outputs in call order (tensors with shapes written as axis names, or scalars with
 // shape null) and a reference implementation. A Workload binds the var axes and says how each
-// input is produced (random, a scalar value, or a safetensors blob). Field names and semantics
+// input is produced (random, a scalar value, or a safetensors blob; a random input may name its
+// distribution, tasks/value_distribution.h). Field names and semantics
 // follow FlashInfer-Bench (reference/tasks-spec.md §1); parse errors name the file and JSON path.
 //
 // Thread-safety: plain values.
@@ -20,6 +21,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "ksearch/common/error.h"
+#include "ksearch/tasks/value_distribution.h"
 
 namespace ksearch::tasks {
 
@@ -63,6 +65,7 @@ struct definition {
 
 struct input_source {
   enum class kind { random, scalar, safetensors } type = kind::random;
+  value_distribution distribution;  // kind::random: how it is drawn ("constant" inputs are random ones too)
   double scalar_value = 0;  // kind::scalar (booleans and integers are exact in a double up to 2^53)
   std::string path;         // kind::safetensors, relative to the dataset root
   std::string tensor_key;

@@ -1,0 +1,93 @@
+// ksearch/search/gpumode_task.h — GPUMode TriMul as a search task, measured as the leaderboard does.
+//
+// The task is a FlashInfer-Trace-format dataset (bundled: tasks/gpumode/trimul; --gpumode-task-dir
+// for another): the definition `trimul`, its workloads — the 18 test shapes (uuid "test-...") and
+// the 7 benchmark shapes ("benchmark-..."), with their input distributions — a native fp32
+// reference and notes for the prompt. A candidate is device code plus a launch plan, like any
+// other (docs/candidate-contract.md); its GEMMs are its own (tensor-core mma/wgmma in device code).
+//
+// Modes (tasks-spec §4.5), as evaluation phases run one after the other in the isolated worker:
+//   test         the test shapes, checked, not timed (cannot pass: no latency, as upstream);
+//   benchmark    the benchmark shapes, checked, then timed with GPUMode's loop (stop when the
+//                standard error is < 0.1% of the mean, 10 s of GPU time or 120 s of wall clock,
+//                at most 100 samples), warm L2 as upstream unless cold_l2;
+//   leaderboard  the test shapes checked, then the benchmark shapes timed for up to 30 s of GPU
+//                time with recheck: fresh inputs before every timed call, each output checked.
+// Every check is allclose with atol = rtol = 2e-2 and NaN/inf parity (§4.4), over
+// `correctness_trials` input sets per shape. Latency is the geometric mean of the benchmark means;
+// the score is 1 / latency_ms ("inv_latency_ms"), set only when every phase passed. The
+// reference's geometric mean (timed alongside) gives the speedup.
+//
+// Thread-safety: one caller at a time.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ksearch/common/error.h"
+#include "ksearch/eval/eval_result.h"
+#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/evaluator.h"
+#include "ksearch/search/activity.h"
+#include "ksearch/search/search_task.h"
+
+namespace ksearch::search {
+
+enum class gpumode_mode { test, benchmark, leaderboard };
+
+/// "test", "benchmark" or "leaderboard"; "profile" and anything else are errors naming --gpumode-mode.
+[[nodiscard]] result<gpumode_mode> parse_gpumode_mode(const std::string& text);
+
+/// True for the shapes that are timed and scored (uuid "benchmark-..."); the rest are tests.
+[[nodiscard]] bool is_gpumode_benchmark(const std::string& uuid);
+
+/// One evaluation the mode runs: "tests" or "benchmarks" with its request.
+struct gpumode_phase {
+  std::string name;
+  eval::eval_request request;
+};
+
+/// The phases `mode` runs for `base` (definition, reference, candidate, dataset root and the
+/// correctness trials and seed in its config; its workloads are split into tests and benchmarks).
+/// A phase with no workloads is left out.
+[[nodiscard]] std::vector<gpumode_phase> gpumode_phases(gpumode_mode mode, const eval::eval_request& base, bool cold_l2);
+
+struct gpumode_outcome {
+  std::vector<std::pair<std::string, eval::eval_result>> phases;  // in order; stops at the first failure
+  eval::eval_status status = eval::eval_status::passed;
+  std::string log;                          // the failing phase's log
+  std::optional<double> geomean_ms;         // candidate, over the benchmark means (all passed)
+  std::optional<double> reference_geomean_ms;
+  [[nodiscard]] bool passed() const { return status == eval::eval_status::passed; }
+};
+
+/// Runs the phases in order in `service`; an error only when the harness cannot evaluate.
+[[nodiscard]] result<gpumode_outcome> run_gpumode_phases(eval::evaluation_service& service,
+                                                         const std::vector<gpumode_phase>& phases);
+
+/// exp(mean(log x)); nullopt when `values` is empty or holds a value <= 0.
+[[nodiscard]] std::optional<double> geometric_mean(std::span<const double> values);
+
+struct gpumode_task_options {
+  std::filesystem::path dataset_root;   // holds definitions/trimul/trimul.json, workloads/, solutions/
+  std::string definition = "trimul";
+  gpumode_mode mode = gpumode_mode::benchmark;
+  bool cold_l2 = false;                 // flush L2 before every timed call (ours; upstream does not)
+  std::string reference_solution;       // see choose_reference (flashinfer_task.h)
+  eval::eval_config config;             // correctness_trials and seed are read; the rest is the mode's
+  eval::evaluation_service_options service;
+  bool compile_only = false;
+  std::string target_gpu = "H100";
+  activity_observer* activity = &no_activity();  // never null; must outlive the task
+};
+
+/// Loads the definition, workloads (both sets must be present) and reference; starts no worker
+/// until the first evaluation. Errors name the folder or file.
+[[nodiscard]] result<std::unique_ptr<search_task>> make_gpumode_task(const gpumode_task_options& options);
+
+}  // namespace ksearch::search

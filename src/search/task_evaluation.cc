@@ -1,0 +1,56 @@
+#include "ksearch/search/task_evaluation.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/target_arch.h"
+
+namespace ksearch::search {
+
+result<candidate_evaluation> compile_only_evaluation(const tasks::definition& def, const eval::solution_code& code,
+                                                     const std::string& target_gpu, activity_observer& activity) {
+  candidate_evaluation out;
+  auto iface = eval::plan_interface_for(def);
+  if (!iface) return std::unexpected(iface.error());
+  activity.detail("compiling");
+  const std::string arch = eval::arch_for_gpu_name(target_gpu);
+  auto compiled = eval::compile_cuda({.source = code.source, .arch = arch});
+  if (!compiled) {
+    out.status = "COMPILE_ERROR";
+    out.feedback = compiled.error().to_string();
+  } else if (auto plan = eval::parse_launch_plan_text(code.plan_json, *iface); !plan) {
+    out.status = "COMPILE_ERROR";
+    out.feedback = plan.error().to_string();
+  } else {
+    out.status = "COMPILED";
+    out.feedback = "compiled for " + arch + " and the launch plan is valid; not run (compile-only mode has no GPU)";
+    nlohmann::json kernels = nlohmann::json::array();
+    for (const eval::kernel_resources& k : compiled->kernels) kernels.push_back(k.summary());
+    out.detail = {{"compile_ms", compiled->compile_ms}, {"kernels", kernels}};
+  }
+  return out;
+}
+
+result<std::unique_ptr<eval::evaluation_service>> start_reporting_service(eval::evaluation_service_options options,
+                                                                          activity_observer& activity) {
+  // A callback already in the options gets the progress lines too.
+  options.on_progress = [&activity, also = options.on_progress](std::string_view text) {
+    activity.detail(text);
+    if (also) also(text);
+  };
+  return eval::evaluation_service::create(std::move(options));
+}
+
+std::string dataset_notes(const std::filesystem::path& dataset_root, const std::string& definition) {
+  std::ifstream in(dataset_root / "notes" / (definition + ".md"));
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  return "\n" + text.str();
+}
+
+}  // namespace ksearch::search
