@@ -1,4 +1,5 @@
-// `ksearch bench eval`: the evaluator benchmark of issue 3, a table rather than a timed test.
+// `ksearch bench eval`: the evaluator benchmark of issue 3, a table rather than a timed test
+// (`ksearch bench pool`, the multi-GPU throughput benchmark, is in cmd_bench_pool.cc).
 // Loads the bench dataset (bench/data: definitions, workloads, a reference and candidates each), the
 // CUDA driver and one device, and finds nvcc and ncu. For each candidate it measures, in order:
 //   1. the evaluation: a warm-up evaluation on the first workload (untimed: worker start, CUDA
@@ -32,6 +33,7 @@
 #include "ksearch/bench/plan_launches.h"
 #include "ksearch/bench/scratch_dir.h"
 #include "ksearch/bench/tool_lookup.h"
+#include "ksearch/cli/cmd_bench_pool.h"
 #include "ksearch/cli/commands.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/cuda_driver.h"
@@ -364,8 +366,10 @@ void add_bench_command(CLI::App& command, const global_options& globals, command
       ->check(CLI::Range(1.0, 86400.0))
       ->capture_default_str();
 
-  handler = [options, eval_command, &globals]() {
+  command_handler pool = add_bench_pool_command(command, globals);
+  handler = [options, eval_command, pool, &globals]() {
     if (eval_command->parsed()) return run_bench_eval(*options, globals);
+    if (const int code = pool(); code >= 0) return code;
     return exit_usage;  // require_subcommand makes CLI11 refuse this first
   };
 }

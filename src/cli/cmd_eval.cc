@@ -14,7 +14,7 @@
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
 #include "ksearch/common/paths.h"
-#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/gpumode_task.h"
 #include "ksearch/tasks/dataset_scan.h"
@@ -34,6 +34,9 @@ struct eval_options {
   std::vector<std::string> workload_uuids;
   double timeout_s = 300;
   double time_budget_ms = 2000;
+  bool parallel = false;
+  int max_parallel = 0;
+  std::string launcher;
 };
 
 result<eval::solution_code> code_of(const std::string& file) {
@@ -79,7 +82,7 @@ void print_table(const eval::eval_result& r, const eval::eval_request& request) 
 
 // GPUMode: the mode's phases (tests, benchmarks) one after the other, a table for each, then the
 // leaderboard's score, the geometric mean of the benchmark means.
-int evaluate_gpumode(eval::evaluation_service& service, const eval::eval_request& request, const task_selection& task,
+int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& request, const task_selection& task,
                      bool json_out) {
   auto mode = search::parse_gpumode_mode(task.gpumode_mode);
   if (!mode) {
@@ -139,6 +142,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
                      "Wall-clock cap of each timing measurement (candidate and native reference) [ms]")
       ->check(CLI::Range(1.0, 600000.0))
       ->capture_default_str();
+  add_worker_flags(command, options->parallel, options->max_parallel, options->launcher);
   command.add_option("--timeout", options->timeout_s, "Seconds before an evaluation is killed (TIMEOUT)")
       ->check(CLI::Range(1.0, 86400.0))
       ->capture_default_str();
@@ -204,9 +208,13 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
     request.config.required_matched_ratio = search::required_matched_ratio(request.definition.name);
 
     // 3. Evaluate in a worker.
-    auto service = eval::evaluation_service::create(
-        {.device = options->device,
-         .timeout = std::chrono::milliseconds(static_cast<long long>(options->timeout_s * 1000))});
+    auto workers = evaluation_workers(options->device, options->parallel, options->max_parallel, options->launcher,
+                                      options->timeout_s);
+    if (!workers) {
+      std::cerr << "error: " << workers.error().to_string() << "\n";
+      return exit_failure;
+    }
+    auto service = eval::evaluation_pool::create(std::move(*workers));
     if (!service) {
       std::cerr << "error: " << service.error().to_string() << "\n";
       return exit_failure;

@@ -47,8 +47,6 @@ search::flashinfer_task_options flashinfer_options(const run_options& o) {
   t.config.correctness_trials = o.correctness_trials;
   t.config.atol = o.atol;
   t.config.rtol = o.rtol;
-  t.service.device = o.device;
-  t.service.timeout = std::chrono::milliseconds(static_cast<long long>(o.eval_timeout_s * 1000));
   t.compile_only = o.eval_mode == "compile-only";
   t.target_gpu = o.task.target_gpu;
   return t;
@@ -57,6 +55,13 @@ search::flashinfer_task_options flashinfer_options(const run_options& o) {
 // The task --task names. `gpu_name` is the device's ("" in compile-only mode).
 result<std::unique_ptr<search::search_task>> make_task(const run_options& o, const std::string& gpu_name,
                                                        search::activity_observer& activity) {
+  eval::evaluation_pool_options workers;
+  if (o.eval_mode == "gpu") {
+    auto chosen = evaluation_workers(o.device, o.parallel_workloads, o.max_parallel_workloads, o.worker_launcher,
+                                     o.eval_timeout_s);
+    if (!chosen) return std::unexpected(chosen.error());
+    workers = std::move(*chosen);
+  }
   if (o.task.task == "gpumode") {
     auto mode = search::parse_gpumode_mode(o.task.gpumode_mode);
     if (!mode) return std::unexpected(mode.error());
@@ -66,15 +71,15 @@ result<std::unique_ptr<search::search_task>> make_task(const run_options& o, con
     t.cold_l2 = o.task.gpumode_cold_l2;
     t.reference_solution = o.reference_solution;
     t.config.correctness_trials = o.correctness_trials;
-    t.service.device = o.device;
-    t.service.timeout = std::chrono::milliseconds(static_cast<long long>(o.eval_timeout_s * 1000));
     t.compile_only = o.eval_mode == "compile-only";
     t.target_gpu = o.task.target_gpu;
     t.activity = &activity;
+    t.service = workers;
     return search::make_gpumode_task(t);
   }
   search::flashinfer_task_options t = flashinfer_options(o);
   t.gpu_name = gpu_name;
+  t.service = workers;
   t.activity = &activity;
   return search::make_flashinfer_task(t);
 }

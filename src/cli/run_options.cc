@@ -2,10 +2,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <filesystem>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "ksearch/common/paths.h"
+#include "ksearch/eval/cuda_driver.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/llm_flags.h"
 #include "ksearch/search/gpumode_task.h"
@@ -146,10 +149,7 @@ void add_run_flags(CLI::App& app, run_options& o) {
   app.add_flag("--use-isolated-runner", o.use_isolated_runner,
                "Accepted for compatibility: ksearch always evaluates in an isolated worker")
       ->group("Evaluation");
-  app.add_flag("--parallel-workloads", o.parallel_workloads, "Spread a candidate's workloads over the visible GPUs")
-      ->group("Evaluation");
-  app.add_option("--max-parallel-workloads", o.max_parallel_workloads, "Concurrency cap (0 = one per visible GPU)")
-      ->check(CLI::Range(0, 4096))->capture_default_str()->group("Evaluation");
+  add_worker_flags(app, o.parallel_workloads, o.max_parallel_workloads, o.worker_launcher);
   app.add_option("--baseline-solution", o.baseline_solution, "Baseline for the vs_base score: a dataset solution's name or a .json file; its latencies come from the dataset's traces on this GPU, else from running it here")
       ->group("Evaluation");
   app.add_option_function<int>(
@@ -204,6 +204,40 @@ fs::path dataset_root(const task_selection& task) {
 std::string definition_name(const task_selection& task) {
   if (task.task == "gpumode") return "trimul";
   return task.definition;
+}
+
+void add_worker_flags(CLI::App& app, bool& parallel, int& max_parallel, std::string& launcher) {
+  app.add_flag("--parallel-workloads", parallel,
+               "Spread a candidate's workloads over the GPUs: one evaluation worker per visible GPU")
+      ->group("Evaluation");
+  app.add_option("--max-parallel-workloads", max_parallel,
+                 "Workers with --parallel-workloads (0 = one per visible GPU; with --worker-launcher, 0 = 1)")
+      ->check(CLI::Range(0, 4096))->capture_default_str()->group("Evaluation");
+  app.add_option("--worker-launcher", launcher,
+                 "Start each evaluation worker through this command, split on spaces (e.g. \"srun -u --gres=gpu:1 --ntasks=1\" "
+                 "inside a Slurm allocation); each such worker uses its device 0")
+      ->group("Evaluation");
+}
+
+result<eval::evaluation_pool_options> evaluation_workers(int device, bool parallel, int max_parallel,
+                                                         const std::string& launcher, double timeout_s) {
+  eval::evaluation_pool_options pool;
+  pool.worker.device = device;
+  pool.worker.timeout = std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+  std::istringstream words(launcher);
+  for (std::string word; words >> word;) pool.worker.launcher.push_back(word);
+  if (!parallel) return pool;
+  if (!pool.worker.launcher.empty()) {
+    pool.devices.assign(static_cast<std::size_t>(std::max(1, max_parallel)), 0);
+    return pool;
+  }
+  auto driver = eval::cuda_driver::load();
+  if (!driver) return std::unexpected(driver.error());
+  int count = (*driver)->device_count();
+  if (max_parallel > 0) count = std::min(count, max_parallel);
+  for (int d = 0; d < count; ++d) pool.devices.push_back(d);
+  if (pool.devices.empty()) return fail("--parallel-workloads", "no CUDA device is visible");
+  return pool;
 }
 
 std::vector<error> validate_task(const task_selection& task, bool needs_definition) {
@@ -283,6 +317,7 @@ nlohmann::json to_json(const run_options& o) {
       {"use_isolated_runner", o.use_isolated_runner},
       {"parallel_workloads", o.parallel_workloads},
       {"max_parallel_workloads", o.max_parallel_workloads},
+      {"worker_launcher", o.worker_launcher},
       {"baseline_solution", o.baseline_solution},
       {"num_eval_workload", optional_int(o.num_eval_workload)},
       {"feedback_workloads", o.feedback_workloads},

@@ -1,6 +1,9 @@
 #include "ksearch/eval/evaluation_service.h"
 
+#include <csignal>
+
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/worker_process.h"
@@ -16,13 +19,18 @@ evaluation_service::evaluation_service(std::unique_ptr<state> s) : state_(std::m
 evaluation_service::~evaluation_service() = default;
 
 result<std::unique_ptr<evaluation_service>> evaluation_service::create(evaluation_service_options options) {
+  const bool launched = !options.launcher.empty();
   if (options.worker_argv.empty()) {
     const auto exe = executable_path();
     if (exe.empty()) return fail("/proc/self/exe", "cannot find the ksearch executable to start a worker");
     options.worker_argv = {exe.string(), "__worker", "--device", std::to_string(options.device)};
+    // A launcher passes no descriptors but stdin/stdout/stderr: the protocol goes over stdio.
+    if (launched) options.worker_argv.insert(options.worker_argv.end(), {"--channel", "stdio"});
   }
   worker_options worker;
-  worker.argv = options.worker_argv;
+  worker.argv = options.launcher;
+  worker.argv.insert(worker.argv.end(), options.worker_argv.begin(), options.worker_argv.end());
+  if (launched) worker.channel = worker_channel::stdio;
   if (options.on_progress) {
     // Shared: worker_options copies its callback, and the scanner keeps a cut line between chunks.
     auto scanner = std::make_shared<progress_line_scanner>(options.on_progress);
@@ -68,11 +76,25 @@ void progress_line_scanner::feed(std::string_view chunk) {
 }
 
 int evaluation_service::restarts() const { return state_->worker.restarts(); }
+int evaluation_service::worker_pid() const { return state_->worker.pid(); }
+
+namespace {
+
+bool killed_from_outside(const worker_error& e) {
+  return e.kind == worker_failure::crashed && (e.signal == SIGKILL || e.signal == SIGTERM || e.signal == SIGHUP);
+}
+
+}  // namespace
 
 result<eval_result> evaluation_service::evaluate(const eval_request& request) {
   nlohmann::json message = to_json(request);
   message["type"] = "evaluate";
   auto reply = state_->worker.call(message, state_->options.timeout);
+  if (!reply && killed_from_outside(reply.error())) {
+    spdlog::warn("evaluation worker was killed from outside ({}); running the evaluation again in a fresh worker",
+                 reply.error().detail.to_string());
+    reply = state_->worker.call(message, state_->options.timeout);
+  }
   if (!reply) {
     const worker_error& e = reply.error();
     eval_result r;

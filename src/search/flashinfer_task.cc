@@ -129,9 +129,9 @@ class flashinfer_task final : public search_task {
   }
 
  private:
-  result<eval::evaluation_service*> service() const {
+  result<eval::evaluation_pool*> service() const {
     if (!service_) {
-      auto service = start_reporting_service(options_.service, *options_.activity);
+      auto service = start_reporting_pool(options_.service, *options_.activity);
       if (!service) return std::unexpected(service.error());
       service_ = std::move(*service);
     }
@@ -235,7 +235,7 @@ class flashinfer_task final : public search_task {
   reference_choice reference_;
   std::vector<tasks::workload> workloads_;
   std::string text_;
-  mutable std::unique_ptr<eval::evaluation_service> service_;  // started on the first evaluation
+  mutable std::unique_ptr<eval::evaluation_pool> service_;  // started on the first evaluation
   mutable std::optional<baseline_latencies> baseline_;
   mutable bool baseline_tried_ = false;
 };

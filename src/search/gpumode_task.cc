@@ -88,7 +88,7 @@ class gpumode_task final : public search_task {
     }
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
     if (!service_) {
-      auto started = start_reporting_service(options_.service, *options_.activity);
+      auto started = start_reporting_pool(options_.service, *options_.activity);
       if (!started) return std::unexpected(started.error());
       service_ = std::move(*started);
     }
@@ -149,7 +149,7 @@ class gpumode_task final : public search_task {
   tasks::dataset_definition loaded_;
   reference_choice reference_;
   std::string text_;
-  std::unique_ptr<eval::evaluation_service> service_;  // started on the first evaluation
+  std::unique_ptr<eval::evaluation_pool> service_;  // started on the first evaluation
 };
 
 }  // namespace
@@ -200,10 +200,10 @@ std::optional<double> geometric_mean(std::span<const double> values) {
   return std::exp(log_sum / static_cast<double>(values.size()));
 }
 
-result<gpumode_outcome> run_gpumode_phases(eval::evaluation_service& service, const std::vector<gpumode_phase>& phases) {
+result<gpumode_outcome> run_gpumode_phases(eval::evaluation_pool& pool, const std::vector<gpumode_phase>& phases) {
   gpumode_outcome outcome;
   for (const gpumode_phase& phase : phases) {
-    auto result = service.evaluate(phase.request);
+    auto result = pool.evaluate(phase.request);
     if (!result) return std::unexpected(result.error());
     outcome.phases.emplace_back(phase.name, std::move(*result));
     const eval::eval_result& done = outcome.phases.back().second;
@@ -238,7 +238,7 @@ result<std::unique_ptr<search_task>> make_gpumode_task(const gpumode_task_option
   auto reference = choose_reference(options.dataset_root, loaded->def, options.reference_solution);
   if (!reference) return std::unexpected(reference.error());
   gpumode_task_options resolved = options;
-  resolved.service.timeout = std::max<std::chrono::milliseconds>(options.service.timeout, upstream_timeout);
+  resolved.service.worker.timeout = std::max<std::chrono::milliseconds>(options.service.worker.timeout, upstream_timeout);
   return std::make_unique<gpumode_task>(std::move(resolved), std::move(*loaded), std::move(*reference));
 }
 

@@ -35,14 +35,14 @@ result<candidate_evaluation> compile_only_evaluation(const tasks::definition& de
   return out;
 }
 
-result<std::unique_ptr<eval::evaluation_service>> start_reporting_service(eval::evaluation_service_options options,
-                                                                          activity_observer& activity) {
+result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evaluation_pool_options options,
+                                                                    activity_observer& activity) {
   // A callback already in the options gets the progress lines too.
-  options.on_progress = [&activity, also = options.on_progress](std::string_view text) {
+  options.worker.on_progress = [&activity, also = options.worker.on_progress](std::string_view text) {
     activity.detail(text);
     if (also) also(text);
   };
-  return eval::evaluation_service::create(std::move(options));
+  return eval::evaluation_pool::create(std::move(options));
 }
 
 std::string dataset_notes(const std::filesystem::path& dataset_root, const std::string& definition) {

@@ -92,10 +92,14 @@ TEST(App, UnknownFlagsAndBadValuesExitTwoNamingTheFlag) {
 }
 
 TEST(App, UnfinishedCommandsSaySoAndExitTwo) {
-  auto gpumode = run_ksearch({"run", "--task", "gpumode", "--model-name", "m", "--base-url", "http://127.0.0.1:9/v1"},
-                            no_keys);
-  EXPECT_EQ(gpumode.exit_code, 2);
-  EXPECT_NE(gpumode.err.find("not implemented yet"), std::string::npos) << gpumode.err;
+  test_support::temp_dir root;
+  root.write("KernelBench/level1/19_ReLU.py", "# test problem\n");
+  auto kernelbench = run_ksearch({"run", "--task", "kernelbench", "--kernelbench-level", "1", "--kernelbench-problem-id", "19",
+                                  "--kernelbench-root", root.path().string(), "--model-name", "m", "--base-url",
+                                  "http://127.0.0.1:9/v1"},
+                                 no_keys);
+  EXPECT_EQ(kernelbench.exit_code, 2);
+  EXPECT_NE(kernelbench.err.find("not implemented yet"), std::string::npos) << kernelbench.err;
 
   // report is implemented (issue #9): a folder that is not a run is a failure naming the missing file.
   auto report = run_ksearch({"report", KSEARCH_TEST_DATA_DIR});

@@ -73,8 +73,8 @@ class GpumodeTaskGpu : public test_support::gpu_fixture {
     all_ = loaded->workloads;
     base_.reference = bundled_code("solutions/trimul/trimul_reference.json");
     base_.dataset_root = trimul_dataset.string();
-    auto service = eval::evaluation_service::create({.worker_argv = {KSEARCH_BINARY, "__worker"},
-                                                     .timeout = std::chrono::seconds(300)});
+    auto service = eval::evaluation_pool::create(
+        {.worker = {.worker_argv = {KSEARCH_BINARY, "__worker"}, .timeout = std::chrono::seconds(300)}, .devices = {}});
     ASSERT_TRUE(service.has_value()) << service.error().to_string();
     service_ = std::move(*service);
   }
@@ -98,7 +98,7 @@ class GpumodeTaskGpu : public test_support::gpu_fixture {
 
   eval::eval_request base_;
   std::vector<tasks::workload> all_;
-  std::unique_ptr<eval::evaluation_service> service_;
+  std::unique_ptr<eval::evaluation_pool> service_;
 };
 
 TEST_F(GpumodeTaskGpu, TheTensorCoreExamplePassesTestsAndBenchmarksFasterThanTheReference) {

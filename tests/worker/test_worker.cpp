@@ -19,6 +19,8 @@
 #include <string_view>
 #include <thread>
 
+#include "ksearch/eval/eval_result.h"
+#include "ksearch/eval/evaluator.h"
 #include "ksearch/eval/worker_protocol.h"
 
 namespace {
@@ -101,6 +103,31 @@ std::map<std::string, worker_handler> handlers(int protocol_write_fd) {
     const char* value = std::getenv(request.at("name").get<std::string>().c_str());
     return json{{"value", value != nullptr ? json(value) : json()},
                 {"cwd", std::filesystem::current_path().string()}};
+  };
+  // A stand-in for the evaluator: every workload of the request PASSED with latency = its position
+  // in the request + 1 [ms] (one whose uuid starts with "fail" fails and ends the evaluation), after sleeping the milliseconds named by the candidate ("sleep:MS"),
+  // so pool tests can run without a GPU. The reply's log is the worker's pid, and its Slurm job id
+  // when it runs under srun.
+  table["evaluate"] = [](const json& request) -> result<json> {
+    auto parsed = ksearch::eval::eval_request_from_json(request);
+    if (!parsed) return std::unexpected(parsed.error());
+    const std::string& name = parsed->candidate.name;
+    if (name.starts_with("sleep:")) std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(name.substr(6))));
+    ksearch::eval::eval_result r;
+    r.log = std::to_string(::getpid());
+    if (const char* job = std::getenv("SLURM_JOB_ID")) r.log += std::string(" slurm job ") + job;
+    for (const ksearch::tasks::workload& w : parsed->workloads) {
+      ksearch::eval::workload_result wr;
+      wr.uuid = w.uuid;
+      wr.latency_ms = static_cast<double>(r.workloads.size() + 1);
+      r.workloads.push_back(wr);
+      if (w.uuid.starts_with("fail")) {  // fails, and ends the evaluation as the evaluator does
+        r.workloads.back().status = r.status = ksearch::eval::eval_status::incorrect_numerical;
+        r.workloads.back().log = "failed on purpose";
+        break;
+      }
+    }
+    return ksearch::eval::to_json(r);
   };
   return table;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/llm/llm_options.h"
 
 namespace CLI {
@@ -64,6 +65,7 @@ struct run_options {
   bool use_isolated_runner = false;     // --use-isolated-runner (ksearch always isolates; accepted)
   bool parallel_workloads = false;      // --parallel-workloads
   int max_parallel_workloads = 0;       // --max-parallel-workloads (0 = one per visible GPU)
+  std::string worker_launcher;          // --worker-launcher "srun -u --gres=gpu:1 --ntasks=1"
   std::string baseline_solution;        // --baseline-solution
   std::optional<int> num_eval_workload; // --num-eval-workload
   std::vector<std::string> feedback_workloads;  // --feedback-workloads UUID...
@@ -93,6 +95,13 @@ struct run_options {
 };
 
 void add_task_flags(CLI::App& app, task_selection& task);
+/// --parallel-workloads, --max-parallel-workloads, --worker-launcher (run and eval).
+void add_worker_flags(CLI::App& app, bool& parallel, int& max_parallel, std::string& launcher);
+/// The evaluation workers those flags ask for: one on `device`; with `parallel` one per visible GPU
+/// (at most max_parallel when > 0), or max_parallel (>= 1) workers on device 0 each when a launcher
+/// starts them elsewhere. Error: no driver or no device for --parallel-workloads.
+[[nodiscard]] result<eval::evaluation_pool_options> evaluation_workers(int device, bool parallel, int max_parallel,
+                                                                       const std::string& launcher, double timeout_s);
 void add_endpoint_flags(CLI::App& app, endpoint_selection& llm);
 /// Registers every flag of `ksearch run` (task and endpoint flags included).
 void add_run_flags(CLI::App& app, run_options& options);

@@ -5,6 +5,9 @@
 // the caller's problem: a watchdog timeout is TIMEOUT, a crash (illegal address, trap, abort) is
 // RUNTIME_ERROR with the worker's last output, and the next request runs in a fresh worker. After
 // any RUNTIME_ERROR the worker is replaced too, since a CUDA fault poisons its context for good.
+// A worker killed from outside (SIGKILL, SIGTERM, SIGHUP: an operator, the OOM killer, a
+// scheduler's preemption; a kernel cannot send signals) did not fail the candidate: the request is
+// run again once in a fresh worker, so the round is not lost.
 // An error is returned only for harness failures (no GPU, a broken reference).
 // While a worker evaluates, it reports its steps on stderr (progress lines, eval/evaluator.h);
 // the service hands them to on_progress, for a front end to show.
@@ -28,7 +31,11 @@
 namespace ksearch::eval {
 
 struct evaluation_service_options {
-  std::vector<std::string> worker_argv;           // empty: this executable with "__worker"
+  std::vector<std::string> worker_argv;           // empty: this executable with "__worker --device N"
+  std::vector<std::string> launcher;              // a command the worker is started through, e.g.
+                                                  // {"srun", "-u", "--gres=gpu:1", "--ntasks=1"}; empty:
+                                                  // directly. With a launcher the protocol runs over the
+                                                  // worker's stdin/stdout (worker_channel::stdio)
   int device = 0;                                 // CUDA device ordinal inside the worker
   std::chrono::milliseconds timeout{300'000};     // per evaluation request (FlashInfer's default)
   /// Optional: the text of each progress line of the worker ("compiling", "workload 2/5 <uuid>"),
@@ -68,6 +75,8 @@ class evaluation_service {
   [[nodiscard]] result<eval_result> evaluate(const eval_request& request);
   /// Worker processes started so far beyond the first (crashes, timeouts, faults).
   [[nodiscard]] int restarts() const;
+  /// The running worker's process id, 0 when none runs (for diagnostics and tests).
+  [[nodiscard]] int worker_pid() const;
 
  private:
   struct state;

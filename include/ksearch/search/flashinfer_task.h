@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/eval/evaluator.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
@@ -50,7 +50,7 @@ struct flashinfer_task_options {
   std::vector<std::string> workload_uuids;  // empty: the first max_workloads in file order
   int max_workloads = 5;                    // 0 = all
   eval::eval_config config;
-  eval::evaluation_service_options service;
+  eval::evaluation_pool_options service;   // one worker per device in service.devices
   bool compile_only = false;
   std::string target_gpu = "H100";          // compile-only: which architecture to compile for
   bool dataset_feedback_defaults = true;    // no UUIDs given: use the dataset's feedback_workloads.json

@@ -31,7 +31,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/eval/evaluator.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
@@ -66,8 +66,8 @@ struct gpumode_outcome {
   [[nodiscard]] bool passed() const { return status == eval::eval_status::passed; }
 };
 
-/// Runs the phases in order in `service`; an error only when the harness cannot evaluate.
-[[nodiscard]] result<gpumode_outcome> run_gpumode_phases(eval::evaluation_service& service,
+/// Runs the phases in order in `pool`; an error only when the harness cannot evaluate.
+[[nodiscard]] result<gpumode_outcome> run_gpumode_phases(eval::evaluation_pool& pool,
                                                          const std::vector<gpumode_phase>& phases);
 
 /// exp(mean(log x)); nullopt when `values` is empty or holds a value <= 0.
@@ -80,7 +80,7 @@ struct gpumode_task_options {
   bool cold_l2 = false;                 // flush L2 before every timed call (ours; upstream does not)
   std::string reference_solution;       // see choose_reference (flashinfer_task.h)
   eval::eval_config config;             // correctness_trials and seed are read; the rest is the mode's
-  eval::evaluation_service_options service;
+  eval::evaluation_pool_options service;
   bool compile_only = false;
   std::string target_gpu = "H100";
   activity_observer* activity = &no_activity();  // never null; must outlive the task

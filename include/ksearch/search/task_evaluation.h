@@ -3,8 +3,8 @@
 //   - compile_only_evaluation: a candidate compiled with NVRTC for a named GPU's architecture and
 //     its launch plan parsed against the definition, with no GPU; COMPILED or COMPILE_ERROR,
 //     never PASSED (lets a search's prompts, parsing and persistence run on a laptop or in CI).
-//   - start_reporting_service: the isolated evaluation worker (eval/evaluation_service.h) whose
-//     progress lines ("compiling", "workload K/N ...") become detail() of the caller's step.
+//   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/evaluation_pool.h),
+//     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step.
 //   - dataset_notes: <dataset>/notes/<definition>.md, the contract for these shapes and the hints a
 //     kernel engineer would give, appended to the definition text the LLM reads.
 //
@@ -16,7 +16,7 @@
 #include <string>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/eval/evaluator.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
@@ -29,8 +29,8 @@ namespace ksearch::search {
                                                                    const std::string& target_gpu,
                                                                    activity_observer& activity);
 
-[[nodiscard]] result<std::unique_ptr<eval::evaluation_service>> start_reporting_service(
-    eval::evaluation_service_options options, activity_observer& activity);
+[[nodiscard]] result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evaluation_pool_options options,
+                                                                               activity_observer& activity);
 
 /// "\n" + the notes file's text, or "" when there is none.
 [[nodiscard]] std::string dataset_notes(const std::filesystem::path& dataset_root, const std::string& definition);
