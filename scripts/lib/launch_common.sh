@@ -11,6 +11,12 @@
 
 KS_REPO_ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)"
 
+# Settings every launcher shares: evaluation workers (README "Several GPUs, and Slurm").
+PARALLEL_WORKLOADS="${PARALLEL_WORKLOADS:-1}"  # 1: one evaluation worker per visible GPU (K-Search ran parallel workloads)
+MAX_PARALLEL_WORKLOADS="${MAX_PARALLEL_WORKLOADS:-0}"  # cap on workers; 0: one per visible GPU (1 with a launcher)
+WORKER_LAUNCHER="${WORKER_LAUNCHER:-}"  # e.g. "srun -u --ntasks=1 --gres=gpu:1 --exclusive" inside a Slurm allocation
+KS_COMMON_VARS=(PARALLEL_WORKLOADS MAX_PARALLEL_WORKLOADS WORKER_LAUNCHER)
+
 KS_DRY_RUN=0
 KS_BIN=""
 KS_EXTRA_ARGS=()   # after `--`: passed to `ksearch run` unchanged
@@ -48,7 +54,7 @@ Variables (set them in the environment; current values):
 EOF
   local name
   local -a words
-  for name in "${KS_VARS[@]}"; do
+  for name in "${KS_VARS[@]}" "${KS_COMMON_VARS[@]}"; do
     # Runs of whitespace (the workload list's newlines) shown as one space.
     read -r -d '' -a words <<<"${!name}" || true
     printf '  %s="%s"\n' "$name" "${words[*]}"
@@ -153,6 +159,10 @@ ks_build_command() {
     --device "$DEVICE"
     --eval-timeout "$EVAL_TIMEOUT"
     --eval-mode "$EVAL_MODE")
+  if [[ "$PARALLEL_WORKLOADS" == 1 ]]; then
+    KS_CMD+=(--parallel-workloads --max-parallel-workloads "$MAX_PARALLEL_WORKLOADS")
+  fi
+  [[ -n "$WORKER_LAUNCHER" ]] && KS_CMD+=(--worker-launcher "$WORKER_LAUNCHER")
   if [[ -n "${FEEDBACK_WORKLOADS:-}" ]]; then
     local -a uuids
     # -d '': split the whole value, newlines included, not just its first line.
@@ -252,7 +262,8 @@ ks_run_with_sidecar() {
 ks_main() {
   ks_parse_args "$@"
   local name
-  for name in RESUME WANDB WORLD_MODEL "${KS_SWITCHES[@]}"; do ks_check_switch "$name"; done
+  for name in RESUME WANDB WORLD_MODEL PARALLEL_WORKLOADS "${KS_SWITCHES[@]}"; do ks_check_switch "$name"; done
+  [[ "$MAX_PARALLEL_WORKLOADS" =~ ^[0-9]+$ ]] || ks_die "MAX_PARALLEL_WORKLOADS='$MAX_PARALLEL_WORKLOADS' is not a count"
   for name in "${KS_REQUIRED[@]}"; do
     [[ -n "${!name}" ]] || ks_die "$name must not be empty (see --help)"
   done
