@@ -60,5 +60,18 @@ TEST(CmdBench, WithoutAGpuSaysSoAndExitsOne) {
   EXPECT_EQ(r.out, "");  // no half table
 }
 
+TEST(CmdBench, PoolNeedsASolutionAndAGpu) {
+  auto missing = run_ksearch({"bench", "pool"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("--solution"), std::string::npos) << missing.err;
+  if (eval::cuda_driver::load()) GTEST_SKIP() << "a CUDA driver is present: run `ksearch bench pool` on the device";
+  const std::string example = std::string(KSEARCH_SOURCE_DIR) +
+                              "/tasks/flashinfer/examples/gqa_paged_decode_h32_kv4_d128_ps1/split_kv.json";
+  auto r = run_ksearch({"bench", "pool", "--solution", example, "--definition", "gqa_paged_decode_h32_kv4_d128_ps1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("no CUDA driver"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 }  // namespace
 }  // namespace ksearch::cli
