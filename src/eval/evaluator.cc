@@ -853,6 +853,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
   // Recheck (GPUMode leaderboard): before every sample, the previous sample's output is checked,
   // then fresh inputs are drawn and the reference's outputs for them computed, all untimed.
   bool recheck_failed = false;
+  std::optional<error> reference_failed;  // the harness's fault, not the candidate's
   between_samples_fn recheck;
   if (config.recheck) {
     recheck = [&](std::size_t next) -> result<bool> {
@@ -872,7 +873,10 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
         return std::unexpected(ok.error());
       }
       auto expected = reference_outputs_now(false);
-      if (!expected) return std::unexpected(expected.error());
+      if (!expected) {
+        reference_failed = expected.error();
+        return false;
+      }
       *timing_expected = std::move(*expected);
       if (auto ok = poison(*candidate_outputs, poison_bytes[next % poison_bytes.size()], stream, driver); !ok) {
         return std::unexpected(ok.error());
@@ -881,6 +885,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
     };
   }
   auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2, {}, recheck);
+  if (reference_failed) return std::unexpected(*reference_failed);
   if (!candidate_timing) return candidate_fault(candidate_timing.error(), "while timing");
   if (recheck_failed) return r;
   r.timing = candidate_timing->summary;
