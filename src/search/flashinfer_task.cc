@@ -12,7 +12,6 @@
 #include "ksearch/search/baseline.h"
 #include "ksearch/search/task_evaluation.h"
 #include "ksearch/tasks/dataset_scan.h"
-#include "ksearch/tasks/definition_text.h"
 
 namespace ksearch::search {
 
@@ -80,7 +79,7 @@ class flashinfer_task final : public search_task {
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
         workloads_(std::move(workloads)),
-        text_(tasks::definition_text(loaded_.def) + dataset_notes(options_.dataset_root, loaded_.def.name)) {}
+        text_(prompt_definition_text(options_.dataset_root, loaded_.def)) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
@@ -105,11 +104,7 @@ class flashinfer_task final : public search_task {
             {"score", options_.baseline_solution.empty() ? speedup_score : baseline_score}};
   }
 
-  std::map<std::string, nlohmann::json> workload_records() const override {
-    std::map<std::string, nlohmann::json> out;
-    for (const tasks::workload& w : workloads_) out.emplace(w.uuid, nlohmann::json::parse(tasks::to_json(w).dump()));
-    return out;
-  }
+  std::map<std::string, nlohmann::json> workload_records() const override { return trace_workloads(workloads_); }
 
   std::string baseline_targets_text() const override {
     ensure_baseline();

@@ -9,7 +9,6 @@
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/task_evaluation.h"
 #include "ksearch/tasks/dataset_scan.h"
-#include "ksearch/tasks/definition_text.h"
 
 namespace ksearch::search {
 
@@ -47,7 +46,7 @@ class gpumode_task final : public search_task {
       : options_(std::move(options)),
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
-        text_(tasks::definition_text(loaded_.def) + dataset_notes(options_.dataset_root, loaded_.def.name)) {}
+        text_(prompt_definition_text(options_.dataset_root, loaded_.def)) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
@@ -72,11 +71,7 @@ class gpumode_task final : public search_task {
             {"score", score_name}};
   }
 
-  std::map<std::string, nlohmann::json> workload_records() const override {
-    std::map<std::string, nlohmann::json> out;
-    for (const tasks::workload& w : loaded_.workloads) out.emplace(w.uuid, nlohmann::json::parse(tasks::to_json(w).dump()));
-    return out;
-  }
+  std::map<std::string, nlohmann::json> workload_records() const override { return trace_workloads(loaded_.workloads); }
 
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);

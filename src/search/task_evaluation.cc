@@ -8,6 +8,7 @@
 #include "ksearch/eval/launch_plan.h"
 #include "ksearch/eval/nvrtc_compiler.h"
 #include "ksearch/eval/target_arch.h"
+#include "ksearch/tasks/definition_text.h"
 
 namespace ksearch::search {
 
@@ -45,12 +46,19 @@ result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evalua
   return eval::evaluation_pool::create(std::move(options));
 }
 
-std::string dataset_notes(const std::filesystem::path& dataset_root, const std::string& definition) {
-  std::ifstream in(dataset_root / "notes" / (definition + ".md"));
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  return "\n" + text.str();
+std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def) {
+  std::string text = tasks::definition_text(def);
+  std::ifstream in(dataset_root / "notes" / (def.name + ".md"));
+  if (!in) return text;
+  std::stringstream notes;
+  notes << in.rdbuf();
+  return text + "\n" + notes.str();
+}
+
+std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::workload>& workloads) {
+  std::map<std::string, nlohmann::json> out;
+  for (const tasks::workload& w : workloads) out.emplace(w.uuid, nlohmann::json::parse(tasks::to_json(w).dump()));
+  return out;
 }
 
 }  // namespace ksearch::search

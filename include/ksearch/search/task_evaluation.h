@@ -5,15 +5,21 @@
 //     never PASSED (lets a search's prompts, parsing and persistence run on a laptop or in CI).
 //   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/evaluation_pool.h),
 //     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step.
-//   - dataset_notes: <dataset>/notes/<definition>.md, the contract for these shapes and the hints a
-//     kernel engineer would give, appended to the definition text the LLM reads.
+//   - prompt_definition_text: the definition as the LLM reads it, followed by
+//     <dataset>/notes/<definition>.md (the contract for these shapes, the hints a kernel engineer
+//     would give) when the dataset has one;
+//   - trace_workloads: the workloads as FlashInfer Trace workload objects by uuid, for the traces.
 //
 // Thread-safety: functions; the observer must outlive the service (a stopping worker may report).
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_pool.h"
@@ -32,7 +38,8 @@ namespace ksearch::search {
 [[nodiscard]] result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evaluation_pool_options options,
                                                                                activity_observer& activity);
 
-/// "\n" + the notes file's text, or "" when there is none.
-[[nodiscard]] std::string dataset_notes(const std::filesystem::path& dataset_root, const std::string& definition);
+[[nodiscard]] std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def);
+
+[[nodiscard]] std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::workload>& workloads);
 
 }  // namespace ksearch::search
