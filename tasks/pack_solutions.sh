@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the hand-written solutions kept as plain files into FlashInfer Trace Solution JSON, in each
-# bundled dataset (tasks/flashinfer, tasks/gpumode/trimul) or the dataset folders given:
+# bundled dataset (tasks/flashinfer, tasks/gpumode/trimul, tasks/kernelbench) or the dataset folders given:
 #   references/<definition>/{kernel.cu,launch.json}
 #       -> solutions/<op_type>/<definition>_reference.json   (found as the dataset's reference)
 #   examples/<definition>/<variant>/{kernel.cu,launch.json}
@@ -50,11 +50,12 @@ pack_dataset() {
     [[ -f "$dir/kernel.cu" ]] || continue
     variant="$(basename "$dir")"
     definition="$(basename "$(dirname "$dir")")"
-    op_type_of "$here" "$definition" >/dev/null
+    # KernelBench's definitions are made by its import (tasks/kernelbench/import_problem.py).
+    [[ -d "$here/definitions" ]] && op_type_of "$here" "$definition" >/dev/null
     pack "${dir%/}" "${definition}_${variant}" "$definition" "ksearch (hand-written example)" \
       "$here/examples/$definition/$variant.json"
   done
 }
 
-if (($# == 0)); then set -- "$tasks_dir/flashinfer" "$tasks_dir/gpumode/trimul"; fi
+if (($# == 0)); then set -- "$tasks_dir/flashinfer" "$tasks_dir/gpumode/trimul" "$tasks_dir/kernelbench"; fi
 for dataset in "$@"; do pack_dataset "$(cd "$dataset" && pwd)"; done

@@ -1,5 +1,5 @@
 // `ksearch eval SOLUTION [--reference REF]`: evaluates one solution on the task's workloads in an
-// isolated worker and prints a per-workload table (stderr) and, with --json, the result as JSON (stdout). Loads the
+// isolated worker (KernelBench, one problem or a batch: cli/eval_kernelbench.h) and prints a per-workload table (stderr) and, with --json, the result as JSON (stdout). Loads the
 // task (a FlashInfer Trace dataset: --task-path or the bundled one), the solution and the
 // reference (search::choose_reference: the dataset's native reference, a named or given
 // solution, or the PyTorch oracle). Exit code 0 when the solution passes every workload, 1 when it does not or
@@ -7,11 +7,15 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
+#include "ksearch/cli/eval_table.h"
+#include "ksearch/cli/eval_kernelbench.h"
 #include "ksearch/cli/run_options.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/evaluation_pool.h"
@@ -29,7 +33,9 @@ struct eval_options {
   std::string solution;
   std::string reference;
   int device = 0;
-  int trials = 3;
+  std::optional<int> trials;  // default_correctness_trials(task)
+  std::vector<int> kernelbench_problem_ids;
+  std::string summary;
   int max_workloads = 0;  // 0: all
   std::vector<std::string> workload_uuids;
   double timeout_s = 300;
@@ -45,41 +51,6 @@ result<eval::solution_code> code_of(const std::string& file) {
   return search::solution_code_of(*s);
 }
 
-void print_table(const eval::eval_result& r, const eval::eval_request& request) {
-  std::fprintf(stderr, "definition %s  candidate %s  reference %s\n", request.definition.name.c_str(),
-               request.candidate.name.c_str(),
-               request.oracle ? "oracle (the definition's Python reference, PyTorch)" : request.reference.name.c_str());
-  for (const auto& k : r.kernels) std::fprintf(stderr, "  kernel %s\n", k.summary().c_str());
-  std::fprintf(stderr, "%-46s %-20s %11s %11s %8s %9s %9s %7s %7s\n", "workload", "status", "latency_ms", "ref_ms",
-               "speedup", "max_abs", "max_rel", "noise", "samples");
-  bool timed = false;
-  for (const eval::workload_result& w : r.workloads) {
-    if (w.timing.samples == 0) {  // checked, not timed (a GPUMode test shape, or a failure before timing)
-      std::fprintf(stderr, "%-46s %-20s %11s %11s %8s %9.2e %9.2e %7s %7s\n", w.uuid.c_str(),
-                   std::string(eval::to_string(w.status)).c_str(), "-", "-", "-", w.max_absolute_error,
-                   w.max_relative_error, "-", "-");
-      continue;
-    }
-    timed = true;
-    std::fprintf(stderr, "%-46s %-20s %11.4f %11.4f %7.2fx %9.2e %9.2e %6.2f%% %7zu\n", w.uuid.c_str(),
-                 std::string(eval::to_string(w.status)).c_str(), w.latency_ms, w.reference_latency_ms, w.speedup_factor,
-                 w.max_absolute_error, w.max_relative_error, 100 * w.timing.rel_noise, w.timing.samples);
-  }
-  double correctness_ms = 0, timing_ms = 0;
-  for (const eval::workload_result& w : r.workloads) {
-    correctness_ms += w.correctness_wall_ms;
-    timing_ms += w.timing_wall_ms;
-  }
-  std::fprintf(stderr, "wall: compile+load %.0f ms (NVRTC %.0f ms), correctness %.0f ms, timing %.0f ms\n", r.load_wall_ms,
-               r.compile_ms, correctness_ms, timing_ms);
-  std::fprintf(stderr, "overall: %s", std::string(eval::to_string(r.status)).c_str());
-  if (r.passed() && timed) {
-    std::fprintf(stderr, ", mean speedup %.3fx over %zu workloads", r.mean_speedup(), r.workloads.size());
-  }
-  std::fprintf(stderr, "\n");
-  if (!r.log.empty()) std::fprintf(stderr, "%s\n", r.log.c_str());
-}
-
 // GPUMode: the mode's phases (tests, benchmarks) one after the other, a table for each, then the
 // leaderboard's score, the geometric mean of the benchmark means.
 int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& request, const task_selection& task,
@@ -89,12 +60,12 @@ int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& r
     std::cerr << "error: " << mode.error().to_string() << "\n";
     return exit_usage;
   }
-  const std::vector<search::gpumode_phase> phases = search::gpumode_phases(*mode, request, task.gpumode_cold_l2);
+  const std::vector<search::evaluation_phase> phases = search::gpumode_phases(*mode, request, task.gpumode_cold_l2);
   if (phases.empty()) {
     std::cerr << "error: --gpumode-mode " << task.gpumode_mode << ": none of the selected workloads belong to it\n";
     return exit_usage;
   }
-  auto outcome = search::run_gpumode_phases(service, phases);
+  auto outcome = search::run_phases(service, phases);
   if (!outcome) {
     std::cerr << "error: cannot evaluate: " << outcome.error().to_string() << "\n";
     return exit_failure;
@@ -103,7 +74,7 @@ int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& r
   for (std::size_t i = 0; i < outcome->phases.size(); ++i) {
     const auto& [name, result] = outcome->phases[i];
     std::fprintf(stderr, "\n== %s (%s mode) ==\n", name.c_str(), task.gpumode_mode.c_str());
-    print_table(result, phases[i].request);
+    print_eval_table(result, phases[i].request);
     doc["phases"][name] = eval::to_json(result);
   }
   if (outcome->geomean_ms) {
@@ -124,17 +95,26 @@ int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& r
 
 void add_eval_command(CLI::App& command, const global_options& globals, command_handler& handler) {
   auto options = std::make_shared<eval_options>();
-  command.add_option("solution", options->solution, "Solution JSON (FlashInfer Solution with kernel.cu + launch.json)")
+  command.add_option("solution", options->solution,
+                     "Solution JSON (FlashInfer Solution with kernel.cu + launch.json); with --task kernelbench also a "
+                     "folder of solutions (or a ksearch --artifacts-dir) to evaluate a batch")
       ->required()
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingPath);
   command.add_option("--reference,--reference-solution", options->reference,
                      "Reference: a solution JSON, a dataset solution's name, or 'oracle' (the definition's Python "
                      "reference, run with PyTorch); default: the dataset's <definition>_reference, else the oracle");
   add_task_flags(command, options->task);
   command.add_option("--device", options->device, "CUDA device ordinal")->check(CLI::Range(0, 1023))->capture_default_str();
-  command.add_option("--trials", options->trials, "Correctness input sets per workload")
-      ->check(CLI::Range(1, 100))
-      ->capture_default_str();
+  command.add_option("--trials", options->trials, "Correctness input sets per workload (default 3; 5 for kernelbench)")
+      ->check(CLI::Range(1, 100));
+  command.add_option("--kernelbench-problem-ids", options->kernelbench_problem_ids,
+                     "A batch's problems (default: every problem of --kernelbench-level)")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 100000))
+      ->group("KernelBench");
+  command.add_option("--summary", options->summary,
+                     "Where a KernelBench batch writes its JSON summary (default kernelbench_level<L>_summary.json)")
+      ->group("KernelBench");
   command.add_option("--num-eval-workload", options->max_workloads, "Only the first N workloads (0: all)")
       ->check(CLI::Range(0, 1'000'000));
   command.add_option("--workloads", options->workload_uuids, "Only these workload UUIDs");
@@ -148,11 +128,39 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
       ->capture_default_str();
 
   handler = [options, &globals]() {
-    const std::vector<error> problems = validate_task(options->task, /*needs_definition=*/true);
+    std::error_code ec;
+    const bool folder = std::filesystem::is_directory(options->solution, ec);
+    const bool kernelbench = options->task.task == "kernelbench";
+    // A KernelBench batch names a level, not a problem.
+    std::vector<error> problems = validate_task(options->task, /*needs_definition=*/!(kernelbench && folder));
+    if (kernelbench && folder && options->task.kernelbench_level == 0) {
+      problems.push_back({"--kernelbench-level", "required with --task kernelbench", "pass 1, 2, 3 or 4"});
+    }
+    if (kernelbench && folder && options->task.kernelbench_root.empty()) {
+      problems.push_back({"--kernelbench-root", "required with --task kernelbench",
+                          "pass your KernelBench checkout or set KERNELBENCH_ROOT"});
+    }
+    if (folder && !kernelbench) {
+      problems.push_back({"solution " + options->solution, "is a folder; only --task kernelbench evaluates a batch",
+                          "pass one solution .json file"});
+    }
+    if (!options->kernelbench_problem_ids.empty() && !(kernelbench && folder)) {
+      problems.push_back({"--kernelbench-problem-ids", "selects the problems of a KernelBench batch",
+                          "pass a folder of solutions with --task kernelbench, or one --kernelbench-problem-id"});
+    }
     for (const error& problem : problems) std::cerr << "error: " << problem.to_string() << "\n";
     if (!problems.empty()) return exit_usage;
-    if (options->task.task == "kernelbench") {
-      return not_implemented("eval --task kernelbench", "FlashInfer Trace datasets and GPUMode TriMul are evaluated so far");
+    const int trials = options->trials.value_or(default_correctness_trials(options->task));
+    if (kernelbench) {
+      auto workers = evaluation_workers(options->device, options->parallel, options->max_parallel, options->launcher,
+                                        options->timeout_s);
+      if (!workers) {
+        std::cerr << "error: " << workers.error().to_string() << "\n";
+        return exit_failure;
+      }
+      kernelbench_eval_options k{options->task, options->solution, options->kernelbench_problem_ids, options->summary,
+                                 trials, options->device, std::move(*workers)};
+      return evaluate_kernelbench(k, globals.json);
     }
     const bool gpumode = options->task.task == "gpumode";
 
@@ -203,7 +211,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
       request.reference.name = "oracle";
     }
     request.dataset_root = root.string();
-    request.config.correctness_trials = options->trials;
+    request.config.correctness_trials = trials;
     request.config.timing.time_budget_ms = options->time_budget_ms;
     request.config.required_matched_ratio = search::required_matched_ratio(request.definition.name);
 
@@ -225,7 +233,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
       std::cerr << "error: cannot evaluate: " << outcome.error().to_string() << "\n";
       return exit_failure;
     }
-    print_table(*outcome, request);  // stderr, always: --json keeps stdout for the machine
+    print_eval_table(*outcome, request);  // stderr, always: --json keeps stdout for the machine
     if (globals.json) std::cout << eval::to_json(*outcome).dump(2) << "\n";
     return outcome->passed() ? exit_ok : exit_failure;
   };

@@ -1,5 +1,5 @@
-// `ksearch run`: the search. Loads the task (a FlashInfer Trace definition or GPUMode TriMul: its
-// workloads and a reference solution), the LLM provider stack, the prompts and — when resuming — the run's
+// `ksearch run`: the search. Loads the task (a FlashInfer Trace definition, GPUMode TriMul or a
+// KernelBench problem: its workloads and a reference), the LLM provider stack, the prompts and — when resuming — the run's
 // records and world model, then runs the world-model search (--world-model) or the plain loop
 // and prints a summary. Exit code 0 when the search ran to its end (budget or no action left),
 // 1 when it could not start or a fatal LLM error stopped it, 2 on bad flags.
@@ -44,7 +44,7 @@ search::flashinfer_task_options flashinfer_options(const run_options& o) {
   t.max_workloads = o.num_eval_workload.value_or(5);
   t.dataset_feedback_defaults = !o.num_eval_workload.has_value();
   t.baseline_solution = o.baseline_solution;
-  t.config.correctness_trials = o.correctness_trials;
+  t.config.correctness_trials = o.correctness_trials.value_or(default_correctness_trials(o.task));
   t.config.atol = o.atol;
   t.config.rtol = o.rtol;
   t.compile_only = o.eval_mode == "compile-only";
@@ -70,12 +70,21 @@ result<std::unique_ptr<search::search_task>> make_task(const run_options& o, con
     t.mode = *mode;
     t.cold_l2 = o.task.gpumode_cold_l2;
     t.reference_solution = o.reference_solution;
-    t.config.correctness_trials = o.correctness_trials;
+    t.config.correctness_trials = o.correctness_trials.value_or(default_correctness_trials(o.task));
     t.compile_only = o.eval_mode == "compile-only";
     t.target_gpu = o.task.target_gpu;
     t.activity = &activity;
     t.service = workers;
     return search::make_gpumode_task(t);
+  }
+  if (o.task.task == "kernelbench") {
+    auto t = kernelbench_task_for(o.task, o.correctness_trials.value_or(default_correctness_trials(o.task)), workers);
+    if (!t) return std::unexpected(t.error());
+    t->import.device = o.device;
+    t->import.gpu_name = gpu_name;
+    t->compile_only = o.eval_mode == "compile-only";
+    t->activity = &activity;
+    return search::make_kernelbench_task(*t);
   }
   search::flashinfer_task_options t = flashinfer_options(o);
   t.gpu_name = gpu_name;
@@ -138,9 +147,6 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
       return exit_ok;
     }
     spdlog::debug("run configuration: {}", config.dump());
-    if (o.task.task == "kernelbench") {
-      return not_implemented("run --task kernelbench", "FlashInfer Trace definitions and GPUMode TriMul are searched so far");
-    }
 
     // 0. A GPU search without a GPU would spend LLM calls on rounds that cannot be evaluated.
     //    The device is recorded with the run (run.json).

@@ -12,6 +12,7 @@
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/llm_flags.h"
 #include "ksearch/search/gpumode_task.h"
+#include "ksearch/tasks/kernelbench_problems.h"
 
 namespace ksearch::cli {
 
@@ -75,6 +76,24 @@ void add_task_flags(CLI::App& app, task_selection& task) {
   app.add_option("--kernelbench-root", task.kernelbench_root, "KernelBench checkout (holds level folders)")
       ->envname("KERNELBENCH_ROOT")
       ->check(CLI::ExistingDirectory)
+      ->group("KernelBench");
+  app.add_option("--kernelbench-precision", task.kernelbench_precision,
+                 "Precision the model, inputs and candidate run in (floating tensors are cast)")
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))
+      ->capture_default_str()
+      ->group("KernelBench");
+  app.add_option_function<double>(
+         "--kernelbench-tolerance", [&task](double tolerance) { task.kernelbench_tolerance = tolerance; },
+         "atol = rtol of the correctness check (default 1e-4 for fp32, 1e-2 for fp16/bf16; 1e-2 is the v0.1 protocol)")
+      ->check(CLI::Range(1e-12, 1.0))
+      ->group("KernelBench");
+  app.add_option("--kernelbench-perf-trials", task.kernelbench_perf_trials,
+                 "Timed calls of the candidate and of each baseline (KernelBench's num_perf_trials)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str()
+      ->group("KernelBench");
+  app.add_option("--kernelbench-cache", task.kernelbench_cache,
+                 "Where imported problems are kept (default $KSEARCH_CACHE_DIR/kernelbench, else ~/.cache/ksearch/kernelbench)")
       ->group("KernelBench");
   app.add_option("--gpumode-mode", task.gpumode_mode,
                  "GPUMode evaluation mode: test (tests checked), benchmark (benchmarks checked and timed), "
@@ -168,8 +187,9 @@ void add_run_flags(CLI::App& app, run_options& o) {
       ->check(CLI::Range(0, 1023))->capture_default_str()->group("Evaluation");
   app.add_option("--eval-timeout", o.eval_timeout_s, "Seconds before an evaluation is killed (TIMEOUT)")
       ->check(CLI::Range(1.0, 86400.0))->capture_default_str()->group("Evaluation");
-  app.add_option("--correctness-trials", o.correctness_trials, "Input sets (seeds) per workload in the correctness check")
-      ->check(CLI::Range(1, 100))->capture_default_str()->group("Evaluation");
+  app.add_option("--correctness-trials", o.correctness_trials,
+                 "Input sets (seeds) per workload in the correctness check (default 3; 5 for kernelbench)")
+      ->check(CLI::Range(1, 100))->group("Evaluation");
   app.add_option("--feedback-trace-policy", o.feedback_trace_policy, "Which trace's log feeds the next prompt")
       ->check(CLI::IsMember({"first", "random"}))->capture_default_str()->group("Evaluation");
 
@@ -240,6 +260,27 @@ result<eval::evaluation_pool_options> evaluation_workers(int device, bool parall
   return pool;
 }
 
+int default_correctness_trials(const task_selection& task) { return task.task == "kernelbench" ? 5 : 3; }
+
+result<search::kernelbench_task_options> kernelbench_task_for(const task_selection& task, int trials,
+                                                              eval::evaluation_pool_options workers) {
+  auto problem = tasks::find_kernelbench_problem(task.kernelbench_root, task.kernelbench_level, task.kernelbench_problem_id);
+  if (!problem) return std::unexpected(problem.error());
+  if (auto tolerance = search::kernelbench_tolerance(task.kernelbench_precision, task.kernelbench_tolerance); !tolerance) {
+    return std::unexpected(tolerance.error());
+  }
+  search::kernelbench_task_options t;
+  t.problem = std::move(*problem);
+  t.import.cache_dir = task.kernelbench_cache;
+  t.import.correctness_trials = trials;
+  t.import.precision = task.kernelbench_precision;
+  t.import.perf_trials = task.kernelbench_perf_trials;
+  t.tolerance = task.kernelbench_tolerance;
+  t.target_gpu = task.target_gpu;
+  t.service = std::move(workers);
+  return t;
+}
+
 std::vector<error> validate_task(const task_selection& task, bool needs_definition) {
   std::vector<error> problems;
   if (task.task == "flashinfer") {
@@ -300,6 +341,10 @@ nlohmann::json to_json(const run_options& o) {
       {"kernelbench_level", o.task.kernelbench_level},
       {"kernelbench_problem_id", o.task.kernelbench_problem_id},
       {"kernelbench_root", o.task.kernelbench_root},
+      {"kernelbench_precision", o.task.kernelbench_precision},
+      {"kernelbench_tolerance", o.task.kernelbench_tolerance ? nlohmann::json(*o.task.kernelbench_tolerance) : nlohmann::json(nullptr)},
+      {"kernelbench_perf_trials", o.task.kernelbench_perf_trials},
+      {"kernelbench_cache", o.task.kernelbench_cache},
       {"gpumode_mode", o.task.gpumode_mode},
       {"gpumode_keep_tmp", o.task.gpumode_keep_tmp},
       {"gpumode_task_dir", o.task.gpumode_task_dir},
@@ -336,7 +381,7 @@ nlohmann::json to_json(const run_options& o) {
       {"eval_mode", o.eval_mode},
       {"device", o.device},
       {"eval_timeout_s", o.eval_timeout_s},
-      {"correctness_trials", o.correctness_trials},
+      {"correctness_trials", o.correctness_trials.value_or(default_correctness_trials(o.task))},
       {"wandb", o.wandb},
       {"wandb_project", o.wandb_project},
       {"run_name", o.run_name},

@@ -555,8 +555,8 @@ result<eval_request> eval_request_from_json(const json& doc) {
   config.timing.min_gpu_time_ms = t.value("min_gpu_time_ms", config.timing.min_gpu_time_ms);
   config.timing.time_budget_ms = t.value("time_budget_ms", config.timing.time_budget_ms);
   if (auto cap = t.find("max_gpu_time_ms"); cap != t.end() && cap->is_number()) config.timing.max_gpu_time_ms = cap->get<double>();
-  if (config.comparator != "flashinfer" && config.comparator != "allclose") {
-    return fail("config.comparator", "must be flashinfer or allclose, got '" + config.comparator + "'");
+  if (config.comparator != "flashinfer" && config.comparator != "allclose" && config.comparator != "allclose_candidate") {
+    return fail("config.comparator", "must be flashinfer, allclose or allclose_candidate, got '" + config.comparator + "'");
   }
   if (config.correctness_trials < 1) return fail("config.correctness_trials", "must be at least 1");
   return request;
@@ -606,6 +606,10 @@ result<comparison> compare_output(const eval_config& config, const tensor_buffer
   if (!is_floating(t.type)) return compare_exact(candidate, reference);
   if (config.comparator == "allclose") {
     return compare_allclose(candidate, reference, config.atol, config.rtol, /*nan_inf_parity=*/true);
+  }
+  if (config.comparator == "allclose_candidate") {  // KernelBench: torch.allclose(ref, new), NaN never equal
+    return compare_allclose(candidate, reference, config.atol, config.rtol, /*nan_inf_parity=*/false,
+                            relative_to::candidate);
   }
   return compare_flashinfer(candidate, reference, config.atol, config.rtol, config.required_matched_ratio);
 }
@@ -731,7 +735,9 @@ result<oracle_call_result> ask_oracle(const evaluation_context& ctx, const tasks
       scalars[spec.name] = std::llround(value);
     }
   }
-  return ctx.oracle->run(own, shared, scalars, time);
+  // A fixed sample count (KernelBench's perf trials) holds for the reference as for the candidate.
+  const criterion_params& timing = ctx.request.config.timing;
+  return ctx.oracle->run(own, shared, scalars, time, timing.kind == criterion_kind::fixed ? timing.max_samples : 0);
 }
 
 result<workload_result> evaluate_workload(const evaluation_context& ctx, const tasks::workload& w) {

@@ -152,7 +152,8 @@ result<std::unique_ptr<reference_oracle>> reference_oracle::start(const oracle_o
 }
 
 result<oracle_call_result> reference_oracle::run(const std::vector<host_tensor>& inputs,
-                                                 const std::vector<shared_input>& shared, const json& scalars, bool time) {
+                                                 const std::vector<shared_input>& shared, const json& scalars, bool time,
+                                                 std::size_t exact_samples) {
   state& s = *state_;
   const std::uint64_t call = ++s.calls;
   json files = json::array();
@@ -189,8 +190,9 @@ result<oracle_call_result> reference_oracle::run(const std::vector<host_tensor>&
   std::error_code ec;
   fs::remove(output_file, ec);
 
-  const json request{{"type", "run"}, {"inputs", files}, {"scalars", scalars}, {"outputs", output_file.string()},
-                     {"time", time}, {"call", call}};
+  json request{{"type", "run"}, {"inputs", files}, {"scalars", scalars}, {"outputs", output_file.string()},
+               {"time", time}, {"call", call}};
+  if (time && exact_samples > 0) request["samples"] = exact_samples;
   auto reply = s.server.call(request, s.call_timeout);
   if (!reply) return std::unexpected(from_worker(reply.error(), "run"));
 

@@ -96,13 +96,13 @@ class gpumode_task final : public search_task {
       base.oracle = reference_.oracle;
     }
     base.dataset_root = options_.dataset_root.string();
-    auto outcome = run_gpumode_phases(*service_, gpumode_phases(options_.mode, base, options_.cold_l2));
+    auto outcome = run_phases(*service_, gpumode_phases(options_.mode, base, options_.cold_l2));
     if (!outcome) return std::unexpected(outcome.error());
     return to_candidate_evaluation(*outcome);
   }
 
  private:
-  candidate_evaluation to_candidate_evaluation(const gpumode_outcome& outcome) const {
+  candidate_evaluation to_candidate_evaluation(const phased_outcome& outcome) const {
     candidate_evaluation out;
     out.status = std::string(eval::to_string(outcome.status));
     out.score_name = score_name;
@@ -162,7 +162,7 @@ result<gpumode_mode> parse_gpumode_mode(const std::string& text) {
 
 bool is_gpumode_benchmark(const std::string& uuid) { return uuid.starts_with("benchmark-"); }
 
-std::vector<gpumode_phase> gpumode_phases(gpumode_mode mode, const eval::eval_request& base, bool cold_l2) {
+std::vector<evaluation_phase> gpumode_phases(gpumode_mode mode, const eval::eval_request& base, bool cold_l2) {
   eval::eval_request tests = base, benchmarks = base;
   tests.workloads.clear();
   benchmarks.workloads.clear();
@@ -179,44 +179,10 @@ std::vector<gpumode_phase> gpumode_phases(gpumode_mode mode, const eval::eval_re
   benchmarks.config.timing = eval::criterion_params::gpumode(leaderboard ? leaderboard_max_time_ms : benchmark_max_time_ms);
   benchmarks.config.flush_l2 = cold_l2;
   benchmarks.config.recheck = leaderboard;
-  std::vector<gpumode_phase> phases;
+  std::vector<evaluation_phase> phases;
   if (mode != gpumode_mode::benchmark && !tests.workloads.empty()) phases.push_back({"tests", std::move(tests)});
   if (mode != gpumode_mode::test && !benchmarks.workloads.empty()) phases.push_back({"benchmarks", std::move(benchmarks)});
   return phases;
-}
-
-std::optional<double> geometric_mean(std::span<const double> values) {
-  if (values.empty()) return std::nullopt;
-  double log_sum = 0;
-  for (double v : values) {
-    if (!(v > 0)) return std::nullopt;
-    log_sum += std::log(v);
-  }
-  return std::exp(log_sum / static_cast<double>(values.size()));
-}
-
-result<gpumode_outcome> run_gpumode_phases(eval::evaluation_pool& pool, const std::vector<gpumode_phase>& phases) {
-  gpumode_outcome outcome;
-  for (const gpumode_phase& phase : phases) {
-    auto result = pool.evaluate(phase.request);
-    if (!result) return std::unexpected(result.error());
-    outcome.phases.emplace_back(phase.name, std::move(*result));
-    const eval::eval_result& done = outcome.phases.back().second;
-    if (!done.passed()) {
-      outcome.status = done.status;
-      outcome.log = phase.name + ": " + done.log;
-      return outcome;
-    }
-    if (!phase.request.config.time_candidate) continue;
-    std::vector<double> latencies, reference_latencies;
-    for (const eval::workload_result& w : done.workloads) {
-      latencies.push_back(w.latency_ms);
-      reference_latencies.push_back(w.reference_latency_ms);
-    }
-    outcome.geomean_ms = geometric_mean(latencies);
-    outcome.reference_geomean_ms = geometric_mean(reference_latencies);
-  }
-  return outcome;
 }
 
 result<std::unique_ptr<search_task>> make_gpumode_task(const gpumode_task_options& options) {

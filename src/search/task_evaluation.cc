@@ -1,5 +1,6 @@
 #include "ksearch/search/task_evaluation.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -59,6 +60,40 @@ std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::w
   std::map<std::string, nlohmann::json> out;
   for (const tasks::workload& w : workloads) out.emplace(w.uuid, nlohmann::json::parse(tasks::to_json(w).dump()));
   return out;
+}
+
+std::optional<double> geometric_mean(std::span<const double> values) {
+  if (values.empty()) return std::nullopt;
+  double log_sum = 0;
+  for (double v : values) {
+    if (!(v > 0)) return std::nullopt;
+    log_sum += std::log(v);
+  }
+  return std::exp(log_sum / static_cast<double>(values.size()));
+}
+
+result<phased_outcome> run_phases(eval::evaluation_pool& pool, const std::vector<evaluation_phase>& phases) {
+  phased_outcome outcome;
+  for (const evaluation_phase& phase : phases) {
+    auto result = pool.evaluate(phase.request);
+    if (!result) return std::unexpected(result.error());
+    outcome.phases.emplace_back(phase.name, std::move(*result));
+    const eval::eval_result& done = outcome.phases.back().second;
+    if (!done.passed()) {
+      outcome.status = done.status;
+      outcome.log = phase.name + ": " + done.log;
+      return outcome;
+    }
+    if (!phase.request.config.time_candidate) continue;
+    std::vector<double> latencies, reference_latencies;
+    for (const eval::workload_result& w : done.workloads) {
+      latencies.push_back(w.latency_ms);
+      reference_latencies.push_back(w.reference_latency_ms);
+    }
+    outcome.geomean_ms = geometric_mean(latencies);
+    outcome.reference_geomean_ms = geometric_mean(reference_latencies);
+  }
+  return outcome;
 }
 
 }  // namespace ksearch::search

@@ -16,7 +16,8 @@ request {"id": N, "type": T, ...} answered by {"id": N, "ok": true, "result": {.
     ping    -> {"protocol": 1, "pid": ..., "version": "oracle_server.py"}
     status  -> {"ready": bool, "problem": "why not", "definition": NAME or null, "python": ...,
                 "torch": ..., "device": ...}  (a server that cannot work still answers this)
-    run     {"inputs": [FILE, ...], "scalars": {NAME: NUMBER}, "outputs": FILE, "time": false}
+    run     {"inputs": [FILE, ...], "scalars": {NAME: NUMBER}, "outputs": FILE, "time": false,
+             "samples": N (optional: time exactly N calls instead of the adaptive rule)}
             -> {"latency_ms": ..., "median_ms": ..., "samples_ms": [...], "stop_reason": ...}
 End of input: exit status 0. --self-test prints the status object as one line and exits with 0
 when ready, 3 when not.
@@ -46,6 +47,7 @@ FLUSH_BYTES = 256 << 20  # zeroed before each timed call: evicts the L2 of any c
 WARMUP_CALLS = 3
 MIN_SAMPLES, MIN_MEASURED_MS = 10, 100.0
 MAX_SAMPLES, MAX_WALL_S = 1000, 2.0
+COUNT_MAX_WALL_S = 60.0  # an exact sample count (KernelBench's perf trials) stops here anyway
 MAX_MESSAGE_CHARS = 4000  # an assertion message can hold a whole tensor's repr
 PROTOCOL_VERSION = 1  # ksearch's worker_protocol_version
 
@@ -186,6 +188,9 @@ class Oracle:
         timed = request.get("time", False)
         if not isinstance(timed, bool):
             raise Failure('"time" must be true or false')
+        count = request.get("samples")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+            raise Failure('"samples" must be a positive integer (an exact sample count) or absent')
 
         args = self.arguments(files, self.load(files), scalars)
         result = self.attempt("run()", lambda: self.call(args))
@@ -193,7 +198,7 @@ class Oracle:
         del result
         if not timed:
             return {"latency_ms": None, "median_ms": None, "samples_ms": []}
-        samples, stop_reason = self.attempt("run() while timing", lambda: self.time_calls(args))
+        samples, stop_reason = self.attempt("run() while timing", lambda: self.time_calls(args, count))
         return {"latency_ms": statistics.mean(samples), "median_ms": statistics.median(samples),
                 "samples_ms": samples, "stop_reason": stop_reason}
 
@@ -316,29 +321,41 @@ class Oracle:
         except Exception as error:
             raise Failure(f"cannot write {destination}: {type(error).__name__}: {error}")
 
-    def time_calls(self, args):
-        """Milliseconds per call of run(), each measured with a cold L2."""
-        flush = torch.empty(FLUSH_BYTES, dtype=torch.int8, device=self.device)
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        samples, first_sample_done = [], None
-        with torch.inference_mode():
-            for _ in range(WARMUP_CALLS):
-                self.run(*args)
-            while True:
-                flush.zero_()  # not timed: it runs before the start event on the same stream
-                start.record()
-                self.run(*args)
-                end.record()
-                end.synchronize()
-                samples.append(start.elapsed_time(end))
-                if first_sample_done is None:
-                    first_sample_done = time.perf_counter()
-                if len(samples) >= MIN_SAMPLES and sum(samples) >= MIN_MEASURED_MS:
-                    return samples, f"{MIN_SAMPLES}+ samples and {MIN_MEASURED_MS:g} ms measured"
-                if len(samples) >= MAX_SAMPLES:
-                    return samples, f"{MAX_SAMPLES} samples"
-                if time.perf_counter() - first_sample_done >= MAX_WALL_S:
-                    return samples, f"{MAX_WALL_S:g} s wall-clock budget"
+    def time_calls(self, args, samples):
+        return time_calls(self.run, args, self.device, samples)
+
+
+def time_calls(run, args, device, samples=None):
+    """Milliseconds per call of run(*args), each measured with a cold L2, and why sampling stopped.
+    `samples`: exactly that many (KernelBench's perf trials, within the wall budget of a count);
+    None: the adaptive rule (at least MIN_SAMPLES and MIN_MEASURED_MS, at most MAX_SAMPLES or
+    MAX_WALL_S). Shared with tasks/kernelbench/import_problem.py, which times its baselines so."""
+    flush = torch.empty(FLUSH_BYTES, dtype=torch.int8, device=device)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    wall_limit = COUNT_MAX_WALL_S if samples else MAX_WALL_S
+    measured, first_sample_done = [], None
+    with torch.inference_mode():
+        for _ in range(WARMUP_CALLS):
+            run(*args)
+        torch.cuda.synchronize()
+        while True:
+            flush.zero_()  # not timed: it runs before the start event on the same stream
+            start.record()
+            run(*args)
+            end.record()
+            end.synchronize()
+            measured.append(start.elapsed_time(end))
+            if first_sample_done is None:
+                first_sample_done = time.perf_counter()
+            if samples:
+                if len(measured) >= samples:
+                    return measured, f"{samples} samples asked for"
+            elif len(measured) >= MIN_SAMPLES and sum(measured) >= MIN_MEASURED_MS:
+                return measured, f"{MIN_SAMPLES}+ samples and {MIN_MEASURED_MS:g} ms measured"
+            elif len(measured) >= MAX_SAMPLES:
+                return measured, f"{MAX_SAMPLES} samples"
+            if time.perf_counter() - first_sample_done >= wall_limit:
+                return measured, f"{wall_limit:g} s wall-clock budget"
 
 
 def serve(protocol, status, oracle):

@@ -91,17 +91,29 @@ TEST(App, UnknownFlagsAndBadValuesExitTwoNamingTheFlag) {
   EXPECT_NE(level.err.find("--log-level"), std::string::npos) << level.err;
 }
 
-TEST(App, UnfinishedCommandsSaySoAndExitTwo) {
+TEST(App, KernelbenchRunNamesAMissingProblemAndBatchesNeedALevel) {
   test_support::temp_dir root;
   root.write("KernelBench/level1/19_ReLU.py", "# test problem\n");
-  auto kernelbench = run_ksearch({"run", "--task", "kernelbench", "--kernelbench-level", "1", "--kernelbench-problem-id", "19",
+  auto kernelbench = run_ksearch({"run", "--task", "kernelbench", "--kernelbench-level", "1", "--kernelbench-problem-id", "20",
                                   "--kernelbench-root", root.path().string(), "--model-name", "m", "--base-url",
-                                  "http://127.0.0.1:9/v1"},
+                                  "http://127.0.0.1:9/v1", "--eval-mode", "compile-only", "--artifacts-dir",
+                                  (root.path() / "runs").string()},
                                  no_keys);
-  EXPECT_EQ(kernelbench.exit_code, 2);
-  EXPECT_NE(kernelbench.err.find("not implemented yet"), std::string::npos) << kernelbench.err;
+  EXPECT_EQ(kernelbench.exit_code, 1);
+  EXPECT_NE(kernelbench.err.find("--kernelbench-problem-id 20"), std::string::npos) << kernelbench.err;
+  EXPECT_NE(kernelbench.err.find("ids there: 19 to 19"), std::string::npos) << kernelbench.err;
 
-  // report is implemented (issue #9): a folder that is not a run is a failure naming the missing file.
+  // A folder of solutions is a batch over a level; other tasks evaluate one file.
+  auto no_level = run_ksearch({"eval", "--task", "kernelbench", "--kernelbench-root", root.path().string(),
+                               root.path().string()});
+  EXPECT_EQ(no_level.exit_code, 2);
+  EXPECT_NE(no_level.err.find("--kernelbench-level: required"), std::string::npos) << no_level.err;
+  auto folder = run_ksearch({"eval", "--definition", "x", root.path().string()});
+  EXPECT_EQ(folder.exit_code, 2);
+  EXPECT_NE(folder.err.find("is a folder; only --task kernelbench evaluates a batch"), std::string::npos) << folder.err;
+}
+
+TEST(App, ReportOfAFolderThatIsNoRunNamesTheMissingFile) {
   auto report = run_ksearch({"report", KSEARCH_TEST_DATA_DIR});
   EXPECT_EQ(report.exit_code, 1);
   EXPECT_NE(report.err.find("solutions.jsonl: missing"), std::string::npos) << report.err;

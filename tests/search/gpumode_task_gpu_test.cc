@@ -89,11 +89,11 @@ class GpumodeTaskGpu : public test_support::gpu_fixture {
     ASSERT_EQ(base_.workloads.size(), prefixes.size());
   }
 
-  gpumode_outcome run(gpumode_mode mode, const eval::solution_code& candidate) {
+  phased_outcome run(gpumode_mode mode, const eval::solution_code& candidate) {
     base_.candidate = candidate;
-    auto outcome = run_gpumode_phases(*service_, gpumode_phases(mode, base_, /*cold_l2=*/false));
+    auto outcome = run_phases(*service_, gpumode_phases(mode, base_, /*cold_l2=*/false));
     EXPECT_TRUE(outcome.has_value()) << outcome.error().to_string();
-    return outcome.value_or(gpumode_outcome{});
+    return outcome.value_or(phased_outcome{});
   }
 
   eval::eval_request base_;
@@ -104,7 +104,7 @@ class GpumodeTaskGpu : public test_support::gpu_fixture {
 TEST_F(GpumodeTaskGpu, TheTensorCoreExamplePassesTestsAndBenchmarksFasterThanTheReference) {
   // Two test shapes (one masked, one Cauchy) and two benchmark shapes, in leaderboard mode.
   use_workloads({"test-02-", "test-12-", "benchmark-01-", "benchmark-04-"});
-  const gpumode_outcome outcome = run(gpumode_mode::leaderboard, bundled_code("examples/trimul/tensor_core.json"));
+  const phased_outcome outcome = run(gpumode_mode::leaderboard, bundled_code("examples/trimul/tensor_core.json"));
   ASSERT_TRUE(outcome.passed()) << outcome.log;
   ASSERT_EQ(outcome.phases.size(), 2u);
   EXPECT_EQ(outcome.phases[0].first, "tests");
@@ -129,11 +129,11 @@ TEST_F(GpumodeTaskGpu, LeaderboardRecheckRejectsAKernelRightOnlyForTheFirstInput
 
   // Control: benchmark mode times on one input set, as upstream, so replaying the last output of
   // those inputs goes unseen; this shows the kernel is right for the inputs it computed.
-  const gpumode_outcome benchmark = run(gpumode_mode::benchmark, stale);
+  const phased_outcome benchmark = run(gpumode_mode::benchmark, stale);
   EXPECT_TRUE(benchmark.passed()) << "control: " << benchmark.log;
 
   // Leaderboard mode draws fresh inputs and poisons the output before every timed call.
-  const gpumode_outcome leaderboard = run(gpumode_mode::leaderboard, stale);
+  const phased_outcome leaderboard = run(gpumode_mode::leaderboard, stale);
   EXPECT_EQ(leaderboard.status, eval::eval_status::incorrect_numerical) << leaderboard.log;
   EXPECT_NE(leaderboard.log.find("recheck"), std::string::npos) << leaderboard.log;
   EXPECT_FALSE(leaderboard.geomean_ms.has_value());

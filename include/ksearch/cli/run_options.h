@@ -15,6 +15,7 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/llm/llm_options.h"
+#include "ksearch/search/kernelbench_task.h"
 
 namespace CLI {
 class App;
@@ -31,6 +32,10 @@ struct task_selection {
   int kernelbench_level = 0;                // --kernelbench-level 1..4
   int kernelbench_problem_id = 0;           // --kernelbench-problem-id >= 1
   std::string kernelbench_root;             // --kernelbench-root or $KERNELBENCH_ROOT
+  std::string kernelbench_precision = "fp32";    // --kernelbench-precision fp32 | fp16 | bf16
+  std::optional<double> kernelbench_tolerance;   // --kernelbench-tolerance (default by precision)
+  int kernelbench_perf_trials = 100;             // --kernelbench-perf-trials
+  std::string kernelbench_cache;                 // --kernelbench-cache ("" = search::default_kernelbench_cache())
   std::string gpumode_mode = "benchmark";   // --gpumode-mode test | benchmark | leaderboard
   bool gpumode_keep_tmp = false;            // --gpumode-keep-tmp (accepted; ksearch keeps no temporary folder)
   std::string gpumode_task_dir;             // --gpumode-task-dir: a TriMul dataset folder
@@ -42,6 +47,13 @@ struct task_selection {
 [[nodiscard]] std::filesystem::path dataset_root(const task_selection& task);
 /// --definition, or "trimul" for gpumode (which has one).
 [[nodiscard]] std::string definition_name(const task_selection& task);
+/// Input sets checked per workload when --correctness-trials is not given: 5 for kernelbench
+/// (KernelBench's num_correct_trials), else 3.
+[[nodiscard]] int default_correctness_trials(const task_selection& task);
+/// The KernelBench task the flags select (problem located; nothing imported yet): trials input
+/// sets, evaluation workers `workers`. Errors name the flag (root, level, id, precision, tolerance).
+[[nodiscard]] result<search::kernelbench_task_options> kernelbench_task_for(const task_selection& task, int trials,
+                                                                            eval::evaluation_pool_options workers);
 
 /// LLM endpoint flags; shared by run and doctor.
 struct endpoint_selection {
@@ -87,7 +99,7 @@ struct run_options {
   std::string eval_mode = "gpu";        // --eval-mode gpu | compile-only
   int device = 0;                       // --device
   double eval_timeout_s = 300;          // --eval-timeout [seconds]
-  int correctness_trials = 3;           // --correctness-trials
+  std::optional<int> correctness_trials;  // --correctness-trials (default 3; 5 for kernelbench, as upstream)
   // Weights & Biases.
   bool wandb = false;                   // --wandb
   std::string wandb_project;            // --wandb-project or $WANDB_PROJECT

@@ -86,10 +86,11 @@ class reference_oracle {
   reference_oracle& operator=(const reference_oracle&) = delete;
 
   /// Runs the reference once on `inputs` + `shared` (every tensor input of the definition between
-  /// them) and `scalars` (name -> value); times it too when `time` is set.
+  /// them) and `scalars` (name -> value); times it too when `time` is set: `exact_samples` calls
+  /// when > 0 (KernelBench's perf trials), else the server's adaptive rule.
   [[nodiscard]] result<oracle_call_result> run(const std::vector<host_tensor>& inputs,
                                                const std::vector<shared_input>& shared, const nlohmann::json& scalars,
-                                               bool time);
+                                               bool time, std::size_t exact_samples = 0);
 
   [[nodiscard]] const oracle_environment& environment() const;
   [[nodiscard]] const std::string& definition_name() const;

@@ -24,7 +24,6 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +34,7 @@
 #include "ksearch/eval/evaluator.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
+#include "ksearch/search/task_evaluation.h"
 
 namespace ksearch::search {
 
@@ -46,32 +46,10 @@ enum class gpumode_mode { test, benchmark, leaderboard };
 /// True for the shapes that are timed and scored (uuid "benchmark-..."); the rest are tests.
 [[nodiscard]] bool is_gpumode_benchmark(const std::string& uuid);
 
-/// One evaluation the mode runs: "tests" or "benchmarks" with its request.
-struct gpumode_phase {
-  std::string name;
-  eval::eval_request request;
-};
-
 /// The phases `mode` runs for `base` (definition, reference, candidate, dataset root and the
 /// correctness trials and seed in its config; its workloads are split into tests and benchmarks).
 /// A phase with no workloads is left out.
-[[nodiscard]] std::vector<gpumode_phase> gpumode_phases(gpumode_mode mode, const eval::eval_request& base, bool cold_l2);
-
-struct gpumode_outcome {
-  std::vector<std::pair<std::string, eval::eval_result>> phases;  // in order; stops at the first failure
-  eval::eval_status status = eval::eval_status::passed;
-  std::string log;                          // the failing phase's log
-  std::optional<double> geomean_ms;         // candidate, over the benchmark means (all passed)
-  std::optional<double> reference_geomean_ms;
-  [[nodiscard]] bool passed() const { return status == eval::eval_status::passed; }
-};
-
-/// Runs the phases in order in `pool`; an error only when the harness cannot evaluate.
-[[nodiscard]] result<gpumode_outcome> run_gpumode_phases(eval::evaluation_pool& pool,
-                                                         const std::vector<gpumode_phase>& phases);
-
-/// exp(mean(log x)); nullopt when `values` is empty or holds a value <= 0.
-[[nodiscard]] std::optional<double> geometric_mean(std::span<const double> values);
+[[nodiscard]] std::vector<evaluation_phase> gpumode_phases(gpumode_mode mode, const eval::eval_request& base, bool cold_l2);
 
 struct gpumode_task_options {
   std::filesystem::path dataset_root;   // holds definitions/trimul/trimul.json, workloads/, solutions/

@@ -1,4 +1,4 @@
-// ksearch/search/task_evaluation.h — what every GPU task backend (FlashInfer, GPUMode) shares.
+// ksearch/search/task_evaluation.h — what every GPU task backend (FlashInfer, GPUMode, KernelBench) shares.
 //
 //   - compile_only_evaluation: a candidate compiled with NVRTC for a named GPU's architecture and
 //     its launch plan parsed against the definition, with no GPU; COMPILED or COMPILE_ERROR,
@@ -8,7 +8,10 @@
 //   - prompt_definition_text: the definition as the LLM reads it, followed by
 //     <dataset>/notes/<definition>.md (the contract for these shapes, the hints a kernel engineer
 //     would give) when the dataset has one;
-//   - trace_workloads: the workloads as FlashInfer Trace workload objects by uuid, for the traces.
+//   - trace_workloads: the workloads as FlashInfer Trace workload objects by uuid, for the traces;
+//   - evaluation phases: evaluations run one after another for one candidate (GPUMode's test then
+//     benchmark shapes, KernelBench's correctness trials then its timed inputs), stopping at the
+//     first that fails, with the geometric mean of the timed phases' latencies.
 //
 // Thread-safety: functions; the observer must outlive the service (a stopping worker may report).
 #pragma once
@@ -16,7 +19,10 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -41,5 +47,26 @@ namespace ksearch::search {
 [[nodiscard]] std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def);
 
 [[nodiscard]] std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::workload>& workloads);
+
+/// One evaluation of a candidate's: a name ("tests", "benchmarks", "trials", "perf") and its request.
+struct evaluation_phase {
+  std::string name;
+  eval::eval_request request;
+};
+
+struct phased_outcome {
+  std::vector<std::pair<std::string, eval::eval_result>> phases;  // in order; stops at the first failure
+  eval::eval_status status = eval::eval_status::passed;
+  std::string log;                          // the failing phase's log
+  std::optional<double> geomean_ms;         // candidate, over the timed workloads' means (all passed)
+  std::optional<double> reference_geomean_ms;
+  [[nodiscard]] bool passed() const { return status == eval::eval_status::passed; }
+};
+
+/// Runs the phases in order in `pool`; an error only when the harness cannot evaluate.
+[[nodiscard]] result<phased_outcome> run_phases(eval::evaluation_pool& pool, const std::vector<evaluation_phase>& phases);
+
+/// exp(mean(log x)); nullopt when `values` is empty or holds a value <= 0.
+[[nodiscard]] std::optional<double> geometric_mean(std::span<const double> values);
 
 }  // namespace ksearch::search

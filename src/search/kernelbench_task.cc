@@ -1,0 +1,236 @@
+#include "ksearch/search/kernelbench_task.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "ksearch/search/flashinfer_task.h"
+#include "ksearch/tasks/dataset_scan.h"
+
+namespace ksearch::search {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* score_name = "speedup_vs_eager";
+
+json optional_number(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
+
+std::string verdict_text(const kernelbench_verdict& v, std::size_t trials, int perf_trials) {
+  char line[512];
+  std::snprintf(line, sizeof line, "correct on %zu trial input sets and the timed inputs\n", trials);
+  std::string text = line;
+  if (!v.kernel_ms) return text;
+  std::snprintf(line, sizeof line, "kernel %.4f ms (mean of %d calls, L2 flushed before each), PyTorch eager %.4f ms: %.3fx\n",
+                *v.kernel_ms, perf_trials, v.eager_ms.value_or(0), v.speedup_vs_eager.value_or(0));
+  text += line;
+  if (v.compile_ms) {
+    std::snprintf(line, sizeof line, "torch.compile baseline %.4f ms: %.3fx\n", *v.compile_ms, v.speedup_vs_compile.value_or(0));
+    text += line;
+  }
+  if (v.suspicious) {
+    std::snprintf(line, sizeof line,
+                  "SUSPICIOUS: more than %.0fx faster than eager; KernelBench flags this as possible reward hacking "
+                  "(check the kernel computes every output from its inputs)\n",
+                  kernelbench_suspicious_speedup);
+    text += line;
+  }
+  return text;
+}
+
+class kernelbench_task final : public search_task {
+ public:
+  kernelbench_task(kernelbench_task_options options, kernelbench_dataset dataset, tasks::dataset_definition loaded,
+                   double tolerance)
+      : options_(std::move(options)),
+        dataset_(std::move(dataset)),
+        loaded_(std::move(loaded)),
+        tolerance_(tolerance),
+        text_(prompt_definition_text(dataset_.root, loaded_.def) + checks_text()) {}
+
+  std::string name() const override { return loaded_.def.name; }
+  std::string definition_text() const override { return text_; }
+
+  json describe() const override {
+    json trials = json::array(), perf = json::array();
+    for (const tasks::workload& w : loaded_.workloads) (is_kernelbench_perf(w.uuid) ? perf : trials).push_back(w.uuid);
+    return {{"backend", "kernelbench"},
+            {"problem", {{"level", options_.problem.level}, {"id", options_.problem.id}, {"name", options_.problem.name},
+                         {"file", fs::absolute(options_.problem.file).string()}}},
+            {"dataset", fs::absolute(dataset_.root).string()},
+            {"definition", loaded_.def.name},
+            {"eval_mode", options_.compile_only ? "compile-only" : "gpu"},
+            {"reference", "oracle: the problem's Model (PyTorch eager)"},
+            {"correctness_trials", trials},
+            {"perf", perf},
+            {"precision", options_.import.precision},
+            {"comparator", "allclose(ref, out): |ref - out| <= tol + tol * |out|"},
+            {"tolerance", tolerance_},
+            {"perf_trials", options_.import.perf_trials},
+            {"baselines", dataset_.manifest.value("baselines", json())},
+            {"score", score_name}};
+  }
+
+  std::map<std::string, json> workload_records() const override { return trace_workloads(loaded_.workloads); }
+
+  result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
+    auto code = solution_code_of(candidate);
+    if (!code) {
+      candidate_evaluation out;
+      out.status = "COMPILE_ERROR";
+      out.feedback = code.error().to_string();
+      return out;
+    }
+    if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
+    if (!service_) {
+      auto started = start_reporting_pool(options_.service, *options_.activity);
+      if (!started) return std::unexpected(started.error());
+      service_ = std::move(*started);
+    }
+    auto base = kernelbench_request(dataset_, *code);
+    if (!base) return std::unexpected(base.error());
+    auto outcome = run_phases(*service_, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
+    if (!outcome) return std::unexpected(outcome.error());
+    return to_candidate_evaluation(*outcome);
+  }
+
+ private:
+  std::string checks_text() const {
+    char text[640];
+    std::snprintf(text, sizeof text,
+                  "\n## How KernelBench judges this candidate\n\n"
+                  "- correct: on every trial's inputs, output shapes equal and |ref - out| <= %g + %g * |out| "
+                  "elementwise (torch.allclose(ref, out), NaN never equal); outputs are filled with NaN before each call\n"
+                  "- timed: %d calls on the seed-42 inputs, L2 flushed before each; score = PyTorch eager time / "
+                  "your time\n",
+                  tolerance_, tolerance_, options_.import.perf_trials);
+    return text;
+  }
+
+  candidate_evaluation to_candidate_evaluation(const phased_outcome& outcome) const {
+    candidate_evaluation out;
+    const kernelbench_verdict v = judge_kernelbench(outcome, dataset_);
+    out.status = std::string(eval::to_string(v.status));
+    out.score_name = score_name;
+    out.detail = {{"phases", json::object()}, {"workloads", json::array()}, {"kernelbench", v.to_json()}};
+    std::size_t trials = 0;
+    for (const auto& [phase, result] : outcome.phases) {
+      json doc = eval::to_json(result);
+      for (const json& w : doc.value("workloads", json::array())) out.detail["workloads"].push_back(w);
+      out.detail["phases"][phase] = std::move(doc);
+      if (phase == "trials") trials = result.workloads.size();
+    }
+    if (!outcome.passed()) {
+      out.feedback = out.status + ": " + outcome.log;
+      return out;
+    }
+    out.passed = v.kernel_ms.has_value();
+    out.latency_ms = v.kernel_ms;
+    out.reference_latency_ms = v.eager_ms;
+    out.speedup_factor = v.speedup_vs_eager;
+    if (out.passed) out.score = v.speedup_vs_eager;
+    out.feedback = verdict_text(v, trials, options_.import.perf_trials);
+    return out;
+  }
+
+  kernelbench_task_options options_;
+  kernelbench_dataset dataset_;
+  tasks::dataset_definition loaded_;
+  double tolerance_;
+  std::string text_;
+  std::unique_ptr<eval::evaluation_pool> service_;  // started on the first evaluation
+};
+
+}  // namespace
+
+result<double> kernelbench_tolerance(const std::string& precision, std::optional<double> given) {
+  if (precision != "fp32" && precision != "fp16" && precision != "bf16") {
+    return fail("--kernelbench-precision " + precision, "unknown precision", "use fp32, fp16 or bf16");
+  }
+  if (given) {
+    if (!(*given > 0)) return fail("--kernelbench-tolerance", "must be a positive number");
+    return *given;
+  }
+  return precision == "fp32" ? 1e-4 : 1e-2;
+}
+
+bool is_kernelbench_perf(const std::string& uuid) { return uuid.starts_with("perf-"); }
+
+std::vector<evaluation_phase> kernelbench_phases(const eval::eval_request& base, double tolerance, int perf_trials) {
+  eval::eval_request trials = base, perf = base;
+  trials.workloads.clear();
+  perf.workloads.clear();
+  for (const tasks::workload& w : base.workloads) (is_kernelbench_perf(w.uuid) ? perf : trials).workloads.push_back(w);
+  for (eval::eval_request* r : {&trials, &perf}) {
+    r->config.comparator = "allclose_candidate";
+    r->config.atol = tolerance;
+    r->config.rtol = tolerance;
+    r->config.required_matched_ratio = 1.0;
+    r->config.correctness_trials = 1;  // every input is the workload's own (the trial's seed): one check each
+  }
+  trials.config.time_candidate = false;
+  trials.config.time_reference = false;
+  perf.config.timing = eval::criterion_params::sample_count(static_cast<std::size_t>(std::max(perf_trials, 1)));
+  perf.config.flush_l2 = true;
+  std::vector<evaluation_phase> phases;
+  if (!trials.workloads.empty()) phases.push_back({"trials", std::move(trials)});
+  if (!perf.workloads.empty()) phases.push_back({"perf", std::move(perf)});
+  return phases;
+}
+
+result<eval::eval_request> kernelbench_request(const kernelbench_dataset& dataset, const eval::solution_code& candidate) {
+  auto loaded = tasks::load_dataset_definition(dataset.root, dataset.definition);
+  if (!loaded) return std::unexpected(loaded.error());
+  auto reference = choose_reference(dataset.root, loaded->def, "oracle");
+  if (!reference) return std::unexpected(reference.error());
+  eval::eval_request request{loaded->def, loaded->workloads, {}, candidate, {}};
+  request.oracle = reference->oracle;
+  request.reference.name = "oracle";
+  request.dataset_root = dataset.root.string();
+  return request;
+}
+
+json kernelbench_verdict::to_json() const {
+  return {{"status", eval::to_string(status)},
+          {"correct", correct},
+          {"kernel_ms", optional_number(kernel_ms)},
+          {"eager_ms", optional_number(eager_ms)},
+          {"compile_ms", optional_number(compile_ms)},
+          {"speedup_vs_eager", optional_number(speedup_vs_eager)},
+          {"speedup_vs_compile", optional_number(speedup_vs_compile)},
+          {"suspicious", suspicious},
+          {"log", log}};
+}
+
+kernelbench_verdict judge_kernelbench(const phased_outcome& outcome, const kernelbench_dataset& dataset) {
+  kernelbench_verdict v;
+  v.status = outcome.status;
+  v.log = outcome.log;
+  v.compile_ms = dataset.compile_ms;
+  if (!outcome.passed()) return v;
+  v.correct = true;
+  v.kernel_ms = outcome.geomean_ms;
+  v.eager_ms = outcome.reference_geomean_ms;
+  if (v.kernel_ms && v.eager_ms) v.speedup_vs_eager = *v.eager_ms / *v.kernel_ms;
+  if (v.kernel_ms && v.compile_ms) v.speedup_vs_compile = *v.compile_ms / *v.kernel_ms;
+  v.suspicious = v.speedup_vs_eager && *v.speedup_vs_eager > kernelbench_suspicious_speedup;
+  return v;
+}
+
+result<std::unique_ptr<search_task>> make_kernelbench_task(const kernelbench_task_options& options) {
+  auto tolerance = kernelbench_tolerance(options.import.precision, options.tolerance);
+  if (!tolerance) return std::unexpected(tolerance.error());
+  kernelbench_import_options import = options.import;
+  if (options.compile_only) import.device = -1;  // no GPU to time baselines on: the CPU derives the outputs
+  options.activity->begin("importing KernelBench problem " + options.problem.file.filename().string());
+  auto dataset = import_kernelbench_problem(options.problem, import);
+  options.activity->end();
+  if (!dataset) return std::unexpected(dataset.error());
+  auto loaded = tasks::load_dataset_definition(dataset->root, dataset->definition);
+  if (!loaded) return std::unexpected(loaded.error());
+  return std::make_unique<kernelbench_task>(options, std::move(*dataset), std::move(*loaded), *tolerance);
+}
+
+}  // namespace ksearch::search

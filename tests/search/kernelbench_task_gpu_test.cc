@@ -1,0 +1,161 @@
+// KernelBench on a real GPU with PyTorch: the bundled problems imported (definition as
+// tests/data/kernelbench says, baselines timed, the cache reused), the bundled examples judged
+// correct and timed against eager and torch.compile, the tanh-GELU example failing the fp32
+// tolerance and passing the v0.1 one, and `ksearch eval` of a folder writing the fast_p summary.
+// Skips without a GPU, or without python3 + torch + safetensors (the oracle's probe says why).
+#include "ksearch/search/kernelbench_task.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ksearch/eval/reference_oracle.h"
+#include "ksearch/search/flashinfer_task.h"
+#include "ksearch/tasks/dataset_scan.h"
+#include "ksearch/tasks/solution.h"
+#include "support/gpu_fixture.h"
+#include "support/run_process.h"
+#include "support/temp_dir.h"
+
+namespace ksearch::search {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path problems_root = fs::path(KSEARCH_SOURCE_DIR) / "tasks" / "kernelbench" / "problems";
+const fs::path examples = fs::path(KSEARCH_SOURCE_DIR) / "tasks" / "kernelbench" / "examples";
+const std::string softmax = "kernelbench_l1_p1_Row_softmax";
+const std::string fused = "kernelbench_l2_p1_Residual_LayerNorm_GELU_Scale_Bias";
+constexpr int perf_trials = 20;  // short; the runs use the default 100 (results/kernelbench)
+
+tasks::solution example(const std::string& definition, const std::string& variant) {
+  auto s = tasks::load_solution(examples / definition / (variant + ".json"));
+  EXPECT_TRUE(s.has_value()) << s.error().to_string();
+  return s.value_or(tasks::solution{});
+}
+
+class KernelbenchTaskGpu : public test_support::gpu_fixture {
+ protected:
+  void SetUp() override {
+    gpu_fixture::SetUp();
+    if (IsSkipped()) return;
+    auto script = eval::bundled_oracle_script();
+    ASSERT_TRUE(script.has_value());
+    const eval::oracle_environment env = eval::probe_oracle({.python = eval::oracle_python(), .script = *script});
+    if (!env.ready) GTEST_SKIP() << "the PyTorch oracle cannot run here: " << env.problem;
+  }
+
+  kernelbench_task_options options(int level, std::optional<double> tolerance = std::nullopt) {
+    auto problem = tasks::find_kernelbench_problem(problems_root, level, 1);
+    EXPECT_TRUE(problem.has_value()) << problem.error().to_string();
+    kernelbench_task_options o;
+    o.problem = problem.value_or(tasks::kernelbench_problem{});
+    o.import.cache_dir = cache_.path();
+    o.import.perf_trials = perf_trials;
+    o.import.gpu_name = "test";
+    o.tolerance = tolerance;
+    o.service = {.worker = {.worker_argv = {KSEARCH_BINARY, "__worker"}, .timeout = std::chrono::seconds(300)},
+                 .devices = {}};
+    return o;
+  }
+
+  test_support::temp_dir cache_;
+};
+
+TEST_F(KernelbenchTaskGpu, ImportMakesTheExpectedDefinitionWithBaselinesAndIsReused) {
+  for (int level : {1, 2}) {
+    const kernelbench_task_options o = options(level);
+    auto first = import_kernelbench_problem(o.problem, o.import);
+    ASSERT_TRUE(first.has_value()) << first.error().to_string();
+    EXPECT_FALSE(first->reused);
+    ASSERT_TRUE(first->eager_ms.has_value());
+    EXPECT_GT(*first->eager_ms, 0.0);
+    EXPECT_TRUE(first->compile_ms.has_value()) << "torch.compile failed: " << first->compile_error;
+    EXPECT_EQ(first->manifest["trials"], 5);
+    EXPECT_EQ(first->manifest["trial_seeds"].size(), 5u);
+
+    std::ifstream in(fs::path(KSEARCH_TEST_DATA_DIR) / "kernelbench" / (first->definition + ".json"));
+    ASSERT_TRUE(in) << first->definition;
+    // Ordered: the inputs' order is the call signature (a module's own parameters come before its
+    // children's, as named_parameters() lists them).
+    const auto expected = nlohmann::ordered_json::parse(in);
+    std::ifstream made_file(first->root / "definitions" / "kernelbench" / (first->definition + ".json"));
+    const auto made = nlohmann::ordered_json::parse(made_file);
+    for (const char* field : {"name", "op_type", "inputs", "outputs"}) {
+      EXPECT_EQ(made[field], expected[field]) << first->definition << ": " << field << " is " << made[field].dump();
+    }
+    EXPECT_EQ(json(made["axes"]), json(expected["axes"])) << made["axes"].dump();
+    auto loaded = tasks::load_dataset_definition(first->root, first->definition);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
+    EXPECT_EQ(loaded->workloads.size(), 6u) << "5 trials and the timed inputs";
+
+    auto again = import_kernelbench_problem(o.problem, o.import);
+    ASSERT_TRUE(again.has_value()) << again.error().to_string();
+    EXPECT_TRUE(again->reused);
+    EXPECT_EQ(again->root, first->root);
+  }
+}
+
+TEST_F(KernelbenchTaskGpu, ExamplesAreCorrectAndTimedAgainstEagerAndCompile) {
+  for (const auto& [level, definition, variant] :
+       {std::tuple{1, softmax, std::string("row_softmax")}, std::tuple{2, fused, std::string("fused")}}) {
+    auto task = make_kernelbench_task(options(level));
+    ASSERT_TRUE(task.has_value()) << task.error().to_string();
+    EXPECT_NE((*task)->definition_text().find("How KernelBench judges this candidate"), std::string::npos);
+    auto evaluated = (*task)->evaluate(example(definition, variant));
+    ASSERT_TRUE(evaluated.has_value()) << evaluated.error().to_string();
+    EXPECT_TRUE(evaluated->passed) << evaluated->status << ": " << evaluated->feedback;
+    EXPECT_EQ(evaluated->score_name, "speedup_vs_eager");
+    ASSERT_TRUE(evaluated->score.has_value());
+    EXPECT_GT(*evaluated->score, 0.0);
+    const json& verdict = evaluated->detail["kernelbench"];
+    EXPECT_TRUE(verdict["speedup_vs_compile"].is_number()) << verdict.dump();
+    EXPECT_EQ(evaluated->detail["phases"]["perf"]["workloads"][0]["timing"]["samples"], perf_trials)
+        << evaluated->detail["phases"]["perf"].dump();
+  }
+}
+
+TEST_F(KernelbenchTaskGpu, TanhGeluFailsTheFp32ToleranceAndPassesTheV01One) {
+  auto strict = make_kernelbench_task(options(2));
+  ASSERT_TRUE(strict.has_value()) << strict.error().to_string();
+  auto failed = (*strict)->evaluate(example(fused, "tanh_gelu"));
+  ASSERT_TRUE(failed.has_value()) << failed.error().to_string();
+  EXPECT_FALSE(failed->passed);
+  EXPECT_EQ(failed->status, "INCORRECT_NUMERICAL") << failed->feedback;
+  EXPECT_NE(failed->feedback.find("trial-1"), std::string::npos) << failed->feedback;
+
+  auto lenient = make_kernelbench_task(options(2, 1e-2));
+  ASSERT_TRUE(lenient.has_value()) << lenient.error().to_string();
+  auto passed = (*lenient)->evaluate(example(fused, "tanh_gelu"));
+  ASSERT_TRUE(passed.has_value()) << passed.error().to_string();
+  EXPECT_TRUE(passed->passed) << passed->status << ": " << passed->feedback;
+}
+
+TEST_F(KernelbenchTaskGpu, EvalOfAFolderWritesTheFastPSummary) {
+  test_support::temp_dir solutions;
+  fs::copy_file(examples / softmax / "row_softmax.json", solutions.path() / "row_softmax.json");
+  const fs::path summary_file = solutions.path() / "summary.json";
+  auto r = test_support::run_ksearch({"eval", "--task", "kernelbench", "--kernelbench-root", problems_root.string(),
+                                      "--kernelbench-level", "1", "--kernelbench-perf-trials", std::to_string(perf_trials),
+                                      "--kernelbench-cache", cache_.path().string(), solutions.path().string(), "--summary",
+                                      summary_file.string()},
+                                     {}, std::chrono::seconds(600));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(summary_file);
+  ASSERT_TRUE(in);
+  const json summary = json::parse(in);
+  EXPECT_EQ(summary["problems"], 1);
+  EXPECT_EQ(summary["correct"], 1);
+  EXPECT_DOUBLE_EQ(summary["fast_p"]["0"].get<double>(), 1.0);
+  for (const char* p : {"1", "1.5", "2"}) EXPECT_TRUE(summary["fast_p_vs_compile"].contains(p));
+  ASSERT_EQ(summary["rows"].size(), 1u);
+  EXPECT_EQ(summary["rows"][0]["definition"], softmax);
+  EXPECT_TRUE(summary["rows"][0]["speedup_vs_eager"].is_number());
+}
+
+}  // namespace
+}  // namespace ksearch::search
