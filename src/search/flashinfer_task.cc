@@ -113,24 +113,14 @@ class flashinfer_task final : public search_task {
 
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);
-    if (!code) {
-      candidate_evaluation out;
-      out.status = "COMPILE_ERROR";
-      out.feedback = code.error().to_string();
-      return out;
-    }
+    if (!code) return unreadable_candidate(code.error());
     return options_.compile_only ? compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity)
                                  : on_gpu(*code);
   }
 
  private:
   result<eval::evaluation_pool*> service() const {
-    if (!service_) {
-      auto service = start_reporting_pool(options_.service, *options_.activity);
-      if (!service) return std::unexpected(service.error());
-      service_ = std::move(*service);
-    }
-    return service_.get();
+    return pool_on_first_use(service_, options_.service, *options_.activity);
   }
 
   eval::eval_request request_for(const eval::solution_code& code) const {

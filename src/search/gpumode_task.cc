@@ -75,18 +75,10 @@ class gpumode_task final : public search_task {
 
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);
-    if (!code) {
-      candidate_evaluation out;
-      out.status = "COMPILE_ERROR";
-      out.feedback = code.error().to_string();
-      return out;
-    }
+    if (!code) return unreadable_candidate(code.error());
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
-    if (!service_) {
-      auto started = start_reporting_pool(options_.service, *options_.activity);
-      if (!started) return std::unexpected(started.error());
-      service_ = std::move(*started);
-    }
+    auto pool = pool_on_first_use(service_, options_.service, *options_.activity);
+    if (!pool) return std::unexpected(pool.error());
     eval::eval_request base{loaded_.def, loaded_.workloads, {}, *code, options_.config};
     if (reference_.native) {
       auto reference = solution_code_of(*reference_.native);
@@ -96,7 +88,7 @@ class gpumode_task final : public search_task {
       base.oracle = reference_.oracle;
     }
     base.dataset_root = options_.dataset_root.string();
-    auto outcome = run_phases(*service_, gpumode_phases(options_.mode, base, options_.cold_l2));
+    auto outcome = run_phases(**pool, gpumode_phases(options_.mode, base, options_.cold_l2));
     if (!outcome) return std::unexpected(outcome.error());
     return to_candidate_evaluation(*outcome);
   }

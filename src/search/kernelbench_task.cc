@@ -77,21 +77,13 @@ class kernelbench_task final : public search_task {
 
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);
-    if (!code) {
-      candidate_evaluation out;
-      out.status = "COMPILE_ERROR";
-      out.feedback = code.error().to_string();
-      return out;
-    }
+    if (!code) return unreadable_candidate(code.error());
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
-    if (!service_) {
-      auto started = start_reporting_pool(options_.service, *options_.activity);
-      if (!started) return std::unexpected(started.error());
-      service_ = std::move(*started);
-    }
+    auto pool = pool_on_first_use(service_, options_.service, *options_.activity);
+    if (!pool) return std::unexpected(pool.error());
     auto base = kernelbench_request(dataset_, *code);
     if (!base) return std::unexpected(base.error());
-    auto outcome = run_phases(*service_, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
+    auto outcome = run_phases(**pool, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
     if (!outcome) return std::unexpected(outcome.error());
     return to_candidate_evaluation(*outcome);
   }

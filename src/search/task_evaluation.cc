@@ -62,6 +62,23 @@ std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::w
   return out;
 }
 
+result<eval::evaluation_pool*> pool_on_first_use(std::unique_ptr<eval::evaluation_pool>& slot,
+                                                 const eval::evaluation_pool_options& options, activity_observer& activity) {
+  if (!slot) {
+    auto started = start_reporting_pool(options, activity);
+    if (!started) return std::unexpected(started.error());
+    slot = std::move(*started);
+  }
+  return slot.get();
+}
+
+candidate_evaluation unreadable_candidate(const error& why) {
+  candidate_evaluation out;
+  out.status = "COMPILE_ERROR";
+  out.feedback = why.to_string();
+  return out;
+}
+
 std::optional<double> geometric_mean(std::span<const double> values) {
   if (values.empty()) return std::nullopt;
   double log_sum = 0;

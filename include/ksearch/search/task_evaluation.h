@@ -4,7 +4,9 @@
 //     its launch plan parsed against the definition, with no GPU; COMPILED or COMPILE_ERROR,
 //     never PASSED (lets a search's prompts, parsing and persistence run on a laptop or in CI).
 //   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/evaluation_pool.h),
-//     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step.
+//     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step
+//     (pool_on_first_use starts them lazily); unreadable_candidate: the COMPILE_ERROR of a
+//     candidate without readable kernel.cu + launch.json;
 //   - prompt_definition_text: the definition as the LLM reads it, followed by
 //     <dataset>/notes/<definition>.md (the contract for these shapes, the hints a kernel engineer
 //     would give) when the dataset has one;
@@ -43,6 +45,16 @@ namespace ksearch::search {
 
 [[nodiscard]] result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evaluation_pool_options options,
                                                                                activity_observer& activity);
+
+/// The pool in `slot`, started with start_reporting_pool on first use (a backend starts no worker
+/// before its first evaluation).
+[[nodiscard]] result<eval::evaluation_pool*> pool_on_first_use(std::unique_ptr<eval::evaluation_pool>& slot,
+                                                               const eval::evaluation_pool_options& options,
+                                                               activity_observer& activity);
+
+/// The evaluation of a candidate whose files cannot be read as device code and a plan
+/// (solution_code_of failed): COMPILE_ERROR with the reason as feedback.
+[[nodiscard]] candidate_evaluation unreadable_candidate(const error& why);
 
 [[nodiscard]] std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def);
 
