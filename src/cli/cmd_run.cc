@@ -52,16 +52,16 @@ search::flashinfer_task_options flashinfer_options(const run_options& o) {
   return t;
 }
 
+// The evaluation workers of a GPU search (none in compile-only mode).
+result<eval::evaluation_pool_options> search_workers(const run_options& o) {
+  if (o.eval_mode != "gpu") return eval::evaluation_pool_options{};
+  return evaluation_workers(o.device, o.parallel_workloads, o.max_parallel_workloads, o.worker_launcher, o.eval_timeout_s);
+}
+
 // The task --task names. `gpu_name` is the device's ("" in compile-only mode).
 result<std::unique_ptr<search::search_task>> make_task(const run_options& o, const std::string& gpu_name,
+                                                       const eval::evaluation_pool_options& workers,
                                                        search::activity_observer& activity) {
-  eval::evaluation_pool_options workers;
-  if (o.eval_mode == "gpu") {
-    auto chosen = evaluation_workers(o.device, o.parallel_workloads, o.max_parallel_workloads, o.worker_launcher,
-                                     o.eval_timeout_s);
-    if (!chosen) return std::unexpected(chosen.error());
-    workers = std::move(*chosen);
-  }
   if (o.task.task == "gpumode") {
     auto mode = search::parse_gpumode_mode(o.task.gpumode_mode);
     if (!mode) return std::unexpected(mode.error());
@@ -182,7 +182,9 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     status.guard_logger(*spdlog::default_logger());
 
     // 1. The task and the run's folder.
-    auto task = make_task(o, gpu.is_object() ? gpu["name"].get<std::string>() : std::string(), status);
+    auto workers = search_workers(o);
+    if (!workers) return report(workers.error());
+    auto task = make_task(o, gpu.is_object() ? gpu["name"].get<std::string>() : std::string(), *workers, status);
     if (!task) return report(task.error());
     auto store = search::run_store::open(o.artifacts_dir, (*task)->name());
     if (!store) return report(store.error());
@@ -217,8 +219,15 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
 
     search::llm_session session(**provider, o.llm.model_name);
     search::round_runner runner(**task, session, **store,
-                                {.max_rounds = o.max_opt_rounds, .codegen_attempts = 3, .model = o.llm.model_name,
-                                 .target_gpu = o.task.target_gpu, .activity = &status});
+                                {.max_rounds = o.max_opt_rounds,
+                                 .codegen_attempts = 3,
+                                 // One candidate per GPU at a time; compile-only checks use the CPU.
+                                 .parallel_evaluations = o.eval_mode == "gpu"
+                                                             ? static_cast<int>(std::max<std::size_t>(1, workers->devices.size()))
+                                                             : o.samples_per_round,
+                                 .model = o.llm.model_name,
+                                 .target_gpu = o.task.target_gpu,
+                                 .activity = &status});
     auto rounds = (*store)->load_rounds();
     if (!rounds) return report(rounds.error());
     runner.restore(*rounds);
@@ -264,6 +273,7 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     if (auto done = (*store)->record_session(run, session_record); !done) return report(done.error());
 
     search::search_settings settings{.max_rounds = o.max_opt_rounds,
+                                     .samples_per_round = o.samples_per_round,
                                      .stagnation_window = o.wm_stagnation_window,
                                      .max_difficulty = o.wm_max_difficulty,
                                      .max_cycle_rounds = o.wm_max_cycle_rounds,

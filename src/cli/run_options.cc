@@ -137,6 +137,12 @@ void add_run_flags(CLI::App& app, run_options& o) {
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str()
       ->group("Search");
+  app.add_option("--samples-per-round", o.samples_per_round,
+                 "Candidates asked for with each prompt, drafted at once and evaluated as they arrive, one per GPU; "
+                 "each counts as a round")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str()
+      ->group("Search");
   app.add_flag("--world-model", o.world_model, "Search with the world model (otherwise the plain loop)")
       ->group("World model");
   app.add_option("--wm-stagnation-window", o.wm_stagnation_window,
@@ -354,6 +360,7 @@ nlohmann::json to_json(const run_options& o) {
       {"api_key_source", key.present() ? key.source : "none"},
       {"language", o.language},
       {"max_opt_rounds", o.max_opt_rounds},
+      {"samples_per_round", o.samples_per_round},
       {"warmup_runs", o.warmup_runs},
       {"iterations", o.iterations},
       {"num_trials", o.num_trials},

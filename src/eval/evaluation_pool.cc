@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -11,9 +13,98 @@
 namespace ksearch::eval {
 
 struct evaluation_pool::state {
+  // One evaluate() call's hold on the workers.
+  struct claimant {
+    std::size_t held = 0;     // workers running its workloads now
+    std::size_t waiting = 0;  // its threads waiting for a worker
+    [[nodiscard]] bool starving() const { return held == 0 && waiting > 0; }
+  };
+  class lease;
+
   std::vector<std::unique_ptr<evaluation_service>> services;
-  std::vector<worker_usage> usage;
   std::shared_ptr<std::mutex> progress_lock;  // shared with the services' progress callbacks
+
+  std::mutex lock;  // guards what follows
+  std::condition_variable freed;
+  std::vector<std::size_t> free_workers;  // indices into services
+  std::vector<worker_usage> usage;
+  std::size_t starving = 0;  // calls that hold no worker and wait for one
+
+  // Applies `change` to `who`, keeping `starving` up to date. Under `lock`.
+  template <typename F>
+  void update(claimant& who, F change) {
+    if (who.starving()) --starving;
+    change();
+    if (who.starving()) ++starving;
+  }
+
+  // Waits for a free worker and takes it for `who`: `preferred` when free, else the lowest. A
+  // call that holds none may take any free worker; one that holds some leaves one free worker
+  // to each starving call, so concurrent candidates each get a GPU before one gets a second.
+  // Gives up (nullopt) once `give_up` says so, checked whenever a worker is given back: a thread
+  // whose call has no workload left must not hold the call's result back until a worker frees.
+  std::optional<std::size_t> claim(claimant& who, std::optional<std::size_t> preferred,
+                                   const std::function<bool()>& give_up = {}) {
+    std::unique_lock<std::mutex> hold(lock);
+    update(who, [&] { ++who.waiting; });
+    const auto quit = [&] { return give_up && give_up(); };
+    freed.wait(hold, [&] {
+      return quit() || (!free_workers.empty() && (who.held == 0 || free_workers.size() > starving));
+    });
+    if (quit()) {
+      update(who, [&] { --who.waiting; });
+      hold.unlock();
+      freed.notify_all();  // the call may no longer be starving: others may take a second worker
+      return std::nullopt;
+    }
+    auto it = preferred ? std::find(free_workers.begin(), free_workers.end(), *preferred) : free_workers.end();
+    if (it == free_workers.end()) it = std::min_element(free_workers.begin(), free_workers.end());
+    const std::size_t w = *it;
+    free_workers.erase(it);
+    update(who, [&] {
+      --who.waiting;
+      ++who.held;
+    });
+    return w;  // a claim frees nothing: no waiter can go on because of it
+  }
+
+  // Gives worker `w` back from `who`, counting an evaluation of `busy_ms` when one ran.
+  void give_back(claimant& who, std::size_t w, std::optional<double> busy_ms) {
+    {
+      const std::lock_guard<std::mutex> hold(lock);
+      if (busy_ms) {
+        usage[w].busy_ms += *busy_ms;
+        usage[w].evaluations += 1;
+      }
+      usage[w].restarts = services[w]->restarts();  // read while no one else can run it
+      free_workers.push_back(w);
+      update(who, [&] { --who.held; });
+    }
+    freed.notify_all();  // waiters' conditions differ (starving or not): wake them all to check
+  }
+};
+
+// A worker claimed for one call; given back, with the evaluation's usage, when the lease ends
+// (also when the evaluation throws, so no worker is lost to other callers).
+class evaluation_pool::state::lease {
+ public:
+  lease(state& s, claimant& who, std::size_t claimed) : s_(s), who_(who), index_(claimed) {}
+  ~lease() { s_.give_back(who_, index_, busy_ms_); }
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+
+  [[nodiscard]] result<eval_result> evaluate(const eval_request& r) {
+    const auto start = std::chrono::steady_clock::now();
+    auto outcome = s_.services[index_]->evaluate(r);
+    busy_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return outcome;
+  }
+
+ private:
+  state& s_;
+  claimant& who_;
+  std::size_t index_;
+  std::optional<double> busy_ms_;
 };
 
 evaluation_pool::evaluation_pool(std::unique_ptr<state> s) : state_(std::move(s)) {}
@@ -41,8 +132,9 @@ result<std::unique_ptr<evaluation_pool>> evaluation_pool::create(evaluation_pool
       e.subject = "evaluation worker for device " + std::to_string(device) + ": " + e.subject;
       return std::unexpected(std::move(e));
     }
+    s->free_workers.push_back(s->services.size());
+    s->usage.push_back(worker_usage{.device = device, .restarts = (*service)->restarts()});
     s->services.push_back(std::move(*service));
-    s->usage.push_back(worker_usage{.device = device});
   }
   return std::unique_ptr<evaluation_pool>(new evaluation_pool(std::move(s)));
 }
@@ -50,9 +142,8 @@ result<std::unique_ptr<evaluation_pool>> evaluation_pool::create(evaluation_pool
 std::size_t evaluation_pool::size() const { return state_->services.size(); }
 
 std::vector<worker_usage> evaluation_pool::usage() const {
-  std::vector<worker_usage> out = state_->usage;
-  for (std::size_t i = 0; i < out.size(); ++i) out[i].restarts = state_->services[i]->restarts();
-  return out;
+  const std::lock_guard<std::mutex> hold(state_->lock);
+  return state_->usage;
 }
 
 evaluation_service& evaluation_pool::worker(std::size_t index) { return *state_->services.at(index); }
@@ -91,33 +182,41 @@ eval_result merge_shares(const std::vector<eval_result>& shares, const std::vect
 
 result<eval_result> evaluation_pool::evaluate(const eval_request& request) {
   state& s = *state_;
-  auto run_on = [&s](std::size_t w, const eval_request& r) {
-    const auto start = std::chrono::steady_clock::now();
-    auto outcome = s.services[w]->evaluate(r);
-    s.usage[w].busy_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    s.usage[w].evaluations += 1;
-    return outcome;
-  };
+  state::claimant me;
   const std::size_t n = request.workloads.size();
   const std::size_t k = std::min(s.services.size(), n);
-  if (k <= 1) return run_on(0, request);
+  if (k <= 1) {
+    state::lease worker(s, me, *s.claim(me, std::nullopt));
+    return worker.evaluate(request);
+  }
 
-  // Workers take the next workload as they become free (workloads differ in cost by orders of
-  // magnitude, so a fixed deal leaves GPUs idle); after a failure no new workload is started.
+  // Each thread claims a worker for one workload at a time (workloads differ in cost by orders
+  // of magnitude, so a fixed deal leaves GPUs idle, and other calls may be waiting for a GPU);
+  // after a failure no new workload is started. The next index is taken only while holding a
+  // worker, so a workload skipped after a failure always comes after the one that failed. Both
+  // change while a worker is held, before it is given back: waiting threads see them then.
   std::atomic<std::size_t> next{0};
   std::atomic<bool> stop{false};
+  const std::function<bool()> nothing_left = [&] { return stop || next >= n; };
   std::vector<std::optional<result<eval_result>>> outcomes(n);
-  auto work = [&](std::size_t w) {
-    for (std::size_t i = next++; i < n && !stop; i = next++) {
+  auto work = [&] {
+    std::optional<std::size_t> last;  // its cubins are already on that worker
+    while (!nothing_left()) {
+      const std::optional<std::size_t> claimed = s.claim(me, last, nothing_left);
+      if (!claimed) break;
+      state::lease worker(s, me, *claimed);
+      last = claimed;
+      const std::size_t i = next++;
+      if (i >= n || stop) break;
       eval_request one = request;
       one.workloads = {request.workloads[i]};
-      outcomes[i] = run_on(w, one);
+      outcomes[i] = worker.evaluate(one);
       if (!*outcomes[i] || !(*outcomes[i])->passed()) stop = true;
     }
   };
   std::vector<std::future<void>> others;
-  for (std::size_t w = 1; w < k; ++w) others.push_back(std::async(std::launch::async, work, w));
-  work(0);
+  for (std::size_t t = 1; t < k; ++t) others.push_back(std::async(std::launch::async, work));
+  work();
   for (auto& f : others) f.get();
 
   std::vector<eval_result> shares;

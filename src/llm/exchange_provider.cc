@@ -79,7 +79,8 @@ fs::path exchange_provider::file_for(long call, std::string_view suffix) const {
 }
 
 llm_result exchange_provider::complete(const llm_request& request) {
-  const long call = next_call_++;
+  // The only shared state: the number. Everything after works on this call's own files.
+  const long call = next_call_.fetch_add(1);
   const fs::path reply_file = file_for(call, ".reply.md");
   const auto start = std::chrono::steady_clock::now();
 

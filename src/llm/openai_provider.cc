@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <random>
 #include <utility>
 
@@ -22,6 +23,12 @@
 // stream_assembler; a stream that ends before its end marker is a failed (retryable) attempt,
 // since the text so far is an unknown fraction of the answer. A server that ignores
 // "stream": true and answers with one JSON document is read as a normal reply.
+//
+// Concurrency: a CURL easy handle serves one thread, so a non-streamed attempt leases an
+// http_client from idle_clients_ (client_lease) and returns it when done. The pool is a stack:
+// a lone caller always gets the client it used last, whose connection is still open. Streamed
+// attempts make their own handle (streaming_http.h). Everything else complete() touches is either
+// read-only after construction (settings_, clock_) or atomic.
 
 namespace ksearch::llm {
 
@@ -61,6 +68,40 @@ struct openai_provider::attempt_outcome {
   std::optional<milliseconds> server_wait;    // Retry-After of a failed attempt
 };
 
+/// One http_client borrowed from the provider's pool for one attempt (a new one when none is idle).
+class openai_provider::client_lease {
+ public:
+  explicit client_lease(openai_provider& owner) : owner_(owner), client_(take(owner)) {}
+  ~client_lease() {
+    try {
+      std::lock_guard lock(owner_.clients_mutex_);
+      owner_.idle_clients_.push_back(std::move(client_));
+    } catch (const std::exception&) {
+      // No room to keep it: the client (and its connection) is simply closed.
+    }
+  }
+  client_lease(const client_lease&) = delete;
+  client_lease& operator=(const client_lease&) = delete;
+
+  [[nodiscard]] http_client& client() { return client_; }
+
+ private:
+  [[nodiscard]] static http_client take(openai_provider& owner) {
+    {
+      std::lock_guard lock(owner.clients_mutex_);
+      if (!owner.idle_clients_.empty()) {
+        http_client client = std::move(owner.idle_clients_.back());
+        owner.idle_clients_.pop_back();
+        return client;
+      }
+    }
+    return http_client();  // made outside the lock: other callers need not wait for curl_easy_init
+  }
+
+  openai_provider& owner_;
+  http_client client_;
+};
+
 openai_provider::openai_provider(openai_settings settings)
     : settings_(std::move(settings)),
       clock_(settings_.clock ? settings_.clock : std::make_shared<real_retry_clock>()),
@@ -68,6 +109,8 @@ openai_provider::openai_provider(openai_settings settings)
   if (settings_.token_limit_field.empty()) {
     settings_.token_limit_field = std::string(detail::token_limit_field(settings_.base_url));
   }
+  // One client up front, as before: a missing curl_global fails here, not on the first call.
+  idle_clients_.emplace_back();
 }
 
 llm_result openai_provider::complete(const llm_request& request) {
@@ -91,7 +134,7 @@ llm_result openai_provider::complete(const llm_request& request) {
   const bool responses_api = wire.style == api_style::responses;
 
   // Step 2: attempts, with waits in between.
-  retry_schedule schedule(settings_.retry, next_seed_++);
+  retry_schedule schedule(settings_.retry, next_seed_.fetch_add(1));
   const auto start = clock_->now();
   auto elapsed = [&] { return std::chrono::duration_cast<milliseconds>(clock_->now() - start); };
   auto elapsed_s = [&] { return std::chrono::duration<double>(clock_->now() - start).count(); };
@@ -160,9 +203,12 @@ openai_provider::attempt_outcome openai_provider::attempt(const std::string& url
 
   transport_failure transport = transport_failure::none;
   if (!stream) {
-    auto response = client_.perform(request, &transport);
-    if (!response) return {std::nullopt, classify_transport(response.error(), transport, context, reached_before_), {}};
-    reached_before_ = true;
+    // The lease ends with this statement: the client is back in the pool before parsing starts.
+    auto response = client_lease(*this).client().perform(request, &transport);
+    if (!response) {
+      return {std::nullopt, classify_transport(response.error(), transport, context, reached_before_.load()), {}};
+    }
+    reached_before_.store(true);
     if (response->status < 200 || response->status >= 300) {
       return {std::nullopt, classify_status(*response, context), server_wait(*response, *clock_)};
     }
@@ -185,8 +231,10 @@ openai_provider::attempt_outcome openai_provider::attempt(const std::string& url
   if (response) decoder.finish(to_assembler);
 
   if (assembler.finished() && !assembler.failure()) return redact_reply(assembler.reply());
-  if (!response) return {std::nullopt, classify_transport(response.error(), transport, context, reached_before_), {}};
-  reached_before_ = true;
+  if (!response) {
+    return {std::nullopt, classify_transport(response.error(), transport, context, reached_before_.load()), {}};
+  }
+  reached_before_.store(true);
   if (response->status < 200 || response->status >= 300) {
     return {std::nullopt, classify_status(*response, context), server_wait(*response, *clock_)};
   }

@@ -59,7 +59,15 @@ result<std::unique_ptr<replay_provider>> replay_provider::open(const std::filesy
 replay_provider::replay_provider(transcript_contents contents, std::string origin)
     : calls_(std::move(contents.calls)), warnings_(std::move(contents.warnings)), origin_(std::move(origin)) {}
 
+std::size_t replay_provider::remaining_calls() const {
+  std::lock_guard lock(mutex_);
+  return calls_.size() - next_;
+}
+
 llm_result replay_provider::complete(const llm_request& request) {
+  const std::string fingerprint = request_fingerprint(request);
+  // Held for the rest of the call: checking the next recorded call and taking it must be one step.
+  std::lock_guard lock(mutex_);
   if (next_ >= calls_.size()) {
     return llm_fail(llm_failure::replay_divergence, origin_,
                     "the search asked for call " + std::to_string(next_ + 1) + " but the transcript holds only " +
@@ -67,7 +75,6 @@ llm_result replay_provider::complete(const llm_request& request) {
                     replay_fix);
   }
   const transcript_call& recorded = calls_[next_];
-  const std::string fingerprint = request_fingerprint(request);
   if (fingerprint != recorded.fingerprint) {
     return llm_fail(llm_failure::replay_divergence, origin_ + ":" + std::to_string(recorded.line),
                     "call " + std::to_string(next_ + 1) + " (recorded as call " + std::to_string(recorded.call) +

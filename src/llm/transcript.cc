@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -239,13 +240,12 @@ result<transcript_contents> read_transcript(const fs::path& file) {
   if (!in) return fail(file.string(), "cannot open the transcript", "check --llm-replay");
 
   transcript_contents contents;
-  std::optional<transcript_call> open_call;  // a request waiting for its outcome
+  // Calls in the order their requests were recorded; concurrent calls (--samples-per-round)
+  // interleave their records, so an outcome is paired with its request by call number.
+  std::vector<transcript_call> calls;
+  std::map<long, std::size_t> open_calls;  // call number -> index in `calls`, until its outcome
   auto warn = [&](std::size_t line, const std::string& text) {
     contents.warnings.push_back(file.string() + ":" + std::to_string(line) + ": " + text);
-  };
-  auto abandon_open_call = [&] {
-    if (open_call) warn(open_call->line, "call " + std::to_string(open_call->call) + " has no reply (skipped)");
-    open_call.reset();
   };
 
   std::string line;
@@ -271,21 +271,24 @@ result<transcript_contents> read_transcript(const fs::path& file) {
                     "replay it with a newer ksearch");
       }
     } else if (type == "request") {
-      abandon_open_call();
       auto request = request_from(doc);
       if (!request || call_number < 0) {
         warn(number, "request record without call, model or messages, skipped");
         continue;
       }
-      open_call = transcript_call{call_number, number, std::move(*request), str(doc, "fingerprint"),
-                                  str(doc, "provider"), std::nullopt, std::nullopt};
+      // A number recorded again (a session cut off mid-call, then resumed) replaces the old request.
+      open_calls[call_number] = calls.size();
+      calls.push_back(transcript_call{call_number, number, std::move(*request), str(doc, "fingerprint"),
+                                      str(doc, "provider"), std::nullopt, std::nullopt});
     } else if (type == "reply" || type == "error") {
-      if (!open_call || open_call->call != call_number) {
+      const auto open = open_calls.find(call_number);
+      if (open == open_calls.end()) {
         warn(number, type + " for call " + std::to_string(call_number) + " without its request, skipped");
         continue;
       }
+      transcript_call& answered = calls[open->second];
       if (type == "reply") {
-        open_call->reply = reply_from(doc);
+        answered.reply = reply_from(doc);
       } else {
         const auto kind = failure_from(str(doc, "kind"));
         if (!kind) {
@@ -294,15 +297,20 @@ result<transcript_contents> read_transcript(const fs::path& file) {
         }
         int attempts = 0;
         if (auto a = doc.find("attempts"); a != doc.end() && a->is_number_integer()) attempts = a->get<int>();
-        open_call->failure = llm_error{*kind, error{str(doc, "subject"), str(doc, "problem"), str(doc, "fix")}, attempts};
+        answered.failure = llm_error{*kind, error{str(doc, "subject"), str(doc, "problem"), str(doc, "fix")}, attempts};
       }
-      contents.calls.push_back(std::move(*open_call));
-      open_call.reset();
+      open_calls.erase(open);
     }
     // "note" and unknown types are for people; replay ignores them.
   }
   if (in.bad()) return fail(file.string(), "read failed");
-  abandon_open_call();
+  for (transcript_call& c : calls) {
+    if (c.reply || c.failure) {
+      contents.calls.push_back(std::move(c));
+    } else {
+      warn(c.line, "call " + std::to_string(c.call) + " has no reply (skipped)");
+    }
+  }
   return contents;
 }
 

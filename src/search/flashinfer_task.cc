@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -79,7 +80,8 @@ class flashinfer_task final : public search_task {
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
         workloads_(std::move(workloads)),
-        text_(prompt_definition_text(options_.dataset_root, loaded_.def)) {}
+        text_(prompt_definition_text(options_.dataset_root, loaded_.def)),
+        service_(options_.service, *options_.activity) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
@@ -119,9 +121,7 @@ class flashinfer_task final : public search_task {
   }
 
  private:
-  result<eval::evaluation_pool*> service() const {
-    return pool_on_first_use(service_, options_.service, *options_.activity);
-  }
+  result<eval::evaluation_pool*> service() const { return service_.get(); }
 
   eval::eval_request request_for(const eval::solution_code& code) const {
     eval::eval_request request{loaded_.def, workloads_, {}, code, options_.config};
@@ -136,9 +136,13 @@ class flashinfer_task final : public search_task {
 
   // The baseline's latencies, once: from the dataset's traces on this GPU, else by running the
   // baseline solution here. A baseline that cannot be had is logged, and scores fall back to the
-  // speedup over the reference (the run's records name the score used).
+  // speedup over the reference (the run's records name the score used). Concurrent callers wait
+  // for the first to finish: every candidate is scored against the same baseline. baseline_ is
+  // written only here, under the lock, so a caller that got past it may read it unlocked.
   void ensure_baseline() const {
-    if (baseline_tried_ || options_.baseline_solution.empty()) return;
+    if (options_.baseline_solution.empty()) return;
+    const std::lock_guard<std::mutex> hold(baseline_lock_);
+    if (baseline_tried_) return;
     baseline_tried_ = true;
     const std::string& name = options_.baseline_solution;
     if (!options_.gpu_name.empty()) {
@@ -220,7 +224,8 @@ class flashinfer_task final : public search_task {
   reference_choice reference_;
   std::vector<tasks::workload> workloads_;
   std::string text_;
-  mutable std::unique_ptr<eval::evaluation_pool> service_;  // started on the first evaluation
+  mutable lazy_pool service_;  // started on the first evaluation (or the baseline's run)
+  mutable std::mutex baseline_lock_;  // guards the two below, held while the baseline is measured
   mutable std::optional<baseline_latencies> baseline_;
   mutable bool baseline_tried_ = false;
 };

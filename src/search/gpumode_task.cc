@@ -46,7 +46,8 @@ class gpumode_task final : public search_task {
       : options_(std::move(options)),
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
-        text_(prompt_definition_text(options_.dataset_root, loaded_.def)) {}
+        text_(prompt_definition_text(options_.dataset_root, loaded_.def)),
+        service_(options_.service, *options_.activity) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
@@ -77,7 +78,7 @@ class gpumode_task final : public search_task {
     auto code = solution_code_of(candidate);
     if (!code) return unreadable_candidate(code.error());
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
-    auto pool = pool_on_first_use(service_, options_.service, *options_.activity);
+    auto pool = service_.get();
     if (!pool) return std::unexpected(pool.error());
     eval::eval_request base{loaded_.def, loaded_.workloads, {}, *code, options_.config};
     if (reference_.native) {
@@ -136,7 +137,7 @@ class gpumode_task final : public search_task {
   tasks::dataset_definition loaded_;
   reference_choice reference_;
   std::string text_;
-  std::unique_ptr<eval::evaluation_pool> service_;  // started on the first evaluation
+  lazy_pool service_;  // started on the first evaluation; the only state evaluate() changes
 };
 
 }  // namespace

@@ -48,7 +48,8 @@ class kernelbench_task final : public search_task {
         dataset_(std::move(dataset)),
         loaded_(std::move(loaded)),
         tolerance_(tolerance),
-        text_(prompt_definition_text(dataset_.root, loaded_.def) + checks_text()) {}
+        text_(prompt_definition_text(dataset_.root, loaded_.def) + checks_text()),
+        service_(options_.service, *options_.activity) {}
 
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
@@ -79,7 +80,7 @@ class kernelbench_task final : public search_task {
     auto code = solution_code_of(candidate);
     if (!code) return unreadable_candidate(code.error());
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
-    auto pool = pool_on_first_use(service_, options_.service, *options_.activity);
+    auto pool = service_.get();
     if (!pool) return std::unexpected(pool.error());
     auto base = kernelbench_request(dataset_, *code);
     if (!base) return std::unexpected(base.error());
@@ -132,7 +133,7 @@ class kernelbench_task final : public search_task {
   tasks::dataset_definition loaded_;
   double tolerance_;
   std::string text_;
-  std::unique_ptr<eval::evaluation_pool> service_;  // started on the first evaluation
+  lazy_pool service_;  // started on the first evaluation; the only state evaluate() changes
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
 // The plain search (search_loop.h): the original's KernelGenerator loop, one LLM call per round.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "ksearch/search/candidate_reply.h"
 #include "ksearch/search/prompts.h"
 #include "ksearch/search/search_loop.h"
@@ -25,14 +28,18 @@ result<search_summary> run_plain_search(search_services& s, const search_setting
   if (!rounds) return std::unexpected(rounds.error());
   for (const std::string& w : rounds->warnings) spdlog::warn("{}", w);
 
-  // The last code shown to the LLM: the last round's candidate, else the seed's.
+  // The code the next prompt shows: the last batch's best candidate (its last one when none
+  // passed), else the seed's.
   std::optional<round_record> last;
+  std::vector<round_record> batch;
   for (const round_record& r : rounds->records) {
-    if (r.solution) last = r;
+    if (!batch.empty() && r.prompt_round != batch.front().prompt_round) batch.clear();
+    batch.push_back(r);
+    if (const round_record* next_base = batch_representative(batch)) last = *next_base;
   }
   search_summary summary;
   int round = rounds->last_round() + 1;
-  for (; round <= settings.max_rounds; ++round) {
+  while (round <= settings.max_rounds) {
     result<std::string> prompt = std::unexpected(error{});
     std::string kind;
     if (!last || !last->solution) {
@@ -55,14 +62,16 @@ result<search_summary> run_plain_search(search_services& s, const search_setting
       prompt = plain_optimize_prompt(s.prompts, in);
     }
     if (!prompt) return std::unexpected(prompt.error());
-    auto outcome = s.runner.run({.round = round, .node_id = "", .cycle_start_round = 0, .prompt_kind = kind, .prompt = *prompt});
+    const int samples = std::min(settings.samples_per_round, settings.max_rounds - round + 1);
+    auto outcome = s.runner.run(
+        {.round = round, .samples = samples, .node_id = "", .cycle_start_round = 0, .prompt_kind = kind, .prompt = *prompt});
     if (!outcome) return std::unexpected(outcome.error());
     if (summary.first_round == 0) summary.first_round = round;
-    if (outcome->record.solution) last = outcome->record;
+    round += static_cast<int>(outcome->records.size());
+    if (const round_record* next_base = batch_representative(outcome->records)) last = *next_base;
     if (outcome->stop != call_failure::none) {
       summary.stop_reason = outcome->stop_reason;
       summary.fatal = outcome->stop == call_failure::fatal;
-      ++round;
       break;
     }
   }

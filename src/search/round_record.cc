@@ -24,6 +24,11 @@ std::string string_at(const json& doc, const char* key) {
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+int int_at(const json& doc, const char* key, int missing) {
+  const auto it = doc.find(key);
+  return it != doc.end() && it->is_number_integer() ? it->get<int>() : missing;
+}
+
 }  // namespace
 
 std::string solution_id(const tasks::solution& s) {
@@ -69,6 +74,16 @@ candidate_evaluation candidate_evaluation_from_json(const json& doc) {
   return e;
 }
 
+const round_record* batch_representative(const std::vector<round_record>& batch) {
+  const round_record* best = nullptr;
+  const round_record* last_with_code = nullptr;
+  for (const round_record& r : batch) {
+    if (r.score() && (best == nullptr || *r.score() > *best->score())) best = &r;
+    if (r.solution) last_with_code = &r;
+  }
+  return best != nullptr ? best : last_with_code;
+}
+
 json to_json(const round_record& r) {
   json usage = {{"calls", r.usage.calls},
                 {"prompt_tokens", r.usage.prompt_tokens},
@@ -81,6 +96,8 @@ json to_json(const round_record& r) {
           {"node_id", r.node_id},
           {"cycle_start_round", r.cycle_start_round},
           {"prompt_kind", r.prompt_kind},
+          {"prompt_round", r.prompt_round},
+          {"samples", r.samples},
           {"solution_id", r.solution_id},
           {"solution", r.solution ? tasks::to_json(*r.solution) : json(nullptr)},
           {"raw_reply", r.raw_reply},
@@ -101,8 +118,10 @@ result<round_record> round_record_from_json(const json& doc, const std::string& 
   r.round = round->get<int>();
   r.time = string_at(doc, "time");
   r.node_id = string_at(doc, "node_id");
-  r.cycle_start_round = doc.value("cycle_start_round", 0);
+  r.cycle_start_round = int_at(doc, "cycle_start_round", 0);
   r.prompt_kind = string_at(doc, "prompt_kind");
+  r.prompt_round = int_at(doc, "prompt_round", r.round);  // records from before batches: asked alone
+  r.samples = int_at(doc, "samples", 1);
   r.solution_id = string_at(doc, "solution_id");
   r.raw_reply = string_at(doc, "raw_reply");
   if (const auto s = doc.find("solution"); s != doc.end() && s->is_object()) {

@@ -62,14 +62,16 @@ std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::w
   return out;
 }
 
-result<eval::evaluation_pool*> pool_on_first_use(std::unique_ptr<eval::evaluation_pool>& slot,
-                                                 const eval::evaluation_pool_options& options, activity_observer& activity) {
-  if (!slot) {
-    auto started = start_reporting_pool(options, activity);
+result<eval::evaluation_pool*> lazy_pool::get() {
+  // Held while the workers start (seconds): a concurrent caller waits for them rather than
+  // starting a second pool on the same GPUs.
+  const std::lock_guard<std::mutex> hold(lock_);
+  if (!pool_) {
+    auto started = start_reporting_pool(options_, activity_);
     if (!started) return std::unexpected(started.error());
-    slot = std::move(*started);
+    pool_ = std::move(*started);
   }
-  return slot.get();
+  return pool_.get();
 }
 
 candidate_evaluation unreadable_candidate(const error& why) {

@@ -52,6 +52,16 @@ struct cycle_state {
     }
     if (best && base_score > 0) no_improve_over_base = *best->score() > base_score ? 0 : no_improve_over_base + 1;
   }
+
+  // The samples of one prompt, in the order recorded; the next prompt shows their best (or last)
+  // candidate as the last attempt.
+  void add_batch(const std::vector<round_record>& batch, double base_score) {
+    for (const round_record& r : batch) add(r, base_score);
+    if (const round_record* next_base = batch_representative(batch)) {
+      last = *next_base;
+      current_code = code_view_for_prompt(*next_base->solution);
+    }
+  }
 };
 
 json cycle_json(const cycle_state& c, const std::string& phase) {
@@ -83,9 +93,16 @@ class world_model_search {
         cycle.reset();
       } else {
         const double base = base_score(cycle->node_id);
+        std::vector<round_record> batch;
         for (const round_record& r : rounds->records) {
-          if (r.kind == "round" && r.node_id == cycle->node_id && r.round >= cycle->start_round) cycle->add(r, base);
+          if (r.kind != "round" || r.node_id != cycle->node_id || r.round < cycle->start_round) continue;
+          if (!batch.empty() && r.prompt_round != batch.front().prompt_round) {
+            cycle->add_batch(batch, base);
+            batch.clear();
+          }
+          batch.push_back(r);
         }
+        cycle->add_batch(batch, base);
         spdlog::info("resuming the cycle on {} at round {} ({} rounds done in it)", cycle->node_id, next_round_, cycle->rounds);
       }
     }
@@ -411,7 +428,11 @@ class world_model_search {
       auto prompt = codegen_prompt_for(c, mode);
       if (!prompt) return std::unexpected(prompt.error());
       static constexpr const char* mode_names[] = {"action", "spec_action", "debug", "improve"};
+      // A batch never runs past the round budget or the cycle's cap.
+      int samples = std::min(settings_.samples_per_round, settings_.max_rounds - next_round_ + 1);
+      if (settings_.max_cycle_rounds > 0) samples = std::min(samples, settings_.max_cycle_rounds - c.rounds);
       round_plan plan{.round = next_round_,
+                      .samples = samples,
                       .node_id = c.node_id,
                       .cycle_start_round = c.start_round,
                       .prompt_kind = mode_names[static_cast<int>(mode)],
@@ -419,8 +440,8 @@ class world_model_search {
       auto outcome = s_.runner.run(plan);
       if (!outcome) return std::unexpected(outcome.error());
       if (summary.first_round == 0) summary.first_round = next_round_;
-      ++next_round_;
-      c.add(outcome->record, base);
+      next_round_ += static_cast<int>(outcome->records.size());
+      c.add_batch(outcome->records, base);
       if (outcome->stop != call_failure::none) {
         stopped_ = true;
         fatal_ = outcome->stop == call_failure::fatal;

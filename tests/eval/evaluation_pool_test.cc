@@ -1,14 +1,21 @@
 // The evaluation pool without a GPU: shares merged in request order, and real worker processes
-// (the test worker's stand-in evaluator) spread over, killed from outside and replaced.
+// (the test worker's stand-in evaluator) spread over, shared by candidates evaluated at the same
+// time, killed from outside and replaced.
 #include "ksearch/eval/evaluation_pool.h"
 
 #include <signal.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <latch>
+#include <optional>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "ksearch/cli/run_options.h"
 #include "ksearch/tasks/dataset_scan.h"
@@ -98,6 +105,122 @@ TEST(EvaluationPool, SpreadsWorkloadsOverItsWorkersAndMergesThem) {
   EXPECT_EQ(failed->status, eval_status::incorrect_numerical);
   EXPECT_EQ(failed->log.rfind("workload fail-1", 0), 0u) << failed->log;
   EXPECT_LT(failed->workloads.size(), 6u) << "workloads after the failure were not started";
+}
+
+// Evaluates `requests` at once, one caller thread each, released together.
+std::vector<result<eval_result>> evaluate_at_once(evaluation_pool& pool, const std::vector<eval_request>& requests) {
+  std::latch go(static_cast<std::ptrdiff_t>(requests.size()));
+  std::vector<std::optional<result<eval_result>>> outcomes(requests.size());
+  std::vector<std::thread> callers;
+  for (std::size_t c = 0; c < requests.size(); ++c) {
+    callers.emplace_back([&, c] {
+      go.arrive_and_wait();
+      outcomes[c] = pool.evaluate(requests[c]);
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  std::vector<result<eval_result>> out;
+  for (auto& o : outcomes) out.push_back(std::move(*o));
+  return out;
+}
+
+// Candidate `c`'s request: one workload, uuid "c<c>", run for `sleep_ms` by the stand-in.
+eval_request single_workload(int c, int sleep_ms) {
+  eval_request r = request_with(1, "sleep:" + std::to_string(sleep_ms));
+  r.workloads[0].uuid = "c" + std::to_string(c);
+  return r;
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+TEST(EvaluationPool, TwoCandidatesEvaluatedAtOnceEachGetAWorkerOfTheirOwn) {
+  auto pool = evaluation_pool::create(test_workers(2));
+  ASSERT_TRUE(pool.has_value()) << pool.error().to_string();
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<result<eval_result>> results = evaluate_at_once(**pool, {single_workload(0, 1000), single_workload(1, 1000)});
+  const double elapsed_ms = ms_since(start);
+  for (std::size_t c = 0; c < 2; ++c) {
+    ASSERT_TRUE(results[c].has_value()) << results[c].error().to_string();
+    ASSERT_TRUE(results[c]->passed()) << results[c]->log;
+    ASSERT_EQ(results[c]->workloads.size(), 1u);
+    EXPECT_EQ(results[c]->workloads[0].uuid, "c" + std::to_string(c)) << "each caller got its own result";
+  }
+  // A single workload's reply is unmerged: its log is the pid of the worker that ran it.
+  EXPECT_NE(results[0]->log, results[1]->log) << "the two candidates ran in different worker processes";
+  for (const worker_usage& u : (*pool)->usage()) {
+    EXPECT_EQ(u.evaluations, 1) << "device " << u.device;
+    EXPECT_GE(u.busy_ms, 1000) << "device " << u.device;
+  }
+  EXPECT_LT(elapsed_ms, 1900) << "two 1 s evaluations on two workers ran side by side, not one after the other";
+}
+
+TEST(EvaluationPool, ThreeCandidatesOnTwoWorkersAllCompleteOneWaitingForAFreeWorker) {
+  auto pool = evaluation_pool::create(test_workers(2));
+  ASSERT_TRUE(pool.has_value()) << pool.error().to_string();
+  // usage() is read while the evaluations run: counts only grow, never past the three.
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    int seen = 0;
+    while (!done) {
+      int total = 0;
+      for (const worker_usage& u : (*pool)->usage()) total += u.evaluations;
+      EXPECT_GE(total, seen);
+      EXPECT_LE(total, 3);
+      seen = total;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<result<eval_result>> results =
+      evaluate_at_once(**pool, {single_workload(0, 500), single_workload(1, 500), single_workload(2, 500)});
+  const double elapsed_ms = ms_since(start);
+  done = true;
+  watcher.join();
+  std::set<std::string> pids;
+  for (std::size_t c = 0; c < 3; ++c) {
+    ASSERT_TRUE(results[c].has_value()) << results[c].error().to_string();
+    ASSERT_TRUE(results[c]->passed()) << results[c]->log;
+    ASSERT_EQ(results[c]->workloads.size(), 1u);
+    EXPECT_EQ(results[c]->workloads[0].uuid, "c" + std::to_string(c));
+    pids.insert(results[c]->log);
+  }
+  EXPECT_EQ(pids.size(), 2u) << "the three ran on the pool's two workers";
+  const std::vector<worker_usage> usage = (*pool)->usage();
+  EXPECT_EQ(usage[0].evaluations + usage[1].evaluations, 3);
+  for (const worker_usage& u : usage) EXPECT_GE(u.evaluations, 1) << "device " << u.device;
+  EXPECT_GE(elapsed_ms, 1000) << "a worker runs one evaluation at a time: the third waited for one to be free";
+}
+
+TEST(EvaluationPool, ACandidateWithoutAWorkerGetsTheNextFreeOneBeforeABusyCandidatesNextWorkload) {
+  auto pool = evaluation_pool::create(test_workers(2));
+  ASSERT_TRUE(pool.has_value()) << pool.error().to_string();
+  // A's eight 300 ms workloads take both workers; B arrives 100 ms later with one workload. B
+  // gets the first worker freed (~300 ms) and ends near 600 ms; A ends near 1500 ms. Without
+  // B's priority A's threads, which free the workers and claim again at once, often win them
+  // until A runs out of workloads (~1200 ms), and B ends after A (seen in 2 runs of 5).
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<result<eval_result>> a, b;
+  double a_done_ms = 0, b_done_ms = 0;
+  std::thread first([&] {
+    a = (*pool)->evaluate(request_with(8, "sleep:300"));
+    a_done_ms = ms_since(start);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  b = (*pool)->evaluate(single_workload(0, 300));
+  b_done_ms = ms_since(start);
+  first.join();
+  ASSERT_TRUE(a->has_value()) << (*a).error().to_string();
+  ASSERT_TRUE((*a)->passed()) << (*a)->log;
+  ASSERT_EQ((*a)->workloads.size(), 8u);
+  for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ((*a)->workloads[i].uuid, "w" + std::to_string(i));
+  ASSERT_TRUE(b->has_value()) << (*b).error().to_string();
+  ASSERT_TRUE((*b)->passed()) << (*b)->log;
+  EXPECT_EQ((*b)->workloads.at(0).uuid, "c0");
+  EXPECT_LT(b_done_ms, a_done_ms) << "B waited for A's last workload";
+  const std::vector<worker_usage> usage = (*pool)->usage();
+  EXPECT_EQ(usage[0].evaluations + usage[1].evaluations, 9);
 }
 
 TEST(EvaluationPool, AWorkerKilledMidEvaluationIsReplacedAndTheEvaluationRunsAgain) {

@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -127,6 +131,45 @@ TEST(ExchangeProvider, FolderThatCannotBeCreatedIsNamed) {
   ASSERT_FALSE(provider.has_value());
   EXPECT_EQ(provider.error().subject, (blocker / "sub").string());
   EXPECT_EQ(provider.error().fix, "check --exchange-dir");
+}
+
+TEST(ExchangeProvider, ConcurrentCallsGetDistinctNumbersAndWaitTogether) {
+  temp_dir dir;
+  auto opened = exchange_provider::open({dir.path(), 30s, 5ms});
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  exchange_provider& provider = **opened;
+
+  std::array<llm_result, 2> replies;
+  std::vector<std::thread> callers;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    callers.emplace_back([&, i] { replies[i] = provider.complete(ask()); });
+  }
+
+  // Both prompts appear while neither call has a reply: the waits overlap.
+  auto asked = [&] { return fs::exists(dir.path() / "0001.prompt.md") && fs::exists(dir.path() / "0002.prompt.md"); };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!asked() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  const bool both_asked = asked();
+  // Answered either way, so that the callers end; the second one first.
+  for (long call : {2L, 1L}) {
+    const fs::path reply = provider.file_for(call, ".reply.md");
+    const fs::path temp = reply.string() + ".partial";
+    std::ofstream(temp, std::ios::binary) << "answer " << call;
+    fs::rename(temp, reply);
+  }
+  for (std::thread& t : callers) t.join();
+
+  EXPECT_TRUE(both_asked) << "the second call did not ask while the first was waiting";
+  std::set<std::string> texts;
+  for (const llm_result& reply : replies) {
+    ASSERT_TRUE(reply.has_value()) << reply.error().to_string();
+    texts.insert(reply->text);
+  }
+  // Each caller read its own reply file: the numbers were distinct.
+  EXPECT_EQ(texts, (std::set<std::string>{"answer 1", "answer 2"}));
+  EXPECT_EQ(json::parse(read_all(dir.path() / "0001.request.json"))["call"], 1);
+  EXPECT_EQ(json::parse(read_all(dir.path() / "0002.request.json"))["call"], 2);
+  EXPECT_EQ(provider.next_call(), 3);
 }
 
 }  // namespace

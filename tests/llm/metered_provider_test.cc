@@ -2,16 +2,22 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "ksearch/llm/openai_provider.h"
+#include "llm/overlap_meter.h"
 #include "support/loopback_http_server.h"
 #include "support/temp_dir.h"
 
@@ -21,9 +27,11 @@ namespace {
 using nlohmann::json;
 using test_support::always;
 using test_support::loopback_http_server;
+using test_support::overlap_meter;
 using test_support::received_request;
 using test_support::scripted_response;
 using test_support::temp_dir;
+using namespace std::chrono_literals;
 
 constexpr const char* test_key = "sk-live-0123456789abcdefXYZ";
 
@@ -78,14 +86,15 @@ TEST(MeteredProvider, PricesKnownModelsAndAccountsEveryCall) {
   ASSERT_TRUE(unpriced.has_value());
   EXPECT_FALSE(unpriced->cost_usd.has_value());  // unknown, not 0
 
-  const auto& totals = provider.ledger().current();
+  const usage_ledger ledger = provider.ledger();  // a copy: current() refers into it
+  const auto& totals = ledger.current();
   EXPECT_EQ(totals.calls, 2);
   EXPECT_EQ(totals.failed_calls, 0);
   EXPECT_EQ(totals.prompt_tokens, 2000);
   EXPECT_EQ(totals.completion_tokens, 1000);
   EXPECT_EQ(totals.calls_without_cost, 1);
   EXPECT_DOUBLE_EQ(totals.known_cost_usd, 0.007);
-  EXPECT_FALSE(provider.ledger().total_cost_usd().has_value());
+  EXPECT_FALSE(ledger.total_cost_usd().has_value());
   EXPECT_GT(totals.latency_s, 0.0);
   EXPECT_EQ(provider.name(), "openai");
 }
@@ -184,6 +193,110 @@ TEST(MeteredProvider, TranscriptRecordsEverythingButTheKey) {
   EXPECT_EQ(records[4]["type"], "error");
   EXPECT_EQ(records[4]["kind"], "auth");
   EXPECT_NE(records[4]["problem"].get<std::string>().find("rejected Bearer [REDACTED]"), std::string::npos);
+}
+
+// ---- Several callers at once ----
+
+/// Six callers at once against a call budget of three: the budget's calls are held at the server
+/// until all three are there (they overlap: the lock is not held during a call), and the other
+/// callers arrive meanwhile, while nothing has been accounted yet.
+struct budget_race {
+  static constexpr int callers = 6;
+  static constexpr long max_calls = 3;
+
+  temp_dir dir;
+  overlap_meter meter{static_cast<int>(max_calls), 5s};
+  loopback_http_server server{[this](const received_request&) {
+    meter.hold();
+    return chat("ok");
+  }};
+  std::unique_ptr<metered_provider> provider;
+  std::vector<llm_result> outcomes{static_cast<std::size_t>(callers)};
+
+  budget_race() {
+    auto writer = transcript_writer::open(dir.path() / "transcript.jsonl", test_key, "openai");
+    if (!writer) throw std::runtime_error(writer.error().to_string());
+    openai_settings s;
+    s.base_url = server.url("/v1");
+    s.api_key = test_key;
+    s.retry.max_retries = 0;
+    s.request_timeout = 60s;
+    provider = std::make_unique<metered_provider>(std::make_unique<openai_provider>(s), prices(),
+                                                  llm_budget{std::nullopt, max_calls}, std::move(*writer));
+  }
+
+  void run() {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < callers; ++i) {
+      threads.emplace_back([this, i] { outcomes[i] = provider->complete(ask("priced-model", "go " + std::to_string(i))); });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+};
+
+TEST(MeteredProvider, CallBudgetHoldsExactlyWithConcurrentCallers) {
+  budget_race race;
+  race.run();
+
+  int answered = 0;
+  int refused = 0;
+  for (const llm_result& outcome : race.outcomes) {
+    if (outcome) {
+      ++answered;
+      EXPECT_EQ(outcome->text, "ok");
+      continue;
+    }
+    ASSERT_EQ(outcome.error().kind, llm_failure::budget) << outcome.error().to_string();
+    ++refused;
+    // "budget reached: 1 LLM calls made and 2 in flight, --max-llm-calls is 3" (the split varies).
+    EXPECT_TRUE(outcome.error().detail.problem.starts_with("budget reached: ")) << outcome.error().detail.problem;
+    EXPECT_TRUE(outcome.error().detail.problem.ends_with(", --max-llm-calls is 3")) << outcome.error().detail.problem;
+    EXPECT_EQ(outcome.error().attempts, 0);
+  }
+  EXPECT_EQ(answered, 3);
+  EXPECT_EQ(refused, 3);
+  EXPECT_EQ(race.server.request_count(), 3U);
+  EXPECT_GE(race.meter.most_in_flight(), 2) << "the budgeted calls never overlapped";
+  const usage_ledger ledger = race.provider->ledger();
+  EXPECT_EQ(ledger.current().calls, 3);
+  EXPECT_EQ(ledger.current().failed_calls, 0);
+  EXPECT_EQ(ledger.current().prompt_tokens, 3000);
+  EXPECT_EQ(race.provider->budget_exhausted(), "budget reached: 3 LLM calls made, --max-llm-calls is 3");
+
+  // The transcript: every call's request and reply, records interleaved but each naming its call;
+  // one note for the refusals; no record for a refused call.
+  std::istringstream lines(read_all(race.provider->transcript_path()));
+  std::string line;
+  std::multiset<long> requests;
+  std::multiset<long> replies;
+  int notes = 0;
+  while (std::getline(lines, line)) {
+    const json record = json::parse(line);
+    if (record["type"] == "request") requests.insert(record["call"].get<long>());
+    if (record["type"] == "reply") replies.insert(record["call"].get<long>());
+    if (record["type"] == "note") ++notes;
+    EXPECT_NE(record["type"], "error") << line;
+  }
+  EXPECT_EQ(requests, (std::multiset<long>{1, 2, 3}));
+  EXPECT_EQ(replies, (std::multiset<long>{1, 2, 3}));
+  EXPECT_EQ(notes, 1);
+}
+
+// Overlapping calls interleave their records; read_transcript pairs each outcome with its request
+// by call number, so --llm-replay keeps every call.
+TEST(MeteredProvider, TranscriptOfOverlappingCallsReadsBackEveryCall) {
+  budget_race race;
+  race.run();
+  auto contents = read_transcript(race.provider->transcript_path());
+  ASSERT_TRUE(contents.has_value()) << contents.error().to_string();
+  EXPECT_EQ(contents->calls.size(), 3U);
+  for (const std::string& warning : contents->warnings) ADD_FAILURE() << warning;
+  std::set<long> calls;
+  for (const transcript_call& call : contents->calls) {
+    EXPECT_TRUE(call.reply.has_value()) << call.call;
+    calls.insert(call.call);
+  }
+  EXPECT_EQ(calls, (std::set<long>{1, 2, 3}));
 }
 
 }  // namespace

@@ -6,10 +6,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "llm/overlap_meter.h"
 #include "support/event_stream.h"
 #include "support/loopback_http_server.h"
 #include "support/virtual_retry_clock.h"
@@ -21,6 +23,7 @@ using nlohmann::json;
 using test_support::always;
 using test_support::event_stream;
 using test_support::loopback_http_server;
+using test_support::overlap_meter;
 using test_support::received_request;
 using test_support::scripted_response;
 using test_support::sse_event;
@@ -642,6 +645,54 @@ TEST(OpenaiProvider, StreamedRequestRejectedWithAStatusQuotesTheServer) {
   ASSERT_FALSE(reply.has_value());
   EXPECT_EQ(reply.error().kind, llm_failure::auth);
   EXPECT_TRUE(contains(reply.error().detail.problem, "Incorrect API key provided")) << reply.error().detail.problem;
+}
+
+// ---- Several callers at once ----
+
+TEST(OpenaiProvider, ConcurrentCallsOverlapAndEachGetsItsOwnReply) {
+  // Each request is held until all four are at the server (or 5 s pass), then echoed back.
+  constexpr int callers = 4;
+  overlap_meter meter(callers, 5s);
+  loopback_http_server server([&meter](const received_request& r) {
+    const json body = json::parse(r.body);
+    meter.hold();
+    return json_reply(200, chat_body("echo: " + body["messages"][1]["content"].get<std::string>()));
+  });
+  auto clock = std::make_shared<virtual_retry_clock>();
+  openai_settings s = settings_for(server, clock);
+  s.request_timeout = 60s;
+  s.retry.max_retries = 0;
+  openai_provider provider(s);
+
+  std::vector<llm_result> replies(callers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < callers; ++i) {
+    threads.emplace_back([&, i] { replies[i] = provider.complete(ask("local-model", "candidate " + std::to_string(i))); });
+  }
+  for (std::thread& t : threads) t.join();
+
+  for (int i = 0; i < callers; ++i) {
+    ASSERT_TRUE(replies[i].has_value()) << i << ": " << replies[i].error().to_string();
+    EXPECT_EQ(replies[i]->text, "echo: candidate " + std::to_string(i));
+    EXPECT_EQ(replies[i]->attempts, 1);
+  }
+  EXPECT_EQ(server.request_count(), static_cast<std::size_t>(callers));
+  EXPECT_GE(meter.most_in_flight(), 2) << "the calls never overlapped";
+
+  // The clients went back to the pool: later calls, one at a time, open no new connection.
+  const std::size_t connections = server.connection_count();
+  ASSERT_TRUE(provider.complete(ask()).has_value());
+  ASSERT_TRUE(provider.complete(ask()).has_value());
+  EXPECT_EQ(server.connection_count(), connections);
+}
+
+TEST(OpenaiProvider, SequentialCallsReuseOneConnection) {
+  loopback_http_server server(always(json_reply(200, chat_body("ok"))));
+  auto clock = std::make_shared<virtual_retry_clock>();
+  openai_provider provider(settings_for(server, clock));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(provider.complete(ask()).has_value());
+  EXPECT_EQ(server.request_count(), 3U);
+  EXPECT_EQ(server.connection_count(), 1U);
 }
 
 }  // namespace

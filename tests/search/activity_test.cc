@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,20 @@ namespace {
 using test_support::llm_call_kind;
 using test_support::scripted_llm;
 
-// Keeps every call as "begin <what>", "detail <text>" or "end".
+// Keeps every call as "begin <what>", "detail <text>" or "end" (detail() comes from evaluation threads).
 class recording_observer final : public activity_observer {
  public:
-  void begin(std::string_view what) override { events.push_back("begin " + std::string(what)); }
-  void detail(std::string_view text) override { events.push_back("detail " + std::string(text)); }
-  void end() override { events.emplace_back("end"); }
+  void begin(std::string_view what) override { add("begin " + std::string(what)); }
+  void detail(std::string_view text) override { add("detail " + std::string(text)); }
+  void end() override { add("end"); }
   std::vector<std::string> events;
+
+ private:
+  void add(std::string event) {
+    const std::lock_guard<std::mutex> hold(lock_);
+    events.push_back(std::move(event));
+  }
+  std::mutex lock_;
 };
 
 // Passes every candidate, reporting one workload as the flashinfer task's worker would.
@@ -86,10 +94,29 @@ TEST_F(Activity, ARoundReportsEachLlmReplyAndTheEvaluationInOrder) {
   auto outcome = runner.run({.round = 1, .node_id = "", .cycle_start_round = 0, .prompt_kind = "generate",
                              .prompt = "Write a kernel."});
   ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
-  EXPECT_EQ(outcome->record.evaluation.status, "PASSED");
+  EXPECT_EQ(outcome->records.front().evaluation.status, "PASSED");
   EXPECT_EQ(observer_.events, (std::vector<std::string>{"begin round 1: waiting for the LLM (generate)", "end",
                                                         "begin round 1: waiting for the LLM (generate, reply 2/3)", "end",
                                                         "begin round 1: evaluating", "detail workload 1/1 w1", "end"}));
+}
+
+TEST_F(Activity, ABatchOfSamplesIsOneStepThatCountsWhatItWaitsFor) {
+  llm_.set_fallback(llm_call_kind::codegen, {good_reply()});
+  llm_session session(*provider_, "scripted-model");
+  round_runner runner(task_, session, *store_, {.max_rounds = 3, .model = "scripted-model", .activity = &observer_});
+  auto outcome = runner.run({.round = 1, .samples = 3, .node_id = "", .cycle_start_round = 0, .prompt_kind = "generate",
+                             .prompt = "Write a kernel."});
+  ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
+  ASSERT_EQ(outcome->records.size(), 3u);
+  ASSERT_FALSE(observer_.events.empty());
+  EXPECT_EQ(observer_.events.front(), "begin rounds 1-3: 3 waiting for the LLM (generate)");
+  EXPECT_EQ(observer_.events.back(), "end");
+  int begins = 0, ends = 0;
+  for (const std::string& e : observer_.events) {
+    begins += e.starts_with("begin ");
+    ends += e == "end";
+  }
+  EXPECT_EQ(begins, ends) << "every step is closed";
 }
 
 TEST_F(Activity, AFailedLlmCallStillEndsItsStep) {
@@ -98,7 +125,7 @@ TEST_F(Activity, AFailedLlmCallStillEndsItsStep) {
   round_runner runner(task_, session, *store_, {.max_rounds = 1, .model = "scripted-model", .activity = &observer_});
   auto outcome = runner.run({.round = 4, .node_id = "n1", .cycle_start_round = 4, .prompt_kind = "debug", .prompt = "Fix it."});
   ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
-  EXPECT_EQ(outcome->record.evaluation.status, "LLM_ERROR");
+  EXPECT_EQ(outcome->records.front().evaluation.status, "LLM_ERROR");
   EXPECT_EQ(observer_.events, (std::vector<std::string>{"begin round 4: waiting for the LLM (debug)", "end"}));
 }
 

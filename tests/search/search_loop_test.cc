@@ -3,11 +3,16 @@
 // (the loop logic is what is under test; the evaluator has its own tests).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "ksearch/llm/provider_factory.h"
 #include "ksearch/search/search_loop.h"
@@ -24,6 +29,8 @@ using test_support::scripted_llm;
 using nlohmann::json;
 
 // "// SCORE 1.5" passes with that score; "// FAIL" is a wrong answer; anything else does not compile.
+// "// HOLD 300" makes the evaluation take that long [ms]. evaluate() may run on several threads at
+// once (--samples-per-round): it counts evaluations, the most at once, and when each started.
 class marker_task final : public search_task {
  public:
   std::string name() const override { return "marker_def"; }
@@ -33,9 +40,21 @@ class marker_task final : public search_task {
   }
   json describe() const override { return {{"backend", "marker"}}; }
   result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
-    ++evaluations;
-    candidate_evaluation e;
     const std::string& code = *candidate.source("kernel.cu");
+    {
+      const std::lock_guard<std::mutex> hold(lock);
+      ++evaluations;
+      most_at_once = std::max(most_at_once, ++running);
+      started.push_back(std::chrono::steady_clock::now());
+    }
+    if (const std::size_t at = code.find("// HOLD "); at != std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(code.c_str() + at + 8)));
+    }
+    {
+      const std::lock_guard<std::mutex> hold(lock);
+      --running;
+    }
+    candidate_evaluation e;
     if (const std::size_t at = code.find("// SCORE "); at != std::string::npos) {
       double score = 0;
       std::from_chars(code.data() + at + 9, code.data() + code.size(), score);
@@ -55,7 +74,11 @@ class marker_task final : public search_task {
     }
     return e;
   }
+  std::mutex lock;
   int evaluations = 0;
+  int running = 0;
+  int most_at_once = 0;
+  std::vector<std::chrono::steady_clock::time_point> started;
 };
 
 std::string kernel(const std::string& marker) {
@@ -106,10 +129,12 @@ class SearchLoop : public ::testing::Test {
     auto prompts = prompt_library::load_bundled();
     EXPECT_TRUE(prompts.has_value()) << prompts.error().to_string();
     llm_session session(**provider, "scripted-model");
-    round_runner runner(task_, session, *store_, {.max_rounds = max_rounds, .model = "scripted-model"});
+    round_runner runner(task_, session, *store_,
+                        {.max_rounds = max_rounds, .parallel_evaluations = parallel_evaluations_, .model = "scripted-model"});
     auto rounds = store_->load_rounds();
     runner.restore(*rounds);
-    search_settings settings{.max_rounds = max_rounds, .stagnation_window = window, .max_cycle_rounds = cycle_cap};
+    search_settings settings{
+        .max_rounds = max_rounds, .samples_per_round = samples_, .stagnation_window = window, .max_cycle_rounds = cycle_cap};
     search_services services{task_, session, *store_, runner, *prompts};
     auto summary = world_model ? run_world_model_search(services, settings) : run_plain_search(services, settings);
     EXPECT_TRUE(summary.has_value()) << summary.error().to_string();
@@ -143,6 +168,8 @@ class SearchLoop : public ::testing::Test {
   marker_task task_;
   std::unique_ptr<run_store> store_;
   std::optional<double> best_score_;
+  int samples_ = 1;
+  int parallel_evaluations_ = 1;
 };
 
 TEST_F(SearchLoop, WorldModelSearchChoosesByScoreAttachesTheCycleBestAndRecordsEveryRound) {
@@ -294,6 +321,108 @@ TEST_F(SearchLoop, AnIdenticalCandidateIsNotEvaluatedTwice) {
   EXPECT_EQ(r[2]["evaluation"]["status"], "PASSED");
   EXPECT_NE(r[2]["evaluation"]["feedback"].get<std::string>().find("identical to the one of round 1"), std::string::npos);
   EXPECT_EQ(best_score_, 1.2);
+}
+
+// ---- several candidates per prompt (--samples-per-round) -------------------------------------
+
+std::vector<int> ints_at(const std::vector<json>& records, const char* key) {
+  std::vector<int> out;
+  for (const json& r : records) out.push_back(r[key].get<int>());
+  return out;
+}
+
+TEST_F(SearchLoop, SamplesOfOnePromptAreRoundsOfTheirOwnAndTheNextPromptBuildsOnTheirBest) {
+  samples_ = 3;
+  llm_.add(llm_call_kind::codegen, passing(1.1));
+  llm_.add(llm_call_kind::codegen, passing(1.7));
+  llm_.add(llm_call_kind::codegen, failing());
+  llm_.set_fallback(llm_call_kind::codegen, {passing(1.2)});
+  const search_summary summary = run(/*world_model=*/false, /*max_rounds=*/5);
+  EXPECT_EQ(summary.last_round, 5);
+  const std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(ints_at(r, "round"), (std::vector<int>{1, 2, 3, 4, 5})) << "numbered in the order recorded";
+  EXPECT_EQ(ints_at(r, "prompt_round"), (std::vector<int>{1, 1, 1, 4, 4}));
+  EXPECT_EQ(ints_at(r, "samples"), (std::vector<int>{3, 3, 3, 2, 2})) << "the last batch stops at the budget";
+  for (const json& record : r) {
+    if (!record["solution"].is_null()) {
+      EXPECT_TRUE(record["solution"]["name"].get<std::string>().ends_with("_r" + std::to_string(record["round"].get<int>())));
+    }
+  }
+  const auto prompts = llm_.prompts(llm_call_kind::codegen);
+  ASSERT_EQ(prompts.size(), 5u);
+  EXPECT_EQ(prompts[0], prompts[2]) << "one prompt for the whole batch";
+  EXPECT_NE(prompts[3].find("SCORE 1.7"), std::string::npos) << "the second batch shows the first batch's best";
+  EXPECT_EQ(prompts[3].find("// FAIL"), std::string::npos);
+  EXPECT_EQ(best_score_, 1.7);
+
+  // A resumed run builds on the same candidate: the representative comes from the records.
+  run(/*world_model=*/false, /*max_rounds=*/6);
+  const auto resumed = llm_.prompts(llm_call_kind::codegen);
+  ASSERT_EQ(resumed.size(), 6u);
+  EXPECT_NE(resumed[5].find("SCORE 1.2"), std::string::npos);
+}
+
+TEST_F(SearchLoop, ACandidateIsEvaluatedWhileTheLlmStillWritesTheOtherSamples) {
+  samples_ = 2;
+  llm_.add(llm_call_kind::codegen, passing(1.1));
+  llm_.add(llm_call_kind::codegen, test_support::scripted_reply{passing(1.3), 200, std::chrono::milliseconds(2000)});
+  run(/*world_model=*/false, /*max_rounds=*/2);
+  ASSERT_EQ(records().size(), 2u);
+  ASSERT_EQ(task_.started.size(), 2u);
+  // Waiting for both replies first would start both evaluations after the slow reply, together.
+  EXPECT_GT(task_.started[1] - task_.started[0], std::chrono::milliseconds(1000))
+      << "the first candidate waited for the second reply";
+}
+
+TEST_F(SearchLoop, SamplesAreEvaluatedAtOnceUpToTheParallelEvaluations) {
+  samples_ = 3;
+  parallel_evaluations_ = 2;
+  llm_.add(llm_call_kind::codegen, kernel("SCORE 1.0 // HOLD 400 a"));
+  llm_.add(llm_call_kind::codegen, kernel("SCORE 1.0 // HOLD 400 b"));
+  llm_.add(llm_call_kind::codegen, kernel("SCORE 1.0 // HOLD 400 c"));
+  run(/*world_model=*/false, /*max_rounds=*/3);
+  EXPECT_EQ(task_.evaluations, 3);
+  EXPECT_EQ(task_.most_at_once, 2) << "two evaluation slots: never more, and both used";
+  EXPECT_EQ(records().size(), 3u);
+}
+
+TEST_F(SearchLoop, IdenticalSamplesOfABatchAreEvaluatedOnce) {
+  samples_ = 3;
+  parallel_evaluations_ = 3;
+  llm_.set_fallback(llm_call_kind::codegen, {kernel("SCORE 1.4 // HOLD 200")});
+  run(/*world_model=*/false, /*max_rounds=*/3);
+  EXPECT_EQ(task_.evaluations, 1);
+  const std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_TRUE(r[0]["reused_from_round"].is_null());
+  EXPECT_EQ(r[1]["reused_from_round"], 1);
+  EXPECT_EQ(r[2]["reused_from_round"], 1);
+  EXPECT_EQ(r[2]["evaluation"]["status"], "PASSED");
+}
+
+TEST_F(SearchLoop, WorldModelBatchesStopAtTheCycleCapAndTheBudget) {
+  samples_ = 2;
+  llm_.add(llm_call_kind::init, init_reply());
+  llm_.set_fallback(llm_call_kind::codegen, {failing()});
+  const search_summary summary = run(/*world_model=*/true, /*max_rounds=*/4, /*window=*/5, /*cycle_cap=*/3);
+  EXPECT_EQ(summary.last_round, 4);
+  const std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(ints_at(r, "prompt_round"), (std::vector<int>{1, 1, 3, 4})) << "3 rounds on a (2 + 1), then b";
+  EXPECT_EQ(node_ids(), (std::vector<std::string>{"a", "a", "a", "b"}));
+}
+
+TEST_F(SearchLoop, AnUnavailableEndpointCostsOnlyItsSample) {
+  samples_ = 2;
+  // Each sample tries twice (max_retries 1): both first attempts and the first retry fail.
+  for (int i = 0; i < 3; ++i) llm_.add(llm_call_kind::codegen, test_support::scripted_reply{"overloaded", 503});
+  llm_.set_fallback(llm_call_kind::codegen, {passing(1.0)});
+  const search_summary summary = run(/*world_model=*/false, /*max_rounds=*/2);
+  EXPECT_FALSE(summary.fatal);
+  std::multiset<std::string> statuses;
+  for (const json& r : records()) statuses.insert(r["evaluation"]["status"].get<std::string>());
+  EXPECT_EQ(statuses, (std::multiset<std::string>{"LLM_ERROR", "PASSED"}));
 }
 
 }  // namespace

@@ -68,6 +68,7 @@ struct run_options {
   llm::llm_options llm_client;          // provider, retries, budgets, transcript replay (llm/llm_flags.h)
   std::string language = "cuda";        // --language (see README: ksearch generates CUDA only)
   int max_opt_rounds = 5;               // --max-opt-rounds
+  int samples_per_round = 1;            // --samples-per-round
   // FlashInfer benchmark configuration.
   int warmup_runs = 10;                 // --warmup-runs
   int iterations = 10;                  // --iterations

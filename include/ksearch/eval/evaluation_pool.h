@@ -1,15 +1,19 @@
 // ksearch/eval/evaluation_pool.h — one evaluation worker per GPU, a candidate's workloads spread
 // over them.
 //
-// The pool owns an evaluation_service (eval/evaluation_service.h) per device. evaluate() hands a
-// request's workloads out one at a time, in order, to whichever worker is free (one thread per
-// worker; workloads differ in cost by orders of magnitude, so a fixed deal would leave GPUs idle),
-// starts no new workload once one has failed, and merges the results in the request's workload
-// order: the first failing workload in that order gives the status, as one worker would have
-// reported it (a failure before any workload ran, a compile error, comes first). A worker keeps
-// the reference's and the candidate's cubins between its workloads, so only its first one
-// compiles. Each worker times only on its own GPU, so timing stays serialised per device. With
-// one device the pool is exactly one service.
+// The pool owns an evaluation_service (eval/evaluation_service.h) per device; the workers are
+// shared by every evaluate() call. A call hands its request's workloads out one at a time, in
+// order: each of its threads (one per worker, at most one per workload) claims a free worker,
+// takes the next workload, runs it and gives the worker back (workloads differ in cost by orders
+// of magnitude, so a fixed deal would leave GPUs idle). It starts no new workload once one has
+// failed, and merges the results in the request's workload order: the first failing workload in
+// that order gives the status, as one worker would have reported it (a failure before any
+// workload ran, a compile error, comes first). A call that holds no worker goes first when one
+// is freed, so candidates evaluated at the same time each get a GPU before one gets a second. A
+// thread takes the worker it ran on last when that one is free: a worker keeps the reference's
+// and the candidate's cubins between workloads, so mostly only its first one compiles. A worker
+// runs one thing at a time and times only on its own GPU, so timing stays serialised per device.
+// With one device the pool is exactly one service, which concurrent calls take in turn.
 //
 // Workers on other hosts: `worker.launcher` prefixes the worker command, e.g.
 // {"srun", "-u", "--gres=gpu:1", "--ntasks=1"} inside a Slurm allocation; the worker speaks the same
@@ -18,7 +22,9 @@
 // Progress lines of all workers go to `worker.on_progress`, one at a time (the pool serialises
 // the calls), prefixed with "gpu N: " when there is more than one worker.
 //
-// Thread-safety: one caller at a time; the pool starts and joins its own threads per call.
+// Thread-safety: evaluate() and usage() may be called from several threads at once; a call starts
+// and joins its own threads. worker() is for diagnostics and tests: its service must not be used
+// while the pool evaluates. The pool must outlive every call in progress.
 #pragma once
 
 #include <memory>
@@ -41,7 +47,7 @@ struct worker_usage {
   int device = 0;
   double busy_ms = 0;  // wall time spent inside its evaluations
   int evaluations = 0;
-  int restarts = 0;
+  int restarts = 0;    // as of the end of its last evaluation
 };
 
 class evaluation_pool {
@@ -54,6 +60,7 @@ class evaluation_pool {
 
   [[nodiscard]] result<eval_result> evaluate(const eval_request& request);
   [[nodiscard]] std::size_t size() const;
+  /// Counted as each workload ends: workloads still running are not in it yet.
   [[nodiscard]] std::vector<worker_usage> usage() const;
   /// Worker `index`'s service (diagnostics and tests).
   [[nodiscard]] evaluation_service& worker(std::size_t index);

@@ -14,9 +14,13 @@
 // nothing or the whole reply. The reply file's whole content (UTF-8, a leading BOM dropped) is
 // the reply text; there is no usage, so the cost of such a call is unknown.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: complete() may be called from several threads at once. Each call takes its
+// number from an atomic counter, so concurrent calls never share files; the waits for replies
+// overlap (whoever answers sees several prompts at once and may answer them in any order). Only
+// this process numbers calls: two processes sharing one folder would collide.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -43,7 +47,7 @@ class exchange_provider final : public llm_provider {
   [[nodiscard]] std::string_view name() const override { return "exchange"; }
 
   /// The number the next call will use.
-  [[nodiscard]] long next_call() const { return next_call_; }
+  [[nodiscard]] long next_call() const { return next_call_.load(); }
 
   /// "D/0007.reply.md" and friends.
   [[nodiscard]] std::filesystem::path file_for(long call, std::string_view suffix) const;
@@ -52,7 +56,7 @@ class exchange_provider final : public llm_provider {
   exchange_provider(exchange_settings settings, long next_call);
 
   exchange_settings settings_;
-  long next_call_;
+  std::atomic<long> next_call_;
 };
 
 }  // namespace ksearch::llm

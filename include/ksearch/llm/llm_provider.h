@@ -10,7 +10,9 @@
 // through files), and metered_provider, which wraps any of them with budgets, usage accounting
 // and the transcript. provider_factory.h builds the right stack from the flags.
 //
-// Thread-safety: a provider serves one caller at a time; complete() is not reentrant.
+// Thread-safety: complete() may be called from several threads at once (a search round asks for
+// several candidates in parallel); name() too. Each implementation's header says how it does it:
+// some overlap the calls, replay_provider serves them one at a time.
 #pragma once
 
 #include <expected>
@@ -93,7 +95,7 @@ class llm_provider {
   virtual ~llm_provider() = default;
 
   /// Asks the model. Never throws for an expected failure (network, HTTP status, bad reply,
-  /// budget); those come back as llm_error.
+  /// budget); those come back as llm_error. Safe to call from several threads at once.
   [[nodiscard]] virtual llm_result complete(const llm_request& request) = 0;
 
   /// "openai", "replay", "exchange": recorded in the transcript.

@@ -11,10 +11,18 @@
 // is unknown (no price, no usage) are counted in the ledger as such, and validate_llm_options
 // refuses --max-cost-usd for a model without a price.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: complete() may be called from several threads at once, and the wrapped calls
+// overlap. One mutex guards the budget check, the call numbers, the ledger and the transcript; it
+// is not held while the wrapped provider works. --max-llm-calls holds exactly: a call in flight
+// counts as made when the next one is checked (its slot is taken before it starts, and kept even
+// if it fails, as the ledger counts failed calls). --max-cost-usd can only see the cost of calls
+// that have ended, so with N callers up to N-1 calls may be in flight when the cost crosses it;
+// they complete and are counted. Records of overlapping calls interleave in the transcript
+// (request 5, request 6, reply 6, reply 5); each names its call.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -42,10 +50,13 @@ class metered_provider final : public llm_provider {
   /// The wrapped provider's name.
   [[nodiscard]] std::string_view name() const override { return inner_->name(); }
 
-  /// Why the next call would be refused, or nullopt when it may go ahead.
+  /// Why the next call would be refused (calls in flight count as made), or nullopt when it may
+  /// go ahead.
   [[nodiscard]] std::optional<std::string> budget_exhausted() const;
 
-  [[nodiscard]] const usage_ledger& ledger() const { return ledger_; }
+  /// A snapshot of the totals so far: a copy, since other threads may be adding to it. Calls
+  /// still in flight are not in it yet.
+  [[nodiscard]] usage_ledger ledger() const;
   [[nodiscard]] const llm_budget& budget() const { return budget_; }
   [[nodiscard]] const pricing_table& pricing() const { return pricing_; }
   [[nodiscard]] llm_provider& inner() { return *inner_; }
@@ -53,12 +64,17 @@ class metered_provider final : public llm_provider {
   [[nodiscard]] std::filesystem::path transcript_path() const;
 
  private:
+  [[nodiscard]] std::optional<std::string> budget_exhausted_locked() const;  // mutex_ held
+
   std::unique_ptr<llm_provider> inner_;
   pricing_table pricing_;
   llm_budget budget_;
   std::unique_ptr<transcript_writer> transcript_;
+
+  mutable std::mutex mutex_;  // guards what follows, and every write to transcript_
   usage_ledger ledger_;
   long next_call_;
+  long in_flight_ = 0;         // calls started but not yet in ledger_
   bool budget_noted_ = false;  // the "budget reached" note is written once
 };
 

@@ -12,14 +12,21 @@
 //
 // Retries are logged (spdlog, warn) with the reason and the wait.
 //
-// Thread-safety: one caller at a time (it owns one http_client).
+// Thread-safety: complete() may be called from several threads at once, and the calls overlap.
+// Each attempt borrows an http_client from a small pool (one is made when none is idle, and it
+// goes back after the attempt, so sequential calls still reuse their connection); the jitter seed
+// counter and the "reached before" flag are atomic. An injected settings.clock must then be
+// thread-safe too (real_retry_clock is).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ksearch/llm/http_client.h"
 #include "ksearch/llm/llm_provider.h"
@@ -57,14 +64,16 @@ class openai_provider final : public llm_provider {
 
  private:
   struct attempt_outcome;
+  class client_lease;
   [[nodiscard]] attempt_outcome attempt(const std::string& url, const std::string& body, const std::string& model,
                                         bool responses_api, bool stream);
 
   openai_settings settings_;
   std::shared_ptr<retry_clock> clock_;
-  http_client client_;
-  std::uint64_t next_seed_;
-  bool reached_before_ = false;  // some attempt got an HTTP response: the URL itself is right
+  std::mutex clients_mutex_;
+  std::vector<http_client> idle_clients_;  // guarded by clients_mutex_; grows to the most calls at once
+  std::atomic<std::uint64_t> next_seed_;
+  std::atomic<bool> reached_before_{false};  // some attempt got an HTTP response: the URL itself is right
 };
 
 }  // namespace ksearch::llm

@@ -10,12 +10,17 @@
 // (metered_provider) prices and counts them like live calls, so budgets stop a replayed search
 // where they stopped the original.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: complete() may be called from several threads at once; a mutex serves the
+// callers one at a time, each getting the next recorded call in the order the callers arrive.
+// A search whose calls overlapped (several samples per round) may therefore diverge on replay:
+// its threads can ask in another order than the one recorded, and the fingerprint check then
+// fails the call with replay_divergence.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,13 +43,14 @@ class replay_provider final : public llm_provider {
   [[nodiscard]] std::string_view name() const override { return "replay"; }
 
   [[nodiscard]] std::size_t total_calls() const { return calls_.size(); }
-  [[nodiscard]] std::size_t remaining_calls() const { return calls_.size() - next_; }
+  [[nodiscard]] std::size_t remaining_calls() const;
   [[nodiscard]] const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   std::vector<transcript_call> calls_;
   std::vector<std::string> warnings_;
   std::string origin_;
+  mutable std::mutex mutex_;  // guards next_
   std::size_t next_ = 0;
 };
 

@@ -20,7 +20,8 @@
 // The fingerprint hashes what the request asks (model, and every message's role and content),
 // unredacted; --llm-replay compares it to detect a search that went another way.
 //
-// Thread-safety: a writer serves one thread; reading is independent of writing.
+// Thread-safety: a writer serves one caller at a time (metered_provider locks around it); reading
+// is independent of writing.
 #pragma once
 
 #include <filesystem>
@@ -81,7 +82,7 @@ struct transcript_call {
 };
 
 struct transcript_contents {
-  std::vector<transcript_call> calls;  // complete calls, in file order
+  std::vector<transcript_call> calls;  // complete calls, in the order their requests were recorded
   std::vector<std::string> warnings;   // "FILE:LINE: ..." for every line skipped, and calls left without an outcome
 };
 

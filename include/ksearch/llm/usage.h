@@ -4,8 +4,8 @@
 // call whose model has no price: a run's total then says how many calls it could not price
 // instead of quietly under-counting.
 //
-// Thread-safety: token_usage is a plain value. usage_ledger is not synchronised; it belongs to
-// the one provider (and thread) that makes the calls.
+// Thread-safety: token_usage is a plain value. usage_ledger is not synchronised; the provider
+// that owns it (metered_provider) locks around it.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

@@ -15,8 +15,10 @@
 //
 // Settings structs hold an observer by pointer, &no_activity() by default: never null.
 //
-// Thread-safety: the search and the task call from the search's thread; an observer that also
-// works on a thread of its own locks (terminal_status does).
+// Thread-safety: begin() and end() come from the search's thread; detail() may come from any
+// thread, several at once: the search evaluates a round's candidates concurrently and each
+// evaluation reports its progress from its own thread. An observer with state locks it
+// (terminal_status does); quiet_activity has none.
 #pragma once
 
 #include <string_view>

@@ -21,9 +21,13 @@
 //
 // Progress: the worker's steps (compiling, workload K/N) go to the options' activity observer as
 // detail() of the step the caller began ("round 3: evaluating"); compile-only mode reports
-// "compiling". The observer must outlive the task (a worker stopping may still report).
+// "compiling". The observer must outlive the task (a worker stopping may still report), and
+// accept detail() from the evaluating threads.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
+// workers start and the baseline is measured once, by the first caller, while the others wait;
+// then the evaluations share the workers (eval/evaluation_pool.h). baseline_targets_text() may
+// measure the baseline too, under the same lock.
 #pragma once
 
 #include <filesystem>

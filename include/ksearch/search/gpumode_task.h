@@ -18,7 +18,9 @@
 // the score is 1 / latency_ms ("inv_latency_ms"), set only when every phase passed. The
 // reference's geometric mean (timed alongside) gives the speedup.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
+// workers start once, by the first caller, while the others wait; each candidate then runs its
+// phases in order on the shared workers (eval/evaluation_pool.h).
 #pragma once
 
 #include <filesystem>

@@ -18,7 +18,10 @@
 // (KernelBench's reward-hacking rule) in the feedback and the record; the evaluator's roofline
 // floor fails a result faster than physics outright.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
+// workers start once, by the first caller, while the others wait; each candidate then runs its
+// phases in order on the shared workers (eval/evaluation_pool.h). make_kernelbench_task imports
+// into the cache folder: one at a time per folder (search/kernelbench_import.h).
 #pragma once
 
 #include <memory>

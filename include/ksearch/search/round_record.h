@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,9 @@ struct round_record {
   std::string node_id;             // the world-model node whose action this round worked on ("" = plain loop)
   int cycle_start_round = 0;       // first round of that node's cycle
   std::string prompt_kind;         // "action", "spec_action", "debug", "improve", "generate", "optimize", "seed"
+  int prompt_round = 0;            // the round whose prompt this candidate answered: the first of its batch
+                                   // (--samples-per-round); equal to `round` when it was asked alone
+  int samples = 1;                 // candidates asked for with that prompt
   std::optional<tasks::solution> solution;
   std::string solution_id;         // "" when there is no solution
   std::string raw_reply;           // the model's last reply ("" when none)
@@ -56,6 +60,10 @@ struct round_record {
   /// The score when passed, else nullopt.
   [[nodiscard]] std::optional<double> score() const { return evaluation.passed ? evaluation.score : std::nullopt; }
 };
+
+/// The record of a batch that the next prompt builds on: its best passed sample, else its last
+/// sample with a candidate, else nullptr.
+[[nodiscard]] const round_record* batch_representative(const std::vector<round_record>& batch);
 
 [[nodiscard]] nlohmann::json to_json(const round_record& r);
 /// `where` prefixes error subjects ("solutions.jsonl:12").

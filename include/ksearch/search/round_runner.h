@@ -1,24 +1,35 @@
-// ksearch/search/round_runner.h — one round of a search: prompt -> candidate -> evaluation -> record.
+// ksearch/search/round_runner.h — rounds of a search: prompt -> candidates -> evaluations -> records.
 //
-// Both loops (world model and plain) decide what to ask; the runner does the rest the same way:
-//   1. asks the LLM for a candidate; a reply that is not kernel.cu + launch.json gets a follow-up
-//      message with the parse error, up to `codegen_attempts` replies in all;
-//   2. evaluates the candidate with the task (a harness error becomes HARNESS_ERROR);
-//   3. appends the round_record (solutions.jsonl, metrics, traces), updates the best solution
-//      and prints the round's progress line.
-// The LLM calls and the evaluation are reported to runner_settings::activity while they last.
-// Whatever fails, the round ends with a record; only a budget or a fatal LLM error asks the loop
+// Both loops (world model and plain) decide what to ask; the runner does the rest the same way.
+// A plan asks for `samples` candidates from one prompt (--samples-per-round); each becomes a round
+// of its own, numbered plan.round, plan.round + 1, ... in the order they are recorded:
+//   1. every sample is drafted at once, one thread each (search/candidate_draft.h: the prompt, then
+//      follow-ups with the parse error, up to `codegen_attempts` replies);
+//   2. a candidate is evaluated as soon as it is drafted, up to `parallel_evaluations` at once (one
+//      per GPU), so the LLM writes the next samples while the GPUs measure the first; a harness
+//      error becomes HARNESS_ERROR. A candidate identical to one already evaluated (in this batch
+//      too) is not measured again;
+//   3. each finished sample is recorded at once (solutions.jsonl, metrics, traces), the best
+//      solution updated and the round's progress line printed.
+// A kill loses only the samples not yet recorded; a resumed search asks again from its records.
+// The runner reports one step at a time to runner_settings::activity from the calling thread
+// ("round 3: waiting for the LLM (debug)", "round 3: evaluating", "rounds 3-6: 2 waiting for the
+// LLM, 1 evaluating (debug)"); the task's evaluations add detail() from their threads.
+// Whatever fails, every sample ends with a record; only a budget or a fatal LLM error asks the loop
 // to stop. The runner also keeps every recorded solution by id, so a loop can show the LLM the
 // code a solved node points to, and restores all of it from the stored rounds on resume.
 //
-// Thread-safety: one thread.
+// Thread-safety: one caller; the runner's own threads end before run() returns. With
+// parallel_evaluations > 1 the task's evaluate() is called from several threads at once.
 #pragma once
 
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ksearch/search/activity.h"
+#include "ksearch/search/candidate_draft.h"
 #include "ksearch/search/llm_session.h"
 #include "ksearch/search/round_record.h"
 #include "ksearch/search/run_store.h"
@@ -27,7 +38,8 @@
 namespace ksearch::search {
 
 struct round_plan {
-  int round = 0;
+  int round = 0;                // the first sample's round number
+  int samples = 1;              // candidates asked for with this prompt, each recorded as a round
   std::string node_id;          // "" in the plain loop
   int cycle_start_round = 0;
   std::string prompt_kind;      // "action", "debug", ... (recorded)
@@ -35,7 +47,7 @@ struct round_plan {
 };
 
 struct round_outcome {
-  round_record record;
+  std::vector<round_record> records;       // one per sample, in round order (the order recorded)
   call_failure stop = call_failure::none;  // stop or fatal: the loop must end after this round
   std::string stop_reason;
 };
@@ -43,6 +55,7 @@ struct round_outcome {
 struct runner_settings {
   int max_rounds = 5;         // shown in progress lines
   int codegen_attempts = 3;   // replies per round before NO_CANDIDATE
+  int parallel_evaluations = 1;  // candidates evaluated at once (one per GPU of the task's pool)
   std::string model;          // author of generated solutions, part of their names
   std::string target_gpu = "H100";
   activity_observer* activity = &no_activity();  // told about each LLM call and evaluation; never null
@@ -58,7 +71,8 @@ class round_runner {
   /// Records a seed (round 0) solution and its evaluation (never counted as best; spec §3.12).
   [[nodiscard]] result<void> record_seed(round_record seed);
 
-  /// Runs one round. Errors only when a record cannot be written (the disk is full, ...).
+  /// Runs the plan's rounds. Errors only when a record cannot be written (the disk is full, ...);
+  /// the samples recorded before that stay recorded.
   [[nodiscard]] result<round_outcome> run(const round_plan& plan);
 
   [[nodiscard]] const std::optional<round_record>& best() const { return best_; }
@@ -76,7 +90,13 @@ class round_runner {
   [[nodiscard]] activity_observer& activity() const { return *settings_.activity; }
 
  private:
+  struct batch;
   void remember(const round_record& record);
+  /// Numbers, records and announces one sample; reuse_of: the record whose evaluation it repeats.
+  [[nodiscard]] result<void> record_sample(batch& b, std::size_t sample, const round_record* reuse_of);
+  /// The activity step for the batch's state ("" when it waits for nothing).
+  [[nodiscard]] std::string step_text(const batch& b) const;
+  [[nodiscard]] candidate_identity identity_for(int round) const;
 
   search_task& task_;
   llm_session& llm_;

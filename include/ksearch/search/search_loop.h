@@ -10,6 +10,11 @@
 // beliefs. Plain (no --world-model): one generation, then one optimisation per round from the
 // last code, with the best so far shown (spec §3.13).
 //
+// Samples (--samples-per-round N): each prompt asks for N candidates at once, drafted and
+// evaluated concurrently by the round runner; each is a round of its own, so --max-opt-rounds,
+// --wm-stagnation-window and --wm-max-cycle-rounds count candidates. The next prompt builds on the
+// batch's best candidate (its last one when none passed).
+//
 // Resume: the round records in solutions.jsonl are the memory. A resumed search starts at the
 // round after the last recorded one, restores the best solution, and — when state.json says a
 // cycle was running — replays that cycle's records to pick it up where it stopped. A round cut off
@@ -37,6 +42,7 @@ namespace ksearch::search {
 
 struct search_settings {
   int max_rounds = 5;                    // --max-opt-rounds (the whole run, all sessions)
+  int samples_per_round = 1;             // --samples-per-round: candidates asked for with each prompt
   int stagnation_window = 5;             // --wm-stagnation-window
   std::optional<int> max_difficulty;     // --wm-max-difficulty (unset: the policy's 4)
   int max_cycle_rounds = 10;             // --wm-max-cycle-rounds (0: no cap, as the original)

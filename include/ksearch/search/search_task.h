@@ -7,7 +7,8 @@
 // passed = false; an error value means the harness itself could not evaluate (no GPU, a broken
 // reference), which costs the search one round, not the run.
 //
-// Thread-safety: one caller at a time.
+// Thread-safety: evaluate() may be called from several threads at once (the search evaluates a
+// round's candidates concurrently, one per GPU); the other methods are const reads.
 #pragma once
 
 #include <map>

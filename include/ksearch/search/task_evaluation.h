@@ -5,8 +5,8 @@
 //     never PASSED (lets a search's prompts, parsing and persistence run on a laptop or in CI).
 //   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/evaluation_pool.h),
 //     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step
-//     (pool_on_first_use starts them lazily); unreadable_candidate: the COMPILE_ERROR of a
-//     candidate without readable kernel.cu + launch.json;
+//     (lazy_pool starts them on first use, once, whichever thread asks first);
+//     unreadable_candidate: the COMPILE_ERROR of a candidate without readable kernel.cu + launch.json;
 //   - prompt_definition_text: the definition as the LLM reads it, followed by
 //     <dataset>/notes/<definition>.md (the contract for these shapes, the hints a kernel engineer
 //     would give) when the dataset has one;
@@ -15,12 +15,16 @@
 //     benchmark shapes, KernelBench's correctness trials then its timed inputs), stopping at the
 //     first that fails, with the geometric mean of the timed phases' latencies.
 //
-// Thread-safety: functions; the observer must outlive the service (a stopping worker may report).
+// Thread-safety: functions, safe to call from several threads at once (run_phases on one pool
+// too: the pool shares its workers); lazy_pool::get likewise. Progress reaches the observer from
+// the evaluating threads, so it must accept detail() from any thread (search/activity.h). The
+// observer must outlive the service (a stopping worker may report).
 #pragma once
 
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,11 +50,25 @@ namespace ksearch::search {
 [[nodiscard]] result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evaluation_pool_options options,
                                                                                activity_observer& activity);
 
-/// The pool in `slot`, started with start_reporting_pool on first use (a backend starts no worker
-/// before its first evaluation).
-[[nodiscard]] result<eval::evaluation_pool*> pool_on_first_use(std::unique_ptr<eval::evaluation_pool>& slot,
-                                                               const eval::evaluation_pool_options& options,
-                                                               activity_observer& activity);
+/// A task's evaluation workers, started with start_reporting_pool on first use (a backend starts
+/// no worker before its first evaluation). get() may be called from several threads at once: the
+/// first starts the pool while the others wait for it; after a failed start the next call tries
+/// again. The pool lives as long as this object.
+class lazy_pool {
+ public:
+  lazy_pool(eval::evaluation_pool_options options, activity_observer& activity)
+      : options_(std::move(options)), activity_(activity) {}
+  lazy_pool(const lazy_pool&) = delete;
+  lazy_pool& operator=(const lazy_pool&) = delete;
+
+  [[nodiscard]] result<eval::evaluation_pool*> get();
+
+ private:
+  eval::evaluation_pool_options options_;
+  activity_observer& activity_;
+  std::mutex lock_;  // held while the pool starts
+  std::unique_ptr<eval::evaluation_pool> pool_;
+};
 
 /// The evaluation of a candidate whose files cannot be read as device code and a plan
 /// (solution_code_of failed): COMPILE_ERROR with the reason as feedback.
