@@ -83,6 +83,43 @@ TEST_F(SearchGpu, AShortRealSearchKeepsTheFasterCorrectKernel) {
   EXPECT_GT(traces[0].value["evaluation"]["performance"]["latency_ms"].get<double>(), 0);
 }
 
+// Three samples of one prompt, drafted at once and evaluated as they arrive, one per GPU (two
+// workers on a two-GPU box, one elsewhere): each keeps its own true status, and the best is the fast one.
+TEST_F(SearchGpu, SamplesOfOnePromptAreEvaluatedConcurrentlyWithTheirOwnStatus) {
+  test_support::scripted_llm llm;
+  test_support::temp_dir dir;
+  llm.add(llm_call_kind::codegen, slow);
+  llm.add(llm_call_kind::codegen, vec4);
+  llm.add(llm_call_kind::codegen, wrong);
+  const std::string mini = std::string(KSEARCH_TEST_DATA_DIR) + "/flashinfer-mini";
+  auto r = test_support::run_ksearch({"--task", "flashinfer", "--task-path", mini, "--definition", "scale_add_d256",
+                                      "--max-opt-rounds", "3", "--samples-per-round", "3", "--parallel-workloads",
+                                      "--max-parallel-workloads", "2", "--model-name", "scripted-model", "--base-url",
+                                      llm.base_url(), "--artifacts-dir", (dir.path() / "a").string(), "--json"},
+                                     {{"LLM_API_KEY", ""}, {"OPENAI_API_KEY", ""}}, std::chrono::seconds(600));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::fprintf(stderr, "%s\n", r.err.c_str());
+
+  const auto run_dir = dir.path() / "a" / "scale_add_d256";
+  const auto records = store::read_jsonl(run_dir / "solutions.jsonl")->records;
+  ASSERT_EQ(records.size(), 3u);
+  std::map<std::string, std::string> status_by_kernel;  // the kernel's name -> its status
+  for (const auto& record : records) {
+    const json& v = record.value;
+    EXPECT_EQ(v["prompt_round"], 1);
+    EXPECT_EQ(v["samples"], 3);
+    const std::string code = v["solution"]["sources"][0]["content"];
+    const std::string kernel = code.find("void slow") != std::string::npos   ? "slow"
+                               : code.find("void fast") != std::string::npos ? "fast"
+                                                                             : "wrong";
+    status_by_kernel[kernel] = v["evaluation"]["status"];
+  }
+  EXPECT_EQ(status_by_kernel, (std::map<std::string, std::string>{
+                                  {"fast", "PASSED"}, {"slow", "PASSED"}, {"wrong", "INCORRECT_NUMERICAL"}}));
+  const json best = json::parse(store::read_file(run_dir / "best_solution.json").value());
+  EXPECT_NE(best["sources"][0]["content"].get<std::string>().find("void fast"), std::string::npos);
+}
+
 // The world-model search on the GPU, killed while round 3 waits for the LLM and resumed: every
 // round is recorded once, and the resumed session finishes the run. Prints both sessions' logs
 // and the artifacts tree (the evidence).
