@@ -6,9 +6,11 @@
 // samples (at least one), each after an L2 flush. Only the candidate's kernels pass the
 // --kernel-name filter, and --launch-skip counts only launches that pass it, so skipping
 // 4 x kernels-per-call launches starts the window at the first call that is certainly part of the
-// timing phase, on a call boundary; --launch-count then takes up to `calls` whole calls. ncu's own
-// --cache-control all flushes the caches before each profiled kernel and --clock-control none
-// leaves the clocks as ksearch's timing finds them, so both measure the same cold-L2 kernel.
+// timing phase, on a call boundary; --launch-count then takes up to `calls` whole calls.
+// --cache-control none leaves the caches to ksearch's own L2 flush before each timed call and
+// --clock-control none leaves the clocks as ksearch's timing finds them, so both measure the same
+// calls from the same cold L2. (With --cache-control all ncu would also flush between a plan's
+// kernels, and with its own method: a split-KV merge kernel then read 17% slower on an H200.)
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -46,7 +48,7 @@ struct ncu_invocation {
   std::vector<std::string> program;  // the command to profile: ksearch eval ...
 };
 
-/// ncu --target-processes all --clock-control none --cache-control all --kernel-name ...
+/// ncu --target-processes all --clock-control none --cache-control none --kernel-name ...
 ///     --launch-skip S --launch-count C --metrics M --csv --page details --print-units base
 ///     --log-file F <program...>
 [[nodiscard]] std::vector<std::string> ncu_argv(const ncu_invocation& invocation);
