@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "ksearch/store/durable_file.h"
@@ -48,17 +51,24 @@ const std::string wrong = candidate_reply(
 
 class SearchGpu : public test_support::gpu_fixture {};
 
-TEST_F(SearchGpu, AShortRealSearchKeepsTheFasterCorrectKernel) {
+// `ksearch run` for 3 rounds on scale_add_d256 of the mini dataset, the model answering slow, vec4
+// and wrong in that order; `extra` flags go after the common ones.
+test_support::process_output search_slow_vec4_wrong(const test_support::temp_dir& dir, const std::vector<std::string>& extra) {
   test_support::scripted_llm llm;
-  test_support::temp_dir dir;
   llm.add(llm_call_kind::codegen, slow);
   llm.add(llm_call_kind::codegen, vec4);
   llm.add(llm_call_kind::codegen, wrong);
   const std::string mini = std::string(KSEARCH_TEST_DATA_DIR) + "/flashinfer-mini";
-  auto r = test_support::run_ksearch({"--task", "flashinfer", "--task-path", mini, "--definition", "scale_add_d256",
-                                      "--max-opt-rounds", "3", "--model-name", "scripted-model", "--base-url",
-                                      llm.base_url(), "--artifacts-dir", (dir.path() / "a").string(), "--json"},
-                                     {{"LLM_API_KEY", ""}, {"OPENAI_API_KEY", ""}}, std::chrono::seconds(600));
+  std::vector<std::string> flags = {"--task", "flashinfer", "--task-path", mini, "--definition", "scale_add_d256",
+                                    "--max-opt-rounds", "3", "--model-name", "scripted-model", "--base-url",
+                                    llm.base_url(), "--artifacts-dir", (dir.path() / "a").string(), "--json"};
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  return test_support::run_ksearch(flags, {{"LLM_API_KEY", ""}, {"OPENAI_API_KEY", ""}}, std::chrono::seconds(600));
+}
+
+TEST_F(SearchGpu, AShortRealSearchKeepsTheFasterCorrectKernel) {
+  test_support::temp_dir dir;
+  auto r = search_slow_vec4_wrong(dir, {});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::fprintf(stderr, "%s\n", r.err.c_str());  // the per-round log, for the issue note
 
@@ -86,17 +96,8 @@ TEST_F(SearchGpu, AShortRealSearchKeepsTheFasterCorrectKernel) {
 // Three samples of one prompt, drafted at once and evaluated as they arrive, one per GPU (two
 // workers on a two-GPU box, one elsewhere): each keeps its own true status, and the best is the fast one.
 TEST_F(SearchGpu, SamplesOfOnePromptAreEvaluatedConcurrentlyWithTheirOwnStatus) {
-  test_support::scripted_llm llm;
   test_support::temp_dir dir;
-  llm.add(llm_call_kind::codegen, slow);
-  llm.add(llm_call_kind::codegen, vec4);
-  llm.add(llm_call_kind::codegen, wrong);
-  const std::string mini = std::string(KSEARCH_TEST_DATA_DIR) + "/flashinfer-mini";
-  auto r = test_support::run_ksearch({"--task", "flashinfer", "--task-path", mini, "--definition", "scale_add_d256",
-                                      "--max-opt-rounds", "3", "--samples-per-round", "3", "--parallel-workloads",
-                                      "--max-parallel-workloads", "2", "--model-name", "scripted-model", "--base-url",
-                                      llm.base_url(), "--artifacts-dir", (dir.path() / "a").string(), "--json"},
-                                     {{"LLM_API_KEY", ""}, {"OPENAI_API_KEY", ""}}, std::chrono::seconds(600));
+  auto r = search_slow_vec4_wrong(dir, {"--samples-per-round", "3", "--parallel-workloads", "--max-parallel-workloads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::fprintf(stderr, "%s\n", r.err.c_str());
 
