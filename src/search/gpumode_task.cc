@@ -156,18 +156,7 @@ result<gpumode_mode> parse_gpumode_mode(const std::string& text) {
 bool is_gpumode_benchmark(const std::string& uuid) { return uuid.starts_with("benchmark-"); }
 
 std::vector<evaluation_phase> gpumode_phases(gpumode_mode mode, const eval::eval_request& base, bool cold_l2) {
-  eval::eval_request tests = base, benchmarks = base;
-  tests.workloads.clear();
-  benchmarks.workloads.clear();
-  for (const tasks::workload& w : base.workloads) (is_gpumode_benchmark(w.uuid) ? benchmarks : tests).workloads.push_back(w);
-  for (eval::eval_request* r : {&tests, &benchmarks}) {
-    r->config.comparator = "allclose";
-    r->config.atol = tolerance;
-    r->config.rtol = tolerance;
-    r->config.required_matched_ratio = 1.0;
-  }
-  tests.config.time_candidate = false;
-  tests.config.time_reference = false;
+  auto [tests, benchmarks] = split_checked_and_timed(base, is_gpumode_benchmark, "allclose", tolerance);
   const bool leaderboard = mode == gpumode_mode::leaderboard;
   benchmarks.config.timing = eval::criterion_params::gpumode(leaderboard ? leaderboard_max_time_ms : benchmark_max_time_ms);
   benchmarks.config.flush_l2 = cold_l2;

@@ -152,19 +152,10 @@ result<double> kernelbench_tolerance(const std::string& precision, std::optional
 bool is_kernelbench_perf(const std::string& uuid) { return uuid.starts_with("perf-"); }
 
 std::vector<evaluation_phase> kernelbench_phases(const eval::eval_request& base, double tolerance, int perf_trials) {
-  eval::eval_request trials = base, perf = base;
-  trials.workloads.clear();
-  perf.workloads.clear();
-  for (const tasks::workload& w : base.workloads) (is_kernelbench_perf(w.uuid) ? perf : trials).workloads.push_back(w);
-  for (eval::eval_request* r : {&trials, &perf}) {
-    r->config.comparator = "allclose_candidate";
-    r->config.atol = tolerance;
-    r->config.rtol = tolerance;
-    r->config.required_matched_ratio = 1.0;
-    r->config.correctness_trials = 1;  // every input is the workload's own (the trial's seed): one check each
-  }
-  trials.config.time_candidate = false;
-  trials.config.time_reference = false;
+  auto [trials, perf] = split_checked_and_timed(base, is_kernelbench_perf, "allclose_candidate", tolerance);
+  // Every input is the workload's own (the trial's seed): one check each.
+  trials.config.correctness_trials = 1;
+  perf.config.correctness_trials = 1;
   perf.config.timing = eval::criterion_params::sample_count(static_cast<std::size_t>(std::max(perf_trials, 1)));
   perf.config.flush_l2 = true;
   std::vector<evaluation_phase> phases;

@@ -91,6 +91,23 @@ std::optional<double> geometric_mean(std::span<const double> values) {
   return std::exp(log_sum / static_cast<double>(values.size()));
 }
 
+checked_and_timed split_checked_and_timed(const eval::eval_request& base, bool (*is_timed)(const std::string& uuid),
+                                          const std::string& comparator, double tolerance) {
+  checked_and_timed out{base, base};
+  out.checked.workloads.clear();
+  out.timed.workloads.clear();
+  for (const tasks::workload& w : base.workloads) (is_timed(w.uuid) ? out.timed : out.checked).workloads.push_back(w);
+  for (eval::eval_request* r : {&out.checked, &out.timed}) {
+    r->config.comparator = comparator;
+    r->config.atol = tolerance;
+    r->config.rtol = tolerance;
+    r->config.required_matched_ratio = 1.0;
+  }
+  out.checked.config.time_candidate = false;
+  out.checked.config.time_reference = false;
+  return out;
+}
+
 result<phased_outcome> run_phases(eval::evaluation_pool& pool, const std::vector<evaluation_phase>& phases) {
   phased_outcome outcome;
   for (const evaluation_phase& phase : phases) {

@@ -93,6 +93,17 @@ struct phased_outcome {
   [[nodiscard]] bool passed() const { return status == eval::eval_status::passed; }
 };
 
+/// A candidate's request split by workload into a check-only request (nothing timed) and the
+/// request of the workloads `is_timed` picks, both compared with `comparator` at `tolerance`
+/// (atol = rtol) and every element required to match; the caller sets the timed one's timing.
+struct checked_and_timed {
+  eval::eval_request checked;
+  eval::eval_request timed;
+};
+[[nodiscard]] checked_and_timed split_checked_and_timed(const eval::eval_request& base,
+                                                        bool (*is_timed)(const std::string& uuid),
+                                                        const std::string& comparator, double tolerance);
+
 /// Runs the phases in order in `pool`; an error only when the harness cannot evaluate.
 [[nodiscard]] result<phased_outcome> run_phases(eval::evaluation_pool& pool, const std::vector<evaluation_phase>& phases);
 
