@@ -22,3 +22,5 @@ solution gqa_decode_bench_reference gqa_decode_bench gqa \
   "Reference: one block per (batch row, query head), fp32 accumulation, logits in shared memory."
 solution gqa_decode_bench_split_kv gqa_decode_bench gqa \
   "Split-KV decode: 16-byte bf16 loads, half-warp dot products, online softmax in base 2, block merge in shared memory, a merge kernel across splits."
+solution spin_bench_reference spin_bench clock "Reference: copies x to out, without waiting."
+solution spin_bench_spin spin_bench clock "Waits spin_ns on the GPU's global timer, then copies x to out: a kernel of known length."

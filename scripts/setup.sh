@@ -99,5 +99,17 @@ if [ -z "$cuda_root" ]; then
   echo "       (or set CUDAToolkit_ROOT to where it is installed)" >&2
   exit 1
 fi
+# CUPTI (the timer's clock) ships with the toolkit, in include/ and lib*/ or under extras/CUPTI.
+has_cupti() {
+  { [ -f "$1/include/cupti.h" ] || [ -f "$1/extras/CUPTI/include/cupti.h" ]; } || return 1
+  compgen -G "$1/lib64/libcupti.so*" >/dev/null || compgen -G "$1/lib/libcupti.so*" >/dev/null ||
+    compgen -G "$1/extras/CUPTI/lib64/libcupti.so*" >/dev/null || compgen -G "$1/targets/*/lib/libcupti.so*" >/dev/null ||
+    compgen -G "$1/lib/*-linux-gnu/libcupti.so*" >/dev/null
+}
+if ! has_cupti "$cuda_root"; then
+  echo "setup.sh: the CUDA Toolkit at $cuda_root has no CUPTI (cupti.h and libcupti.so), which ksearch times with." >&2
+  echo "  fix: install the full toolkit, or its CUPTI component (NVIDIA's package cuda-cupti-dev-<version>)" >&2
+  exit 1
+fi
 nvcc_version="$("$cuda_root"/bin/nvcc --version 2>/dev/null | sed -n 's/.*release \([0-9.]*\).*/\1/p' || true)"
 echo "setup.sh: CUDA Toolkit at $cuda_root (${nvcc_version:-version unknown})" >&2

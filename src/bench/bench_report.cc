@@ -18,6 +18,7 @@ std::string fixed(double value, int digits) {
 }
 
 std::string us(double ms) { return fixed(ms * 1e3, 1); }
+std::string optional_us(const std::optional<double>& ms) { return ms ? us(*ms) : "-"; }
 std::string percent(double fraction) { return fixed(100 * fraction, 2) + "%"; }
 
 // A Markdown table with padded columns: readable as text, rendered as a table.
@@ -65,6 +66,14 @@ class markdown_table {
   std::vector<std::vector<std::string>> rows_;
 };
 
+// What the environment's clock means, for the report's header.
+std::string clock_description(const std::string& clock) {
+  if (clock == "cupti") return "cupti (CUPTI activity timestamps: each call's GPU work, first start to last end)";
+  if (clock == "events") return "events (CUDA events around each call)";
+  if (clock.empty()) return "- (nothing was timed)";
+  return clock + " (CUPTI was unavailable for some runs; see each run's clock in the JSON)";
+}
+
 ordered_json optional_number(const std::optional<double>& value) {
   return value ? ordered_json(*value) : ordered_json();
 }
@@ -108,6 +117,14 @@ std::vector<double> evaluation_entry::reference_medians_of(std::size_t index) co
   for (const run_entry& r : runs) {
     if (index < r.reference_median_ms.size() && r.reference_median_ms[index])
       values.push_back(*r.reference_median_ms[index]);
+  }
+  return values;
+}
+
+std::vector<double> evaluation_entry::event_medians_of(std::size_t index) const {
+  std::vector<double> values;
+  for (const run_entry& r : runs) {
+    if (index < r.event_median_ms.size() && r.event_median_ms[index]) values.push_back(*r.event_median_ms[index]);
   }
   return values;
 }
@@ -169,7 +186,8 @@ std::string render_markdown(const bench_report& report) {
   out += "- device: " + env.device + ", CUDA driver " + env.driver + ", NVRTC " + env.nvrtc + "\n";
   out += "- nvcc: " + env.nvcc + "\n";
   out += "- ncu: " + env.ncu + "\n";
-  out += "- dataset: " + env.dataset + ", " + std::to_string(env.repeats) + " runs per candidate\n\n";
+  out += "- dataset: " + env.dataset + ", " + std::to_string(env.repeats) + " runs per candidate\n";
+  out += "- ksearch clock: " + clock_description(env.clock) + "\n\n";
 
   out += "### Evaluation wall time per run [ms]\n\n";
   markdown_table walls({"definition", "candidate", "run", "status", "compile", "load", "correctness", "timing", "wall",
@@ -246,10 +264,12 @@ std::string render_markdown(const bench_report& report) {
   if (!report.ncu_note.empty()) {
     out += "Not measured: " + report.ncu_note + "\n";
   } else {
-    markdown_table ncu({"definition", "candidate", "workload", "ksearch", "ncu", "ncu calls", "difference"}, "lllrrrr");
+    // "ksearch" is the clock of the header (the one compared); "events" the same calls read with CUDA events.
+    markdown_table ncu({"definition", "candidate", "workload", "ksearch", "events", "ncu", "ncu calls", "difference"},
+                       "lllrrrrr");
     for (const ncu_entry& n : report.ncu) {
-      ncu.add({n.definition, n.candidate, n.workload, us(n.ksearch_ms), n.ncu_ms ? us(*n.ncu_ms) : "-",
-               std::to_string(n.ncu_calls_ms.size()),
+      ncu.add({n.definition, n.candidate, n.workload, us(n.ksearch_ms), optional_us(n.ksearch_events_ms),
+               optional_us(n.ncu_ms), std::to_string(n.ncu_calls_ms.size()),
                n.ncu_ms ? fixed(percent_difference(n.ksearch_ms, *n.ncu_ms), 2) + "%" : "-"});
     }
     out += ncu.render();
@@ -271,7 +291,8 @@ ordered_json to_json(const bench_report& report) {
   const bench_environment& env = report.environment;
   ordered_json doc;
   doc["environment"] = {{"device", env.device}, {"driver", env.driver},   {"nvrtc", env.nvrtc},    {"nvcc", env.nvcc},
-                        {"ncu", env.ncu},       {"dataset", env.dataset}, {"repeats", env.repeats}};
+                        {"ncu", env.ncu},       {"dataset", env.dataset}, {"repeats", env.repeats},
+                        {"clock", env.clock}};
   doc["evaluations"] = ordered_json::array();
   for (const evaluation_entry& e : report.evaluations) {
     ordered_json entry = {{"definition", e.definition},    {"candidate", e.candidate},
@@ -281,6 +302,7 @@ ordered_json to_json(const bench_report& report) {
       const wall_split& s = r.split;
       entry["runs"].push_back({{"status", r.status},
                                {"log", r.log},
+                               {"clock", r.clock},
                                {"compile_ms", s.compile_ms},
                                {"load_ms", s.load_ms},
                                {"correctness_ms", s.correctness_ms},
@@ -292,9 +314,11 @@ ordered_json to_json(const bench_report& report) {
     for (std::size_t w = 0; w < e.workloads.size(); ++w) {
       ordered_json per_run = ordered_json::array();
       ordered_json reference_per_run = ordered_json::array();
+      ordered_json events_per_run = ordered_json::array();
       ordered_json samples = ordered_json::array();
       for (const run_entry& r : e.runs) {
         per_run.push_back(w < r.median_ms.size() ? optional_number(r.median_ms[w]) : ordered_json());
+        events_per_run.push_back(w < r.event_median_ms.size() ? optional_number(r.event_median_ms[w]) : ordered_json());
         reference_per_run.push_back(w < r.reference_median_ms.size() ? optional_number(r.reference_median_ms[w])
                                                                      : ordered_json());
         samples.push_back(w < r.samples.size() ? r.samples[w] : 0);
@@ -306,7 +330,8 @@ ordered_json to_json(const bench_report& report) {
            {"samples_per_run", samples},
            {"median_ms", medians.empty() ? ordered_json() : ordered_json(median_of(medians))},
            {"spread", medians.size() < 2 ? ordered_json() : ordered_json(relative_spread(medians))},
-           {"reference_median_ms_per_run", reference_per_run}});
+           {"reference_median_ms_per_run", reference_per_run},
+           {"event_median_ms_per_run", events_per_run}});
     }
     doc["evaluations"].push_back(std::move(entry));
   }
@@ -327,6 +352,7 @@ ordered_json to_json(const bench_report& report) {
          {"candidate", n.candidate},
          {"workload", n.workload},
          {"ksearch_ms", n.ksearch_ms},
+         {"ksearch_events_ms", optional_number(n.ksearch_events_ms)},
          {"ncu_ms", optional_number(n.ncu_ms)},
          {"ncu_calls_ms", n.ncu_calls_ms},
          {"difference_percent", n.ncu_ms ? ordered_json(percent_difference(n.ksearch_ms, *n.ncu_ms)) : ordered_json()},

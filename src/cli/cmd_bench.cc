@@ -10,7 +10,8 @@
 //      cache key cubins by source) while the reference stays cached, as in a search;
 //   2. compile time: NVRTC (in process) against nvcc (a process) on every solution's kernel.cu;
 //   3. latency: for each workload, Nsight Compute's gpu__time_duration of the candidate's kernels
-//      during `ksearch eval`'s timing phase, against ksearch's own median.
+//      during `ksearch eval`'s timing phase, against ksearch's own median (CUPTI unless the timer fell
+//      back to CUDA events), with the CUDA-event median of the same calls beside it.
 // The Markdown table goes to stdout (to stderr with --json, which prints the JSON on stdout);
 // progress goes to stderr. Exit code 0 when every evaluation passed, 1 when one failed or the
 // benchmark could not run (no CUDA driver), 2 on bad arguments.
@@ -104,9 +105,27 @@ bench::run_entry run_entry_of(const eval::eval_result& r, const bench_definition
     entry.reference_median_ms.push_back(has && timed->reference_timing.samples > 0
                                             ? std::optional<double>(timed->reference_timing.median_ms)
                                             : std::nullopt);
+    entry.event_median_ms.push_back(has && timed->timing.event_median_ms > 0
+                                        ? std::optional<double>(timed->timing.event_median_ms)
+                                        : std::nullopt);
     entry.samples.push_back(has ? timed->timing.samples : 0);
+    if (has && entry.clock.empty()) entry.clock = timed->timing.clock;
   }
   return entry;
+}
+
+// The clocks the runs were timed with, each once in order of first use: one name unless the timer
+// fell back to CUDA events for some runs (CUPTI unavailable), which the report then says.
+std::string clocks_of(const std::vector<bench::evaluation_entry>& evaluations) {
+  std::vector<std::string> clocks;
+  for (const bench::evaluation_entry& e : evaluations) {
+    for (const bench::run_entry& r : e.runs) {
+      if (!r.clock.empty() && std::find(clocks.begin(), clocks.end(), r.clock) == clocks.end()) clocks.push_back(r.clock);
+    }
+  }
+  std::string out;
+  for (const std::string& c : clocks) out += (out.empty() ? "" : ", ") + c;
+  return out;
 }
 
 // 1. Evaluations: a warm-up, then `repeats` full evaluations of every candidate in one worker.
@@ -200,11 +219,12 @@ std::vector<bench::compile_entry> measure_compiles(const bench::bench_dataset& d
 bench::ncu_entry profile_workload(const fs::path& ncu, const bench::bench_dataset& dataset, const bench_definition& d,
                                   const bench_solution& candidate, const tasks::workload& w,
                                   const eval::device_limits& limits, double ksearch_ms,
-                                  const bench_eval_options& options) {
+                                  std::optional<double> ksearch_events_ms, const bench_eval_options& options) {
   bench::ncu_entry entry{.definition = d.def.name,
                          .candidate = candidate.code.name,
                          .workload = w.uuid,
                          .ksearch_ms = ksearch_ms,
+                         .ksearch_events_ms = ksearch_events_ms,
                          .ncu_calls_ms = {},
                          .ncu_ms = std::nullopt,
                          .note = {}};
@@ -224,11 +244,12 @@ bench::ncu_entry profile_workload(const fs::path& ncu, const bench::bench_datase
       }
     }
   }
+  // ncu holds CUPTI in the process it profiles: that evaluation times with CUDA events from the start.
   const std::vector<std::string> program = {
       executable_path().string(), "eval", candidate.file.string(), "--reference", d.reference.file.string(),
       "--task-path", dataset.root.string(), "--definition", d.def.name, "--workloads", w.uuid, "--trials", "1",
       "--device", std::to_string(options.device), "--timeout", std::to_string(static_cast<long long>(options.timeout_s)),
-      "--log-level", "warn"};
+      "--timer", "events", "--log-level", "warn"};
   auto profile = bench::profile_calls(ncu, program, *call_kernels, ncu_calls, seconds(options.timeout_s + 120));
   if (!profile) {
     entry.note = profile.error().to_string();
@@ -259,9 +280,12 @@ std::vector<bench::ncu_entry> measure_ncu(const fs::path& ncu, const bench::benc
       for (std::size_t i = 0; i < d.workloads.size(); ++i) {
         const std::vector<double> medians = evaluation.medians_of(i);
         if (medians.empty()) continue;  // never timed: nothing to compare with
+        const std::vector<double> event_medians = evaluation.event_medians_of(i);
+        const std::optional<double> events_ms =
+            event_medians.empty() ? std::nullopt : std::optional<double>(bench::median_of(event_medians));
         progress("ncu " + candidate.code.name + " " + d.workloads[i].uuid);
-        entries.push_back(
-            profile_workload(ncu, dataset, d, candidate, d.workloads[i], limits, bench::median_of(medians), options));
+        entries.push_back(profile_workload(ncu, dataset, d, candidate, d.workloads[i], limits, bench::median_of(medians),
+                                           events_ms, options));
       }
     }
   }
@@ -307,7 +331,8 @@ int run_bench_eval(const bench_eval_options& options, const global_options& glob
       .nvcc = describe_tool(nvcc, "--nvcc", options.timeout_s),
       .ncu = describe_tool(ncu, "--ncu", options.timeout_s),
       .dataset = dataset->root.string(),
-      .repeats = options.repeats};
+      .repeats = options.repeats,
+      .clock = {}};  // known once the evaluations ran
 
   // 1. Evaluations.
   auto evaluations = measure_evaluations(*dataset, options);
@@ -316,6 +341,7 @@ int run_bench_eval(const bench_eval_options& options, const global_options& glob
     return exit_failure;
   }
   report.evaluations = std::move(*evaluations);
+  report.environment.clock = clocks_of(report.evaluations);
 
   // 2. Compile times.
   const std::optional<fs::path> nvcc_path = nvcc && *nvcc ? **nvcc : std::optional<fs::path>();

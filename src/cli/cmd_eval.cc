@@ -40,6 +40,7 @@ struct eval_options {
   std::vector<std::string> workload_uuids;
   double timeout_s = 300;
   double time_budget_ms = 2000;
+  eval::timing_clock timer = eval::timing_clock::cupti;  // FlashInfer definitions; gpumode_phases sets events
   bool parallel = false;
   int max_parallel = 0;
   std::string launcher;
@@ -122,6 +123,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
                      "Wall-clock cap of each timing measurement (candidate and native reference) [ms]")
       ->check(CLI::Range(1.0, 600000.0))
       ->capture_default_str();
+  add_timer_flag(command, options->timer);
   add_worker_flags(command, options->parallel, options->max_parallel, options->launcher);
   command.add_option("--timeout", options->timeout_s, "Seconds before an evaluation is killed (TIMEOUT)")
       ->check(CLI::Range(1.0, 86400.0))
@@ -213,6 +215,7 @@ void add_eval_command(CLI::App& command, const global_options& globals, command_
     request.dataset_root = root.string();
     request.config.correctness_trials = trials;
     request.config.timing.time_budget_ms = options->time_budget_ms;
+    request.config.clock = options->timer;  // GPUMode's timed phase times with CUDA events whatever this says
     request.config.required_matched_ratio = search::required_matched_ratio(request.definition.name);
 
     // 3. Evaluate in a worker.

@@ -35,23 +35,6 @@ int report(const error& e) {
   return exit_failure;
 }
 
-search::flashinfer_task_options flashinfer_options(const run_options& o) {
-  search::flashinfer_task_options t;
-  t.dataset_root = dataset_root(o.task);
-  t.definition = o.task.definition;
-  t.reference_solution = o.reference_solution;
-  t.workload_uuids = o.feedback_workloads;
-  t.max_workloads = o.num_eval_workload.value_or(5);
-  t.dataset_feedback_defaults = !o.num_eval_workload.has_value();
-  t.baseline_solution = o.baseline_solution;
-  t.config.correctness_trials = o.correctness_trials.value_or(default_correctness_trials(o.task));
-  t.config.atol = o.atol;
-  t.config.rtol = o.rtol;
-  t.compile_only = o.eval_mode == "compile-only";
-  t.target_gpu = o.task.target_gpu;
-  return t;
-}
-
 // The evaluation workers of a GPU search (none in compile-only mode).
 result<eval::evaluation_pool_options> search_workers(const run_options& o) {
   if (o.eval_mode != "gpu") return eval::evaluation_pool_options{};
@@ -86,7 +69,7 @@ result<std::unique_ptr<search::search_task>> make_task(const run_options& o, con
     t->activity = &activity;
     return search::make_kernelbench_task(*t);
   }
-  search::flashinfer_task_options t = flashinfer_options(o);
+  search::flashinfer_task_options t = flashinfer_task_for(o);  // --timer applies here only
   t.gpu_name = gpu_name;
   t.service = workers;
   t.activity = &activity;

@@ -198,6 +198,7 @@ void add_run_flags(CLI::App& app, run_options& o) {
       ->check(CLI::Range(1, 100))->group("Evaluation");
   app.add_option("--feedback-trace-policy", o.feedback_trace_policy, "Which trace's log feeds the next prompt")
       ->check(CLI::IsMember({"first", "random"}))->capture_default_str()->group("Evaluation");
+  add_timer_flag(app, o.timer);
 
   app.add_flag("--no-save-results", o.no_save_results, "Do not write the final evaluation report or traces")
       ->group("Artifacts");
@@ -230,6 +231,20 @@ fs::path dataset_root(const task_selection& task) {
 std::string definition_name(const task_selection& task) {
   if (task.task == "gpumode") return "trimul";
   return task.definition;
+}
+
+void add_timer_flag(CLI::App& app, eval::timing_clock& clock) {
+  app.add_option_function<std::string>(
+         "--timer",
+         [&clock](const std::string& name) {
+           if (auto parsed = eval::parse_timing_clock(name, "--timer")) clock = *parsed;  // the check refused the rest
+         },
+         "Clock of the timed calls of FlashInfer definitions: cupti (CUPTI activity timestamps, each call's GPU work "
+         "from its first start to its last end, as FlashInfer-Bench; CUDA events where CUPTI is unavailable) or "
+         "events (CUDA events around each call). GPUMode and KernelBench always time with CUDA events, as their harnesses")
+      ->check(CLI::IsMember({"cupti", "events"}))
+      ->default_str(std::string(eval::to_string(clock)))
+      ->group("Evaluation");
 }
 
 void add_worker_flags(CLI::App& app, bool& parallel, int& max_parallel, std::string& launcher) {
@@ -284,6 +299,24 @@ result<search::kernelbench_task_options> kernelbench_task_for(const task_selecti
   t.tolerance = task.kernelbench_tolerance;
   t.target_gpu = task.target_gpu;
   t.service = std::move(workers);
+  return t;
+}
+
+search::flashinfer_task_options flashinfer_task_for(const run_options& o) {
+  search::flashinfer_task_options t;
+  t.dataset_root = dataset_root(o.task);
+  t.definition = o.task.definition;
+  t.reference_solution = o.reference_solution;
+  t.workload_uuids = o.feedback_workloads;
+  t.max_workloads = o.num_eval_workload.value_or(5);
+  t.dataset_feedback_defaults = !o.num_eval_workload.has_value();
+  t.baseline_solution = o.baseline_solution;
+  t.config.correctness_trials = o.correctness_trials.value_or(default_correctness_trials(o.task));
+  t.config.atol = o.atol;
+  t.config.rtol = o.rtol;
+  t.config.clock = o.timer;
+  t.compile_only = o.eval_mode == "compile-only";
+  t.target_gpu = o.task.target_gpu;
   return t;
 }
 
@@ -389,6 +422,7 @@ nlohmann::json to_json(const run_options& o) {
       {"device", o.device},
       {"eval_timeout_s", o.eval_timeout_s},
       {"correctness_trials", o.correctness_trials.value_or(default_correctness_trials(o.task))},
+      {"timer", std::string(eval::to_string(o.timer))},
       {"wandb", o.wandb},
       {"wandb_project", o.wandb_project},
       {"run_name", o.run_name},

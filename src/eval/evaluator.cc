@@ -496,6 +496,7 @@ json to_json(const eval_request& request) {
             {"time_candidate", c.time_candidate},
             {"recheck", c.recheck},
             {"flush_l2", c.flush_l2},
+            {"clock", to_string(c.clock)},
             {"peak_bandwidth_bytes_per_s", c.peak_bandwidth_bytes_per_s},
             {"timing",
              {{"kind", static_cast<int>(c.timing.kind)},
@@ -546,6 +547,11 @@ result<eval_request> eval_request_from_json(const json& doc) {
   config.time_candidate = c.value("time_candidate", config.time_candidate);
   config.recheck = c.value("recheck", config.recheck);
   config.flush_l2 = c.value("flush_l2", config.flush_l2);
+  if (c.contains("clock")) {
+    auto clock = parse_timing_clock(c.value("clock", std::string()), "config.clock");
+    if (!clock) return std::unexpected(clock.error());
+    config.clock = *clock;
+  }
   config.peak_bandwidth_bytes_per_s = c.value("peak_bandwidth_bytes_per_s", 0.0);
   const json t = c.value("timing", json::object());
   config.timing.kind = static_cast<criterion_kind>(t.value("kind", static_cast<int>(config.timing.kind)));
@@ -890,7 +896,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
       return true;
     };
   }
-  auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2, {}, recheck);
+  auto candidate_timing = ctx.timer.measure(run_candidate, config.timing, config.flush_l2, config.clock, {}, recheck);
   if (reference_failed) return std::unexpected(*reference_failed);
   if (!candidate_timing) return candidate_fault(candidate_timing.error(), "while timing");
   if (recheck_failed) return r;
@@ -908,7 +914,7 @@ result<workload_result> evaluate_workload(const evaluation_context& ctx, const t
 
   if (config.time_reference) {
     if (native) {
-      auto reference_timing = ctx.timer.measure(run_reference, config.timing, config.flush_l2);
+      auto reference_timing = ctx.timer.measure(run_reference, config.timing, config.flush_l2, config.clock);
       if (!reference_timing) return fail("reference", "timing: " + error_text(reference_timing.error()));
       r.reference_timing = reference_timing->summary;
     } else if (oracle_timing) {

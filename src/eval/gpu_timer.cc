@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -17,8 +19,9 @@ double ms_since(wall_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(wall_clock::now() - start).count();
 }
 
-std::string describe_method(bool flush_l2, std::size_t flush_bytes) {
-  std::string method = "CUDA events around each call on one stream";
+std::string describe_method(bool cupti, bool flush_l2, std::size_t flush_bytes) {
+  std::string method = cupti ? "CUPTI activity timestamps of each call's GPU work (CUDA events alongside)"
+                             : "CUDA events around each call on one stream";
   if (!flush_l2) return method + ", warm L2 (no flush)";
   char size[32];
   std::snprintf(size, sizeof size, "%zu MiB", flush_bytes >> 20);
@@ -78,12 +81,24 @@ result<void> gpu_timer::flush() {
   return {};
 }
 
-result<double> gpu_timer::sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2) {
+result<gpu_timer::sample_times> gpu_timer::sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2,
+                                                  activity_recording* recording) {
   if (flush_l2) {
     if (auto flushed = flush(); !flushed) return std::unexpected(std::move(flushed.error()));
   }
   if (auto recorded = start_.record(stream_.get()); !recorded) return std::unexpected(std::move(recorded.error()));
-  if (auto launched = launch(stream_.get()); !launched) {
+  sample_times times;
+  if (recording != nullptr) {
+    auto opened = recording->open_call();
+    if (!opened) return std::unexpected(std::move(opened.error()));
+    times.call = *opened;
+  }
+  auto launched = launch(stream_.get());
+  if (recording != nullptr) {
+    auto closed = recording->close_call();
+    if (!closed && launched) launched = std::unexpected(std::move(closed.error()));
+  }
+  if (!launched) {
     // Drain what was queued before the failure so the next measurement starts on an idle stream.
     static_cast<void>(stream_.synchronize());
     return std::unexpected(std::move(launched.error()));
@@ -92,52 +107,110 @@ result<double> gpu_timer::sample(const std::function<result<void>(CUstream)>& la
   if (auto finished = stop_.synchronize(); !finished) return std::unexpected(std::move(finished.error()));
   auto elapsed = cuda_event::elapsed_ms(start_, stop_);
   if (!elapsed) return std::unexpected(std::move(elapsed.error()));
-  return static_cast<double>(*elapsed);
+  times.event_ms = static_cast<double>(*elapsed);
+  return times;
 }
 
 result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)>& launch,
-                                      const criterion_params& criterion, bool flush_l2,
+                                      const criterion_params& criterion, bool flush_l2, timing_clock clock,
                                       const warmup_params& warmup, const between_samples_fn& between) {
   timing_run run;
   run.l2_flushed = flush_l2;
-  run.method = describe_method(flush_l2, flush_buffer_.size());
+  std::optional<activity_recording> recording;
+  if (clock == timing_clock::cupti) {
+    auto started = activity_recording::start();
+    if (started) {
+      recording.emplace(std::move(*started));
+    } else {
+      run.clock_note = "read with CUDA events: " + started.error().to_string();
+    }
+  }
 
-  // 1. Warm-up, timed the same way so that it also warms the flush path.
+  // 1. Warm-up, timed the same way so that it also warms the flush path. Its GPU time is read from
+  //    the events: it only decides when the warm-up has done enough.
   const auto warmup_start = wall_clock::now();
   double warmup_gpu_ms = 0;
   while (true) {
-    auto ms = sample(launch, flush_l2);
-    if (!ms) return std::unexpected(std::move(ms.error()));
+    auto t = sample(launch, flush_l2, nullptr);
+    if (!t) return std::unexpected(std::move(t.error()));
     ++run.warmup_calls;
-    warmup_gpu_ms += *ms;
+    warmup_gpu_ms += t->event_ms;
     const bool enough = run.warmup_calls >= warmup.min_calls && warmup_gpu_ms >= warmup.min_gpu_ms;
     if (enough || ms_since(warmup_start) >= warmup.max_wall_ms) break;
   }
 
-  // 2. Samples until the criterion stops them.
+  // 2. Samples until the criterion stops them. CUPTI spans are read in batches (one buffer flush
+  //    each, which costs tens of microseconds); a batch ends after 16 calls or 1 ms of GPU time, so
+  //    the criterion overshoots by little. Calls taken past its stop are not counted, so a fixed
+  //    sample count stays exact.
   auto stopper = make_criterion(criterion);
   const auto sampling_start = wall_clock::now();
+  std::vector<sample_times> pending;
+  double pending_ms = 0;
+  bool finished = false;
+  // Reads the pending calls on the clock in use and feeds them to the criterion, in order. The
+  // first call CUPTI reports no GPU work for (a launch that queued nothing, or lost records) moves
+  // the whole measurement to the events, the samples already taken too.
+  auto settle = [&]() -> result<void> {
+    std::vector<activity_span> spans;
+    if (recording) {
+      std::vector<std::uint64_t> ids;
+      for (const sample_times& t : pending) ids.push_back(t.call);
+      auto collected = recording->collect(ids);
+      if (!collected) return std::unexpected(std::move(collected.error()));
+      spans = std::move(*collected);
+    }
+    for (std::size_t i = 0; i < pending.size() && !finished; ++i) {
+      double ms = pending[i].event_ms;
+      if (recording && spans[i].activities > 0) {
+        ms = spans[i].milliseconds();
+      } else if (recording) {
+        recording.reset();
+        run.clock_note = "read with CUDA events: CUPTI reported no GPU work for a call";
+        run.samples_ms = run.event_samples_ms;
+        stopper = make_criterion(criterion);
+        for (double earlier : run.samples_ms) stopper->add(earlier);
+      }
+      run.event_samples_ms.push_back(pending[i].event_ms);
+      run.samples_ms.push_back(ms);
+      stopper->add(ms);
+      finished = stopper->is_finished(ms_since(sampling_start));
+    }
+    pending.clear();
+    pending_ms = 0;
+    return {};
+  };
   std::string stopped_between;
-  while (true) {
+  while (!finished) {
     if (between) {
-      auto go_on = between(run.samples_ms.size());
+      auto go_on = between(run.samples_ms.size() + pending.size());
       if (!go_on) return std::unexpected(std::move(go_on.error()));
       if (!*go_on) {
-        stopped_between = "stopped by the check between samples after " + std::to_string(run.samples_ms.size()) + " samples";
+        stopped_between = "stopped by the check between samples after " +
+                          std::to_string(run.samples_ms.size() + pending.size()) + " samples";
         break;
       }
     }
-    auto ms = sample(launch, flush_l2);
-    if (!ms) return std::unexpected(std::move(ms.error()));
-    run.samples_ms.push_back(*ms);
-    stopper->add(*ms);
-    if (stopper->is_finished(ms_since(sampling_start))) break;
+    auto t = sample(launch, flush_l2, recording ? &*recording : nullptr);
+    if (!t) return std::unexpected(std::move(t.error()));
+    pending.push_back(*t);
+    pending_ms += t->event_ms;
+    if (!recording || pending.size() >= 16 || pending_ms >= 1.0) {
+      if (auto settled = settle(); !settled) return std::unexpected(std::move(settled.error()));
+    }
+  }
+  if (!pending.empty()) {
+    if (auto settled = settle(); !settled) return std::unexpected(std::move(settled.error()));
   }
   run.wall_ms = ms_since(sampling_start);
 
   // 3. Summary.
   run.summary = summarize(run.samples_ms);
   run.summary.stop_reason = stopped_between.empty() ? stopper->stop_reason() : stopped_between;
+  run.summary.clock = std::string(to_string(recording ? timing_clock::cupti : timing_clock::cuda_events));
+  run.summary.event_median_ms = summarize(run.event_samples_ms).median_ms;
+  run.method = describe_method(recording.has_value(), flush_l2, flush_buffer_.size());
+  if (!run.clock_note.empty()) run.method += "; " + run.clock_note;
   return run;
 }
 

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "ksearch/common/paths.h"
+#include "ksearch/eval/timing_clock.h"
 #include "ksearch/eval/worker_process.h"
 #include "ksearch/tasks/safetensors.h"
 
@@ -218,6 +219,9 @@ result<oracle_call_result> reference_oracle::run(const std::vector<host_tensor>&
     if (samples.empty()) return fail("reference oracle (run)", "was asked to time the reference and sent no samples_ms");
     out.timing = summarize(samples);
     out.timing->stop_reason = reply->value("stop_reason", std::string("oracle"));
+    // The oracle times PyTorch with torch.cuda.Event pairs (oracle_server.py), whatever the candidate's clock.
+    out.timing->clock = std::string(to_string(timing_clock::cuda_events));
+    out.timing->event_median_ms = out.timing->median_ms;
   }
   return out;
 }

@@ -101,6 +101,7 @@ class flashinfer_task final : public search_task {
             {"comparator", options_.config.comparator},
             {"atol", options_.config.atol},
             {"rtol", options_.config.rtol},
+            {"timer", std::string(eval::to_string(options_.config.clock))},
             {"baseline_solution", options_.baseline_solution.empty() ? nlohmann::json(nullptr)
                                                                      : nlohmann::json(options_.baseline_solution)},
             {"score", options_.baseline_solution.empty() ? speedup_score : baseline_score}};

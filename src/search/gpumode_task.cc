@@ -161,6 +161,7 @@ std::vector<evaluation_phase> gpumode_phases(gpumode_mode mode, const eval::eval
   benchmarks.config.timing = eval::criterion_params::gpumode(leaderboard ? leaderboard_max_time_ms : benchmark_max_time_ms);
   benchmarks.config.flush_l2 = cold_l2;
   benchmarks.config.recheck = leaderboard;
+  benchmarks.config.clock = eval::timing_clock::cuda_events;  // eval.py times each call with CUDA events
   std::vector<evaluation_phase> phases;
   if (mode != gpumode_mode::benchmark && !tests.workloads.empty()) phases.push_back({"tests", std::move(tests)});
   if (mode != gpumode_mode::test && !benchmarks.workloads.empty()) phases.push_back({"benchmarks", std::move(benchmarks)});

@@ -158,6 +158,7 @@ std::vector<evaluation_phase> kernelbench_phases(const eval::eval_request& base,
   perf.config.correctness_trials = 1;
   perf.config.timing = eval::criterion_params::sample_count(static_cast<std::size_t>(std::max(perf_trials, 1)));
   perf.config.flush_l2 = true;
+  perf.config.clock = eval::timing_clock::cuda_events;  // KernelBench times each trial with CUDA events
   std::vector<evaluation_phase> phases;
   if (!trials.workloads.empty()) phases.push_back({"trials", std::move(trials)});
   if (!perf.workloads.empty()) phases.push_back({"perf", std::move(perf)});

@@ -48,7 +48,7 @@ std::vector<const bench_solution*> every_solution(const bench_definition& d) {
 TEST(BenchDataset, ShippedDatasetLoadsWhole) {
   auto loaded = load_bench_dataset(bench_root / "data");
   ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
-  ASSERT_EQ(loaded->definitions.size(), 2u);
+  ASSERT_EQ(loaded->definitions.size(), 3u);
   const bench_definition& gqa = loaded->definitions[0];
   const bench_definition& scale_add = loaded->definitions[1];
   EXPECT_EQ(gqa.def.name, "gqa_decode_bench");
@@ -61,6 +61,12 @@ TEST(BenchDataset, ShippedDatasetLoadsWhole) {
   EXPECT_EQ(scale_add.reference.code.name, "scale_add_bench_reference");
   ASSERT_EQ(scale_add.candidates.size(), 1u);
   EXPECT_EQ(scale_add.candidates[0].code.name, "scale_add_bench_vec4");
+  const bench_definition& spin = loaded->definitions[2];
+  EXPECT_EQ(spin.def.name, "spin_bench");
+  EXPECT_EQ(spin.workloads.size(), 3u);
+  EXPECT_EQ(spin.reference.code.name, "spin_bench_reference");
+  ASSERT_EQ(spin.candidates.size(), 1u);
+  EXPECT_EQ(spin.candidates[0].code.name, "spin_bench_spin");
 }
 
 TEST(BenchDataset, WorkloadsHaveTheAgreedShapes) {

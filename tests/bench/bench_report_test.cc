@@ -19,7 +19,10 @@ run_entry passed_run(double wall_ms, double kernel_ms, std::vector<std::optional
              .overhead_ms = wall_ms - kernel_ms};
   r.median_ms = medians;
   r.reference_median_ms = std::vector<std::optional<double>>(medians.size(), 0.5);
+  // CUDA events read the same calls 1.5 us longer (the front end's latency).
+  for (const std::optional<double>& m : medians) r.event_median_ms.push_back(m ? std::optional(*m + 0.0015) : std::nullopt);
   r.samples = std::vector<std::size_t>(medians.size(), 100);
+  r.clock = "cupti";
   return r;
 }
 
@@ -31,7 +34,8 @@ bench_report sample_report() {
                         .nvcc = "/usr/local/cuda/bin/nvcc (release 13.0)",
                         .ncu = "/usr/local/cuda/bin/ncu",
                         .dataset = "bench/data",
-                        .repeats = 3};
+                        .repeats = 3,
+                        .clock = "cupti"};
   evaluation_entry e;
   e.definition = "gqa_decode_bench";
   e.candidate = "gqa_decode_bench_split_kv";
@@ -54,12 +58,14 @@ bench_report sample_report() {
   n.candidate = "gqa_decode_bench_split_kv";
   n.workload = "b64";
   n.ksearch_ms = 0.2005;
+  n.ksearch_events_ms = 0.2020;
   n.ncu_calls_ms = {0.196, 0.197, 0.198};
   n.ncu_ms = 0.197;
   report.ncu.push_back(n);
   ncu_entry small = n;
   small.workload = "b1";
   small.ksearch_ms = 0.0101;
+  small.ksearch_events_ms = std::nullopt;
   small.ncu_ms = 0.0050;  // 102% off, but a 5 us kernel: outside the target's scope
   report.ncu.push_back(small);
   return report;
@@ -106,18 +112,40 @@ TEST(BenchReport, MarkdownHoldsEveryMeasurement) {
   }
 }
 
+TEST(BenchReport, TheNcuTableShowsTheEventsMedianBesideTheCuptiLatency) {
+  bench_report report = sample_report();
+  EXPECT_EQ(report.evaluations[0].event_medians_of(1), (std::vector<double>{0.2015, 0.2025}));
+  const std::string text = render_markdown(report);
+  for (const char* expected : {"- ksearch clock: cupti (CUPTI activity timestamps", "| ksearch | events |   ncu |",
+                               "|   200.5 |  202.0 | 197.0 |", "|    10.1 |      - |   5.0 |"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text;
+  }
+  // The target still compares the primary clock: (200.5 - 197) / 197, not the events' 2.54%.
+  EXPECT_EQ(check_targets(report)[2].measured, "1.78% (gqa_decode_bench_split_kv b64)");
+
+  report.environment.clock = "cupti, events";
+  EXPECT_NE(render_markdown(report).find("- ksearch clock: cupti, events (CUPTI was unavailable for some runs"),
+            std::string::npos);
+}
+
 TEST(BenchReport, JsonKeepsRawNumbersAndNullsForWhatWasNotMeasured) {
   const nlohmann::ordered_json doc = to_json(sample_report());
   EXPECT_EQ(doc["environment"]["repeats"], 3);
+  EXPECT_EQ(doc["environment"]["clock"], "cupti");
   const nlohmann::ordered_json evaluation = doc["evaluations"][0];  // copies: no reference into a call result
   EXPECT_EQ(evaluation["runs"].size(), 3u);
   EXPECT_DOUBLE_EQ(evaluation["runs"][1]["overhead_ms"].get<double>(), 2100);
+  EXPECT_EQ(evaluation["runs"][1]["clock"], "cupti");
   const nlohmann::ordered_json b64 = evaluation["workloads"][1];
   EXPECT_EQ(b64["uuid"], "b64");
   EXPECT_TRUE(b64["median_ms_per_run"][2].is_null());
   EXPECT_DOUBLE_EQ(b64["median_ms"].get<double>(), 0.2005);
+  EXPECT_DOUBLE_EQ(b64["event_median_ms_per_run"][0].get<double>(), 0.2015);
+  EXPECT_TRUE(b64["event_median_ms_per_run"][2].is_null());
   EXPECT_DOUBLE_EQ(doc["compile"][0]["nvcc"]["median_ms"].get<double>(), 1550);
   EXPECT_EQ(doc["ncu"]["rows"][0]["ncu_calls_ms"].size(), 3u);
+  EXPECT_DOUBLE_EQ(doc["ncu"]["rows"][0]["ksearch_events_ms"].get<double>(), 0.2020);
+  EXPECT_TRUE(doc["ncu"]["rows"][1]["ksearch_events_ms"].is_null());
   EXPECT_EQ(doc["targets"].size(), 4u);
   EXPECT_EQ(doc["targets"][0]["met"], true);
 }

@@ -42,9 +42,14 @@ TEST(App, EveryCommandHasHelp) {
                            "--api-key", "--language", "--target-gpu", "--max-opt-rounds", "--world-model",
                            "--wm-stagnation-window", "--wm-max-difficulty", "--continue-from-solution",
                            "--continue-from-world-model", "--save-solutions", "--artifacts-dir",
-                           "--kernelbench-level", "--kernelbench-problem-id", "--gpumode-mode", "--wandb"}) {
+                           "--kernelbench-level", "--kernelbench-problem-id", "--gpumode-mode", "--wandb",
+                           "--timer"}) {
     EXPECT_NE(run_help.out.find(flag), std::string::npos) << flag;
   }
+  auto eval_help = run_ksearch({"eval", "--help"});
+  EXPECT_NE(eval_help.out.find("--timer TEXT:{cupti,events}=cupti"), std::string::npos) << eval_help.out;
+  EXPECT_NE(eval_help.out.find("GPUMode and KernelBench always time with CUDA events"), std::string::npos)
+      << eval_help.out;
 }
 
 TEST(App, VersionPrintsTheVersion) {

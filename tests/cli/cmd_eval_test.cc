@@ -37,9 +37,30 @@ TEST(CmdEval, JsonOutputIsTheEvaluation) {
   EXPECT_EQ(doc["status"], "PASSED");
   ASSERT_EQ(doc["workloads"].size(), 1u);
   EXPECT_EQ(doc["workloads"][0]["workload_uuid"], "test-0001");
+  // FlashInfer definitions are read with CUPTI by default, the CUDA-event median beside it.
+  const auto& timing = doc["workloads"][0]["timing"];
+  EXPECT_EQ(timing["clock"], "cupti") << timing.dump();
+  EXPECT_GT(timing["event_median_ms"].get<double>(), timing["median_ms"].get<double>()) << timing.dump();
+}
+
+TEST(CmdEval, TimerEventsReachesTheEvaluation) {
+  auto r = run_ksearch({"eval", vec4, "--reference", reference, "--task-path", mini, "--definition", "scale_add_d256",
+                        "--json", "--workloads", "test-0001", "--timer", "events"},
+                       {}, std::chrono::seconds(300));
+  if (r.err.find("no CUDA driver") != std::string::npos) GTEST_SKIP() << "no GPU here: " << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  ASSERT_EQ(doc["workloads"].size(), 1u);
+  EXPECT_EQ(doc["workloads"][0]["timing"]["clock"], "events") << doc["workloads"][0]["timing"].dump();
+  EXPECT_NE(r.err.find("CUDA events"), std::string::npos) << "the table says what it read: " << r.err;
 }
 
 TEST(CmdEval, BadArgumentsAreNamed) {
+  auto bad_timer = run_ksearch({"eval", vec4, "--reference", reference, "--task-path", mini, "--definition",
+                                "scale_add_d256", "--timer", "nvtx"});
+  EXPECT_EQ(bad_timer.exit_code, 2);
+  EXPECT_NE(bad_timer.err.find("--timer"), std::string::npos) << bad_timer.err;
+
   // Without --reference the dataset's scale_add_reference is used; a name it lacks is named back
   // with the solutions there are.
   auto no_reference = run_ksearch({"eval", vec4, "--reference", "missing", "--task-path", mini, "--definition", "scale_add_d256"});

@@ -59,6 +59,8 @@ TEST_F(RunOptions, DefaultsMatchKSearch) {
   EXPECT_EQ(o.feedback_trace_policy, "first");
   EXPECT_EQ(o.task.gpumode_mode, "benchmark");
   EXPECT_FALSE(o.world_model);
+  EXPECT_EQ(o.timer, eval::timing_clock::cupti);
+  EXPECT_EQ(flashinfer_task_for(o).config.clock, eval::timing_clock::cupti) << "FlashInfer-Bench's clock";
 }
 
 TEST_F(RunOptions, AcceptsTheOriginalFlagNamesAndAliases) {
@@ -99,12 +101,29 @@ TEST_F(RunOptions, OutOfRangeAndUnknownValuesNameTheFlag) {
       {{"--task-path", "/no/such/dataset"}, "--task-path"},
       {{"--continue-from-world-model", "/no/such/wm.json"}, "--continue-from-world-model"},
       {{"--continue-from-solution", "/no/such/solution.json"}, "--continue-from-solution"},
+      {{"--timer", "nvtx"}, "--timer"},
   };
   for (const bad_case& c : cases) {
     run_options o;
     const std::string message = parse(o, c.args);
     EXPECT_NE(message.find(c.flag), std::string::npos) << c.args[0] << " " << c.args[1] << " -> '" << message << "'";
   }
+}
+
+TEST_F(RunOptions, TimerEventsReachesTheFlashInferEvalConfig) {
+  run_options o;
+  ASSERT_EQ(parse(o, {"--definition", "d", "--timer", "events", "--atol", "0.5"}), "");
+  EXPECT_EQ(o.timer, eval::timing_clock::cuda_events);
+  const search::flashinfer_task_options t = flashinfer_task_for(o);
+  EXPECT_EQ(t.config.clock, eval::timing_clock::cuda_events);
+  EXPECT_DOUBLE_EQ(t.config.atol, 0.5) << "the rest of the config still comes from the flags";
+  EXPECT_EQ(to_json(o)["timer"], "events") << "recorded with the run's configuration";
+
+  run_options bad;
+  const std::string message = parse(bad, {"--timer", "wall"});
+  EXPECT_NE(message.find("--timer"), std::string::npos) << message;
+  EXPECT_NE(message.find("wall"), std::string::npos) << message;
+  EXPECT_EQ(bad.timer, eval::timing_clock::cupti) << "a refused value leaves the default";
 }
 
 TEST_F(RunOptions, ValidateNamesEveryMissingPieceAtOnce) {

@@ -98,7 +98,8 @@ class GpuTimerGpu : public test_support::gpu_context_fixture {
     std::cout << "[ timing   ] " << what << ": median " << run.summary.median_ms << " ms, mean "
               << run.summary.mean_ms << " ms, noise " << run.summary.rel_noise * 100 << "%, "
               << run.summary.samples << " samples, " << run.warmup_calls << " warm-up calls; "
-              << run.summary.stop_reason << "\n             " << run.method << "\n";
+              << run.summary.stop_reason << "\n             clock " << run.summary.clock << ", events median "
+              << run.summary.event_median_ms << " ms; " << run.method << "\n";
   }
 
   device_info device_;
@@ -209,6 +210,93 @@ TEST_F(GpuTimerGpu, GpumodeCriterionKeepsItsCaps) {
   EXPECT_GE(run->summary.samples, 3u);
   EXPECT_LE(run->summary.samples, 100u);
   EXPECT_FALSE(run->summary.stop_reason.empty());
+}
+
+TEST_F(GpuTimerGpu, CuptiReadsTheKernelItselfAndTheEventsAddTheFrontEnd) {
+  unsigned long long duration_ns = 20'000;  // 20 us
+  void* params[] = {&duration_ns};
+  auto run = timer_->measure(launcher(kernel("spin_ns"), params), criterion_params{}, true, timing_clock::cupti);
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  print("spin 20 us, cupti", *run);
+  ASSERT_EQ(run->summary.clock, "cupti") << run->method;
+  EXPECT_TRUE(run->clock_note.empty()) << run->clock_note;
+  EXPECT_EQ(run->event_samples_ms.size(), run->samples_ms.size());
+  // The spin waits 20 us on the global timer (whose ticks may be coarse): CUPTI sees that and the
+  // kernel's own start-up only.
+  EXPECT_GE(run->summary.median_ms, 0.0195);
+  EXPECT_LT(run->summary.median_ms, 0.0215);
+  // The events enclose the same kernel plus the front end's latency, call by call.
+  EXPECT_GT(run->summary.event_median_ms, run->summary.median_ms);
+  for (std::size_t i = 0; i < run->samples_ms.size(); ++i) {
+    EXPECT_GE(run->event_samples_ms[i], run->samples_ms[i] * 0.999) << "sample " << i;
+  }
+}
+
+TEST_F(GpuTimerGpu, CuptiSpanCoversEveryStepOfTheCallAndTheGapsBetween) {
+  auto scratch = device_buffer::allocate(*driver_, std::size_t{1} << 20);
+  ASSERT_TRUE(scratch.has_value()) << scratch.error().to_string();
+  unsigned long long duration_ns = 10'000;
+  void* params[] = {&duration_ns};
+  const CUfunction spin = kernel("spin_ns");
+  // A two-kernel plan with a workspace memset first, as split-KV attention runs.
+  auto plan = [&](CUstream stream) -> result<void> {
+    KSEARCH_CU_TRY(*driver_, cuMemsetD8Async, scratch->get(), 0, scratch->size(), stream);
+    KSEARCH_CU_TRY(*driver_, cuLaunchKernel, spin, 1, 1, 1, 1, 1, 1, 0, stream, params, nullptr);
+    KSEARCH_CU_TRY(*driver_, cuLaunchKernel, spin, 1, 1, 1, 1, 1, 1, 0, stream, params, nullptr);
+    return {};
+  };
+  auto run = timer_->measure(plan, criterion_params{}, true, timing_clock::cupti);
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  print("memset + 2 x spin 10 us, cupti", *run);
+  ASSERT_EQ(run->summary.clock, "cupti") << run->method;
+  EXPECT_GE(run->summary.min_ms, 0.0195);
+  EXPECT_LT(run->summary.median_ms, 0.030);
+  EXPECT_LE(run->summary.median_ms, run->summary.event_median_ms);
+}
+
+TEST_F(GpuTimerGpu, EventsClockWhenAskedForIt) {
+  unsigned long long duration_ns = 20'000;
+  void* params[] = {&duration_ns};
+  auto run = timer_->measure(launcher(kernel("spin_ns"), params), criterion_params::sample_count(20), true,
+                             timing_clock::cuda_events);
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  print("spin 20 us, events", *run);
+  EXPECT_EQ(run->summary.clock, "events");
+  EXPECT_EQ(run->samples_ms, run->event_samples_ms);
+  EXPECT_DOUBLE_EQ(run->summary.event_median_ms, run->summary.median_ms);
+  EXPECT_NE(run->method.find("CUDA events around each call"), std::string::npos) << run->method;
+}
+
+TEST_F(GpuTimerGpu, ACallThatQueuesNoGpuWorkMovesTheMeasurementToEvents) {
+  int calls = 0;
+  unsigned long long duration_ns = 5'000;
+  void* params[] = {&duration_ns};
+  const CUfunction spin = kernel("spin_ns");
+  // Work for the first 12 calls (3 warm-up, 9 samples), then nothing: CUPTI has no span to give.
+  auto launch = [&](CUstream stream) -> result<void> {
+    if (++calls > 12) return {};
+    KSEARCH_CU_TRY(*driver_, cuLaunchKernel, spin, 1, 1, 1, 1, 1, 1, 0, stream, params, nullptr);
+    return {};
+  };
+  const warmup_params three_calls{.min_calls = 3, .min_gpu_ms = 0, .max_wall_ms = 1000};
+  auto run = timer_->measure(launch, criterion_params::sample_count(15), true, timing_clock::cupti, three_calls);
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  print("spin then nothing, cupti", *run);
+  EXPECT_EQ(run->summary.clock, "events");
+  EXPECT_NE(run->clock_note.find("CUPTI reported no GPU work"), std::string::npos) << run->clock_note;
+  EXPECT_EQ(run->samples_ms, run->event_samples_ms) << "every sample on one clock, the earlier ones too";
+  EXPECT_EQ(run->summary.samples, 15u);
+}
+
+TEST_F(GpuTimerGpu, ASecondRecordingInTheProcessFallsBackToEvents) {
+  auto held = activity_recording::start();
+  ASSERT_TRUE(held.has_value()) << held.error().to_string();
+  void* no_params[] = {nullptr};
+  auto run = timer_->measure(launcher(kernel("empty_kernel"), no_params), criterion_params::sample_count(5), true,
+                             timing_clock::cupti);
+  ASSERT_TRUE(run.has_value()) << run.error().to_string();
+  EXPECT_EQ(run->summary.clock, "events");
+  EXPECT_NE(run->clock_note.find("another measurement"), std::string::npos) << run->clock_note;
 }
 
 }  // namespace

@@ -87,6 +87,7 @@ TEST(GpumodeTask, EachModeRunsItsPhasesWithTheLeaderboardsSettings) {
   EXPECT_FALSE(benchmarks.config.flush_l2) << "upstream times with a warm L2";
   EXPECT_EQ(benchmarks.config.timing.kind, eval::criterion_kind::gpumode);
   EXPECT_DOUBLE_EQ(benchmarks.config.timing.max_gpu_time_ms, 30'000);
+  EXPECT_EQ(benchmarks.config.clock, eval::timing_clock::cuda_events) << "eval.py times with CUDA events";
 
   const auto benchmark = gpumode_phases(gpumode_mode::benchmark, base, /*cold_l2=*/true);
   ASSERT_EQ(benchmark.size(), 1u);
@@ -94,6 +95,7 @@ TEST(GpumodeTask, EachModeRunsItsPhasesWithTheLeaderboardsSettings) {
   EXPECT_FALSE(benchmark[0].request.config.recheck);
   EXPECT_TRUE(benchmark[0].request.config.flush_l2);
   EXPECT_DOUBLE_EQ(benchmark[0].request.config.timing.max_gpu_time_ms, 10'000);
+  EXPECT_EQ(benchmark[0].request.config.clock, eval::timing_clock::cuda_events);
 
   const auto test = gpumode_phases(gpumode_mode::test, base, false);
   ASSERT_EQ(test.size(), 1u);
@@ -102,6 +104,18 @@ TEST(GpumodeTask, EachModeRunsItsPhasesWithTheLeaderboardsSettings) {
   eval::eval_request only_tests = base;
   std::erase_if(only_tests.workloads, [](const tasks::workload& w) { return is_gpumode_benchmark(w.uuid); });
   EXPECT_TRUE(gpumode_phases(gpumode_mode::benchmark, only_tests, false).empty()) << "a phase without workloads is left out";
+}
+
+TEST(GpumodeTask, OnlyTheTimedPhaseLeavesFlashInfersCuptiClockForCudaEvents) {
+  // FlashInfer definitions run with the options' eval_config as it is: CUPTI unless --timer events.
+  EXPECT_EQ(eval::eval_config{}.clock, eval::timing_clock::cupti);
+  EXPECT_EQ(flashinfer_task_options{}.config.clock, eval::timing_clock::cupti);
+  const eval::eval_request base = bundled_request();
+  ASSERT_EQ(base.config.clock, eval::timing_clock::cupti);
+  const auto phases = gpumode_phases(gpumode_mode::leaderboard, base, /*cold_l2=*/false);
+  ASSERT_EQ(phases.size(), 2u);
+  EXPECT_EQ(phases[0].request.config.clock, eval::timing_clock::cupti) << "the test shapes time nothing";
+  EXPECT_EQ(phases[1].request.config.clock, eval::timing_clock::cuda_events);
 }
 
 TEST(GpumodeTask, GeometricMean) {

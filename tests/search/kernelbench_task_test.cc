@@ -61,6 +61,8 @@ TEST(KernelbenchTask, TrialsAreCheckedAndThePerfInputsTimedExactlyPerfTrialsTime
   EXPECT_EQ(perf.config.timing.kind, eval::criterion_kind::fixed);
   EXPECT_EQ(perf.config.timing.min_samples, 37u);
   EXPECT_EQ(perf.config.timing.max_samples, 37u);
+  EXPECT_EQ(base.config.clock, eval::timing_clock::cupti) << "eval_config's default, FlashInfer's clock";
+  EXPECT_EQ(perf.config.clock, eval::timing_clock::cuda_events) << "KernelBench times with CUDA events";
   for (const evaluation_phase& p : phases) {
     EXPECT_EQ(p.request.config.comparator, "allclose_candidate") << "KernelBench's allclose(ref, new)";
     EXPECT_DOUBLE_EQ(p.request.config.atol, 1e-4);
@@ -77,6 +79,7 @@ TEST(KernelbenchTask, TrialsAreCheckedAndThePerfInputsTimedExactlyPerfTrialsTime
   auto back = eval::eval_request_from_json(eval::to_json(travelling));
   ASSERT_TRUE(back.has_value()) << back.error().to_string();
   EXPECT_EQ(back->config.comparator, "allclose_candidate");
+  EXPECT_EQ(back->config.clock, eval::timing_clock::cuda_events) << "so does the clock";
 }
 
 phased_outcome passed_with(double kernel_ms, double eager_ms) {

@@ -35,6 +35,7 @@ struct bench_environment {
   std::string ncu;      // likewise
   std::string dataset;  // its folder
   int repeats = 0;
+  std::string clock;    // what ksearch's latencies were read with: "cupti", "events", or both ("cupti, events")
 };
 
 struct run_entry {
@@ -43,6 +44,9 @@ struct run_entry {
   wall_split split;
   std::vector<std::optional<double>> median_ms;            // per workload of the definition; nullopt: not timed
   std::vector<std::optional<double>> reference_median_ms;  // likewise, the reference
+  std::vector<std::optional<double>> event_median_ms;      // the candidate's same calls read with CUDA events
+                                                           // (timing_summary::event_median_ms); nullopt: none taken
+  std::string clock;  // what median_ms was read with ("cupti" or "events"); empty when nothing was timed
   std::vector<std::size_t> samples;                        // the candidate's timed samples per workload (0: not timed)
 };
 
@@ -58,6 +62,7 @@ struct evaluation_entry {
   /// The candidate's medians of workload `index` over the runs that timed it [ms].
   [[nodiscard]] std::vector<double> medians_of(std::size_t index) const;
   [[nodiscard]] std::vector<double> reference_medians_of(std::size_t index) const;
+  [[nodiscard]] std::vector<double> event_medians_of(std::size_t index) const;
 };
 
 struct compile_entry {
@@ -75,6 +80,7 @@ struct ncu_entry {
   std::string candidate;
   std::string workload;
   double ksearch_ms = 0;             // median over runs of ksearch's median for this workload
+  std::optional<double> ksearch_events_ms;  // likewise with CUDA events; nullopt when no run read them
   std::vector<double> ncu_calls_ms;  // gpu__time_duration summed per call, per profiled call
   std::optional<double> ncu_ms;      // their median; nullopt when ncu gave nothing
   std::string note;                  // why ncu_ms is empty, or a warning
@@ -99,7 +105,8 @@ struct target_check {
 [[nodiscard]] std::vector<target_check> check_targets(const bench_report& report);
 
 /// The report as Markdown: environment, evaluation wall time per run, latency per workload,
-/// compile times, the ncu comparison and the targets.
+/// compile times, the ncu comparison (ksearch's primary clock and its CUDA-event median beside
+/// ncu) and the targets.
 [[nodiscard]] std::string render_markdown(const bench_report& report);
 
 /// The report as JSON (every section, every run's raw numbers, the targets).

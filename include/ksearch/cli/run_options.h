@@ -14,7 +14,9 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/eval/timing_clock.h"
 #include "ksearch/llm/llm_options.h"
+#include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/kernelbench_task.h"
 
 namespace CLI {
@@ -101,6 +103,7 @@ struct run_options {
   int device = 0;                       // --device
   double eval_timeout_s = 300;          // --eval-timeout [seconds]
   std::optional<int> correctness_trials;  // --correctness-trials (default 3; 5 for kernelbench, as upstream)
+  eval::timing_clock timer = eval::timing_clock::cupti;  // --timer cupti | events (FlashInfer definitions only)
   // Weights & Biases.
   bool wandb = false;                   // --wandb
   std::string wandb_project;            // --wandb-project or $WANDB_PROJECT
@@ -115,9 +118,14 @@ void add_worker_flags(CLI::App& app, bool& parallel, int& max_parallel, std::str
 /// starts them elsewhere. Error: no driver or no device for --parallel-workloads.
 [[nodiscard]] result<eval::evaluation_pool_options> evaluation_workers(int device, bool parallel, int max_parallel,
                                                                        const std::string& launcher, double timeout_s);
+/// --timer cupti|events (run and eval): the clock FlashInfer definitions are timed with.
+void add_timer_flag(CLI::App& app, eval::timing_clock& clock);
 void add_endpoint_flags(CLI::App& app, endpoint_selection& llm);
 /// Registers every flag of `ksearch run` (task and endpoint flags included).
 void add_run_flags(CLI::App& app, run_options& options);
+
+/// The FlashInfer task the flags select (not loaded yet; no workers, GPU name or activity observer).
+[[nodiscard]] search::flashinfer_task_options flashinfer_task_for(const run_options& options);
 
 /// Checks the task selection; `needs_definition` is false for commands that list definitions.
 [[nodiscard]] std::vector<error> validate_task(const task_selection& task, bool needs_definition);

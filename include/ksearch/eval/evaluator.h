@@ -7,13 +7,13 @@
 //      tasks/fixed_inputs.h, stay as the workload gives them), runs the reference, fills the
 //      candidate's outputs with NaN bytes, runs the candidate, checks the inputs are unchanged
 //      (checksums) and compares every output (FlashInfer rule, or allclose);
-//   3. times the candidate and the reference on the same inputs (events, cold L2, adaptive);
+//   3. times the candidate and the reference on the same inputs (config.clock: CUPTI or CUDA events; cold L2, adaptive);
 //   4. checks the output of the last timed call too (a kernel that only works the first time, or
 //      caches its result, fails here) and compares the time with the roofline floor of writing
 //      the outputs (faster than physics fails as INCORRECT_NUMERICAL, suspicious).
 // The reference is either native (device code + plan, timed like the candidate) or the
 // definition's own Python reference run by the PyTorch oracle (eval/reference_oracle.h), which
-// returns the outputs and times itself with the same cold-L2 events method.
+// returns the outputs and times itself with CUDA events and the same cold L2.
 // Random inputs are drawn from the distribution the workload names (tasks/value_distribution.h;
 // the dtype's default otherwise). With the oracle as reference, random inputs of 256 MiB and more
 // (a paged KV cache, MoE weights) are drawn from a seed of the definition and input name only: the
@@ -50,6 +50,7 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/eval_result.h"
 #include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/timing_clock.h"
 #include "ksearch/eval/timing_stats.h"
 #include "ksearch/tasks/definition.h"
 
@@ -73,6 +74,7 @@ struct eval_config {
   bool time_candidate = true;             // false: correctness trials only (GPUMode's test shapes), no latency
   bool recheck = false;                   // every timed call on fresh inputs, each output checked (GPUMode leaderboard)
   bool flush_l2 = true;
+  timing_clock clock = timing_clock::cupti;  // GPUMode and KernelBench time with CUDA events, as upstream
   criterion_params timing;                // stopping rule for the timed samples
   double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see evaluator.cc)
 };

@@ -1,21 +1,26 @@
-// ksearch/eval/gpu_timer.h — times GPU work with CUDA events on one stream, cold L2 by default.
+// ksearch/eval/gpu_timer.h — times GPU work on one stream, cold L2 by default.
 //
 // A gpu_timer owns what a measurement needs (STYLE.md §7): a non-blocking stream, one pair of
 // events (reused: every sample is waited for before the next starts) and an L2 flush buffer of
 // max(2 x L2, 256 MiB), the size FlashInfer, Triton and KernelBench overwrite. measure() runs
 //   1. warm-up: calls until warmup_params say enough (count and GPU time, capped in wall time),
 //      so module loading, first-touch and clock ramp-up stay out of the numbers;
-//   2. samples: [flush L2] -> start event -> launch(stream) -> stop event -> wait -> elapsed,
+//   2. samples: [flush L2] -> start event -> launch(stream) -> stop event -> wait -> read,
 //      until the stopping criterion (eval/timing_stats.h) says stop;
-//   3. the summary (mean, median, noise, ...) with the criterion's stop reason.
+//   3. the summary (mean, median, noise, ...) with the criterion's stop reason and the clock.
+// Each sample is read with the clock asked for (eval/timing_clock.h). With cupti, the launches are
+// also bracketed by a CUPTI call id (eval/activity_clock.h) and the sample is the span of the GPU
+// work they queued; the events are read too and their median reported beside it, so the front
+// end's share of a short call stays visible. When CUPTI cannot record, or reports nothing for a
+// call, the whole measurement is read from the events and the summary says why.
 // The flush is a kernel that reads the whole buffer through L2, queued on the timing stream just
 // before the start event, outside the events; the GPU is still busy with it while the host submits
 // the launch, so submission latency stays out of the sample too (as with Triton's do_bench). It
 // reads rather than writes (FlashInfer and Triton zero the buffer) because a written buffer leaves
 // L2 full of dirty lines whose write-back then lands inside the next sample: on an H200 that made
 // a 16 us memory-bound kernel read 30% slower than Nsight Compute's gpu__time_duration.
-// Only work queued on the stream handed to `launch` is timed; work on other streams escapes the
-// events (a known reward hack: the caller must check for it elsewhere).
+// Only work queued on the stream handed to `launch` is inside the events; the CUPTI span takes
+// any work the launch queued, on any stream.
 //
 // Contexts: the context current when create() is called must be current on the calling thread for
 // every call, and the timer must be destroyed before that context is released.
@@ -23,15 +28,18 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/eval/activity_clock.h"
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/eval/detail/driver_api.h"
 #include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/timing_clock.h"
 #include "ksearch/eval/timing_stats.h"
 
 namespace ksearch::eval {
@@ -43,12 +51,14 @@ struct warmup_params {
 };
 
 struct timing_run {
-  timing_summary summary;          // statistics of samples_ms, with the criterion's stop reason
-  std::vector<double> samples_ms;  // every sample, in the order taken [milliseconds]
+  timing_summary summary;                // statistics of samples_ms, with the stop reason and the clock
+  std::vector<double> samples_ms;        // every sample, in the order taken, read with summary.clock [ms]
+  std::vector<double> event_samples_ms;  // the same calls read with CUDA events [ms]
   bool l2_flushed = false;
   std::size_t warmup_calls = 0;
   double wall_ms = 0;              // wall time of the sampling phase [milliseconds]
   std::string method;              // how the samples were taken, for the record
+  std::string clock_note;          // why the samples are not read with the clock asked for; "" when they are
 };
 
 /// Work between samples, outside the timed region: called after the warm-up and after each
@@ -64,7 +74,8 @@ class gpu_timer {
   /// kernel (compiled with NVRTC for `arch`) in the current context.
   [[nodiscard]] static result<gpu_timer> create(const cuda_driver& driver, std::size_t l2_bytes, const std::string& arch);
 
-  /// Times `launch`, which must queue its work on the stream it is given and not synchronise it.
+  /// Times `launch`, which must queue its work on the stream it is given and not synchronise it,
+  /// reading each sample with `clock` (falling back to CUDA events, see above).
   /// An error from `launch` (or from the work it queued, seen when the stop event is waited for)
   /// aborts the measurement and is returned as is.
   /// `between`, when set, runs before each sample (see between_samples_fn); its time is outside
@@ -72,7 +83,8 @@ class gpu_timer {
   /// measurement; false ends it with the samples taken so far.
   [[nodiscard]] result<timing_run> measure(const std::function<result<void>(CUstream)>& launch,
                                            const criterion_params& criterion, bool flush_l2,
-                                           const warmup_params& warmup = {}, const between_samples_fn& between = {});
+                                           timing_clock clock = timing_clock::cupti, const warmup_params& warmup = {},
+                                           const between_samples_fn& between = {});
 
   /// The stream measure() hands to `launch`, for untimed work that must be ordered with it.
   [[nodiscard]] CUstream stream() const { return stream_.get(); }
@@ -90,8 +102,14 @@ class gpu_timer {
         flush_module_(std::move(flush_module)),
         flush_kernel_(flush_kernel) {}
 
-  /// One timed call [milliseconds], with the flush before it when `flush_l2`.
-  [[nodiscard]] result<double> sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2);
+  struct sample_times {
+    double event_ms = 0;
+    std::uint64_t call = 0;  // its CUPTI call id when `recording` was given, to collect its span with
+  };
+  /// One timed call, with the flush before it when `flush_l2`, bracketed by a CUPTI call id when
+  /// `recording` is set.
+  [[nodiscard]] result<sample_times> sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2,
+                                            activity_recording* recording);
   [[nodiscard]] result<void> flush();
 
   const cuda_driver* driver_ = nullptr;

@@ -38,6 +38,9 @@ struct timing_summary {
   double p10_ms = 0;  // percentiles, linearly interpolated between order statistics (numpy's default)
   double p90_ms = 0;
   std::string stop_reason;  // why sampling stopped; filled in by the measurement, empty here
+  // Filled in by the measurement (eval/gpu_timer.h), empty here:
+  std::string clock;           // what the samples were read with: "cupti" or "events" (eval/timing_clock.h)
+  double event_median_ms = 0;  // median of the same calls read with CUDA events; 0 when not taken
 };
 
 /// Statistics of `samples_ms` [milliseconds]. An empty span gives a summary of zeros.

@@ -1,0 +1,61 @@
+// The line under `ksearch eval`'s table that says which clock its latencies were read with.
+#include "ksearch/cli/eval_table.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ksearch::cli {
+namespace {
+
+eval::workload_result timed(const std::string& clock, double event_median_ms) {
+  eval::workload_result w;
+  w.uuid = "w-" + clock;
+  w.timing.samples = 100;
+  w.timing.clock = clock;
+  w.timing.event_median_ms = event_median_ms;
+  w.reference_timing = w.timing;
+  return w;
+}
+
+TEST(EvalTable, CuptiLatenciesComeWithTheEventsMedianExplained) {
+  eval::eval_result r;
+  r.workloads = {timed("cupti", 0.0125)};
+  const std::string note = timing_clock_note(r, eval::eval_request{});
+  EXPECT_NE(note.find("latency_ms: mean of the calls read with CUPTI activity timestamps"), std::string::npos) << note;
+  EXPECT_NE(note.find("events_ms: median of the same calls read with CUDA events"), std::string::npos) << note;
+  EXPECT_EQ(note.find("unavailable"), std::string::npos) << note;
+  EXPECT_EQ(note.find("ref_ms"), std::string::npos) << "the reference was read like the candidate: " << note;
+}
+
+TEST(EvalTable, EventsAreAFallbackOnlyWhenCuptiWasAskedFor) {
+  eval::eval_result r;
+  r.workloads = {timed("events", 0)};
+  eval::eval_request asked_events;
+  asked_events.config.clock = eval::timing_clock::cuda_events;
+  EXPECT_EQ(timing_clock_note(r, asked_events), "latency_ms: mean of the calls read with CUDA events");
+  EXPECT_EQ(timing_clock_note(r, eval::eval_request{}),
+            "latency_ms: mean of the calls read with CUDA events (CUPTI was unavailable)");
+
+  r.workloads.push_back(timed("cupti", 0.0125));
+  const std::string mixed = timing_clock_note(r, eval::eval_request{});
+  EXPECT_NE(mixed.find("on 1 workloads, CUDA events on 1 (CUPTI was unavailable)"), std::string::npos) << mixed;
+}
+
+TEST(EvalTable, NothingTimedNeedsNoNoteAndAReferenceReadOtherwiseIsNamed) {
+  eval::eval_result r;
+  r.workloads = {eval::workload_result{}};  // checked, not timed
+  EXPECT_EQ(timing_clock_note(r, eval::eval_request{}), "");
+  r.workloads = {timed("cupti", 0.0125)};
+  r.workloads[0].reference_timing.clock = "events";  // e.g. a native reference whose timer fell back
+  EXPECT_NE(timing_clock_note(r, eval::eval_request{}).find("; ref_ms read with CUDA events"), std::string::npos);
+
+  r.workloads[0].reference_timing.clock.clear();  // the oracle's summary names no clock; it reads CUDA events
+  eval::eval_request oracle;
+  oracle.oracle = eval::oracle_reference{};
+  EXPECT_NE(timing_clock_note(r, oracle).find("; ref_ms read with CUDA events"), std::string::npos);
+  EXPECT_EQ(timing_clock_note(r, eval::eval_request{}).find("ref_ms"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ksearch::cli
