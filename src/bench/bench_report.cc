@@ -19,6 +19,7 @@ std::string fixed(double value, int digits) {
 
 std::string us(double ms) { return fixed(ms * 1e3, 1); }
 std::string optional_us(const std::optional<double>& ms) { return ms ? us(*ms) : "-"; }
+
 std::string percent(double fraction) { return fixed(100 * fraction, 2) + "%"; }
 
 // A Markdown table with padded columns: readable as text, rendered as a table.
@@ -65,6 +66,26 @@ class markdown_table {
   std::string align_;
   std::vector<std::vector<std::string>> rows_;
 };
+
+// Each clock's reading of a call of known length, minus that length: the clock's own window
+// (launch, block scheduling, and what else it encloses). "" when no call has a known length.
+std::string render_clock_windows(const std::vector<ncu_entry>& rows) {
+  markdown_table windows({"definition", "candidate", "workload", "known", "ksearch", "events", "ncu"}, "lllrrrr");
+  bool any = false;
+  for (const ncu_entry& n : rows) {
+    if (!n.known_ms) continue;
+    any = true;
+    auto over = [&](const std::optional<double>& ms) {
+      if (!ms) return std::string("-");
+      const double window_ms = *ms - *n.known_ms;
+      return (window_ms >= 0 ? "+" : "") + us(window_ms);
+    };
+    windows.add({n.definition, n.candidate, n.workload, us(*n.known_ms), over(n.ksearch_ms), over(n.ksearch_events_ms),
+                 over(n.ncu_ms)});
+  }
+  if (!any) return "";
+  return "\n### Clock windows on calls of known length [us] (reading - known length)\n\n" + windows.render();
+}
 
 // What the environment's clock means, for the report's header.
 std::string clock_description(const std::string& clock) {
@@ -276,6 +297,7 @@ std::string render_markdown(const bench_report& report) {
     for (const ncu_entry& n : report.ncu) {
       if (!n.note.empty()) out += "- " + n.candidate + " " + n.workload + ": " + n.note + "\n";
     }
+    out += render_clock_windows(report.ncu);
   }
 
   out += "\n### Targets (issue 3)\n\n";
@@ -353,6 +375,7 @@ ordered_json to_json(const bench_report& report) {
          {"workload", n.workload},
          {"ksearch_ms", n.ksearch_ms},
          {"ksearch_events_ms", optional_number(n.ksearch_events_ms)},
+         {"known_ms", optional_number(n.known_ms)},
          {"ncu_ms", optional_number(n.ncu_ms)},
          {"ncu_calls_ms", n.ncu_calls_ms},
          {"difference_percent", n.ncu_ms ? ordered_json(percent_difference(n.ksearch_ms, *n.ncu_ms)) : ordered_json()},

@@ -215,6 +215,14 @@ std::vector<bench::compile_entry> measure_compiles(const bench::bench_dataset& d
   return entries;
 }
 
+// A call of known length: a workload that gives the scalar input `spin_ns` (spin_bench) waits that
+// long on the GPU's global timer, so each clock's reading minus it is the clock's own window.
+std::optional<double> known_length_ms(const tasks::workload& w) {
+  const auto spin = w.inputs.find("spin_ns");
+  if (spin == w.inputs.end() || spin->second.type != tasks::input_source::kind::scalar) return std::nullopt;
+  return spin->second.scalar_value * 1e-6;
+}
+
 // 3. One workload of one candidate under ncu: its per-call kernel time during ksearch's timing.
 bench::ncu_entry profile_workload(const fs::path& ncu, const bench::bench_dataset& dataset, const bench_definition& d,
                                   const bench_solution& candidate, const tasks::workload& w,
@@ -286,6 +294,7 @@ std::vector<bench::ncu_entry> measure_ncu(const fs::path& ncu, const bench::benc
         progress("ncu " + candidate.code.name + " " + d.workloads[i].uuid);
         entries.push_back(profile_workload(ncu, dataset, d, candidate, d.workloads[i], limits, bench::median_of(medians),
                                            events_ms, options));
+        entries.back().known_ms = known_length_ms(d.workloads[i]);
       }
     }
   }

@@ -16,8 +16,10 @@ const char* clock_words(const std::string& clock) {
 std::string timing_clock_note(const eval::eval_result& r, const eval::eval_request& request) {
   std::size_t cupti = 0, events = 0, with_event_median = 0;
   std::string reference_clock;
+  std::string why_not_cupti;  // the first fallback's reason
   for (const eval::workload_result& w : r.workloads) {
     if (w.timing.samples == 0) continue;
+    if (why_not_cupti.empty()) why_not_cupti = w.timing.clock_note;
     cupti += w.timing.clock == "cupti";
     events += w.timing.clock == "events";
     with_event_median += w.timing.event_median_ms > 0;
@@ -26,15 +28,15 @@ std::string timing_clock_note(const eval::eval_result& r, const eval::eval_reque
   // The oracle times the Python reference with torch.cuda.Event (tasks/oracle/oracle_server.py).
   if (reference_clock.empty() && request.oracle) reference_clock = "events";
   if (cupti + events == 0) return "";
+  const std::string fallback = why_not_cupti.empty() ? "" : " (CUPTI was unavailable: " + why_not_cupti + ")";
   std::string note = "latency_ms: mean of the calls read with ";
   if (events == 0) {
     note += clock_words("cupti");
   } else if (cupti == 0) {
-    note += clock_words("events");
-    if (request.config.clock == eval::timing_clock::cupti) note += " (CUPTI was unavailable)";
+    note += clock_words("events") + fallback;
   } else {  // the timer fell back part way
     note += clock_words("cupti") + std::string(" on ") + std::to_string(cupti) + " workloads, CUDA events on " +
-            std::to_string(events) + " (CUPTI was unavailable)";
+            std::to_string(events) + fallback;
   }
   if (with_event_median > 0) note += "; events_ms: median of the same calls read with CUDA events";
   // A native reference is timed like the candidate; the oracle with CUDA events, whatever the candidate's clock.

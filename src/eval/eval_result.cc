@@ -46,7 +46,8 @@ json summary_json(const timing_summary& t) {
   return {{"samples", t.samples}, {"mean_ms", t.mean_ms}, {"median_ms", t.median_ms}, {"min_ms", t.min_ms},
           {"max_ms", t.max_ms}, {"stdev_ms", t.stdev_ms}, {"p10_ms", t.p10_ms}, {"p90_ms", t.p90_ms},
           {"rel_noise", number(t.rel_noise)},
-          {"stop_reason", t.stop_reason}, {"clock", t.clock}, {"event_median_ms", t.event_median_ms}};
+          {"stop_reason", t.stop_reason}, {"clock", t.clock}, {"clock_note", t.clock_note},
+          {"event_median_ms", t.event_median_ms}};
 }
 
 timing_summary summary_from_json(const json& j) {
@@ -63,6 +64,7 @@ timing_summary summary_from_json(const json& j) {
   t.rel_noise = number_from(j, "rel_noise", t.rel_noise);
   t.stop_reason = j.value("stop_reason", "");
   t.clock = j.value("clock", "");
+  t.clock_note = j.value("clock_note", "");
   t.event_median_ms = j.value("event_median_ms", 0.0);
   return t;
 }

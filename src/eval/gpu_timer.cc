@@ -116,13 +116,14 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
                                       const warmup_params& warmup, const between_samples_fn& between) {
   timing_run run;
   run.l2_flushed = flush_l2;
+  std::string clock_note;  // why the samples are not read with `clock`: what stopped CUPTI
   std::optional<activity_recording> recording;
   if (clock == timing_clock::cupti) {
     auto started = activity_recording::start();
     if (started) {
       recording.emplace(std::move(*started));
     } else {
-      run.clock_note = "read with CUDA events: " + started.error().to_string();
+      clock_note = started.error().to_string();
     }
   }
 
@@ -166,7 +167,7 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
         ms = spans[i].milliseconds();
       } else if (recording) {
         recording.reset();
-        run.clock_note = "read with CUDA events: CUPTI reported no GPU work for a call";
+        clock_note = "CUPTI reported no GPU work for a call";
         run.samples_ms = run.event_samples_ms;
         stopper = make_criterion(criterion);
         for (double earlier : run.samples_ms) stopper->add(earlier);
@@ -208,9 +209,10 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
   run.summary = summarize(run.samples_ms);
   run.summary.stop_reason = stopped_between.empty() ? stopper->stop_reason() : stopped_between;
   run.summary.clock = std::string(to_string(recording ? timing_clock::cupti : timing_clock::cuda_events));
+  run.summary.clock_note = clock_note;
   run.summary.event_median_ms = summarize(run.event_samples_ms).median_ms;
   run.method = describe_method(recording.has_value(), flush_l2, flush_buffer_.size());
-  if (!run.clock_note.empty()) run.method += "; " + run.clock_note;
+  if (!clock_note.empty()) run.method += "; read with CUDA events: " + clock_note;
   return run;
 }
 

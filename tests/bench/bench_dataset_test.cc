@@ -48,25 +48,23 @@ std::vector<const bench_solution*> every_solution(const bench_definition& d) {
 TEST(BenchDataset, ShippedDatasetLoadsWhole) {
   auto loaded = load_bench_dataset(bench_root / "data");
   ASSERT_TRUE(loaded.has_value()) << loaded.error().to_string();
-  ASSERT_EQ(loaded->definitions.size(), 3u);
-  const bench_definition& gqa = loaded->definitions[0];
-  const bench_definition& scale_add = loaded->definitions[1];
-  EXPECT_EQ(gqa.def.name, "gqa_decode_bench");
-  EXPECT_EQ(gqa.workloads.size(), 5u);
-  EXPECT_EQ(gqa.reference.code.name, "gqa_decode_bench_reference");
-  ASSERT_EQ(gqa.candidates.size(), 1u);
-  EXPECT_EQ(gqa.candidates[0].code.name, "gqa_decode_bench_split_kv");
-  EXPECT_EQ(scale_add.def.name, "scale_add_bench");
-  EXPECT_EQ(scale_add.workloads.size(), 5u);
-  EXPECT_EQ(scale_add.reference.code.name, "scale_add_bench_reference");
-  ASSERT_EQ(scale_add.candidates.size(), 1u);
-  EXPECT_EQ(scale_add.candidates[0].code.name, "scale_add_bench_vec4");
-  const bench_definition& spin = loaded->definitions[2];
-  EXPECT_EQ(spin.def.name, "spin_bench");
-  EXPECT_EQ(spin.workloads.size(), 3u);
-  EXPECT_EQ(spin.reference.code.name, "spin_bench_reference");
-  ASSERT_EQ(spin.candidates.size(), 1u);
-  EXPECT_EQ(spin.candidates[0].code.name, "spin_bench_spin");
+  struct expected_definition {
+    const char* name;
+    std::size_t workloads;
+    const char* candidate;  // the one candidate; the reference is <name>_reference
+  };
+  const expected_definition expected[] = {{"gqa_decode_bench", 5, "gqa_decode_bench_split_kv"},
+                                          {"scale_add_bench", 5, "scale_add_bench_vec4"},
+                                          {"spin_bench", 3, "spin_bench_spin"}};
+  ASSERT_EQ(loaded->definitions.size(), std::size(expected));
+  for (std::size_t i = 0; i < std::size(expected); ++i) {
+    const bench_definition& d = loaded->definitions[i];
+    EXPECT_EQ(d.def.name, expected[i].name);
+    EXPECT_EQ(d.workloads.size(), expected[i].workloads) << d.def.name;
+    EXPECT_EQ(d.reference.code.name, std::string(expected[i].name) + "_reference");
+    ASSERT_EQ(d.candidates.size(), 1u) << d.def.name;
+    EXPECT_EQ(d.candidates[0].code.name, expected[i].candidate);
+  }
 }
 
 TEST(BenchDataset, WorkloadsHaveTheAgreedShapes) {

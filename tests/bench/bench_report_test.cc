@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 namespace ksearch::bench {
@@ -126,6 +130,40 @@ TEST(BenchReport, TheNcuTableShowsTheEventsMedianBesideTheCuptiLatency) {
   report.environment.clock = "cupti, events";
   EXPECT_NE(render_markdown(report).find("- ksearch clock: cupti, events (CUPTI was unavailable for some runs"),
             std::string::npos);
+}
+
+TEST(BenchReport, CallsOfKnownLengthShowEachClocksWindow) {
+  bench_report report = sample_report();
+  const std::string without = render_markdown(report);
+  EXPECT_EQ(without.find("Clock windows"), std::string::npos) << "no call of known length, no section";
+
+  // spin_bench: a 20 us wait read 21.1 by CUPTI, 23.5 by the events, 21.8 by ncu.
+  report.ncu.push_back({.definition = "spin_bench",
+                        .candidate = "spin_bench_spin",
+                        .workload = "spin-bench-20us",
+                        .ksearch_ms = 0.0211,
+                        .ksearch_events_ms = 0.0235,
+                        .known_ms = 0.020,
+                        .ncu_calls_ms = {0.0218},
+                        .ncu_ms = 0.0218,
+                        .note = {}});
+  const std::string text = render_markdown(report);
+  const auto section = text.find("### Clock windows on calls of known length [us] (reading - known length)");
+  ASSERT_NE(section, std::string::npos) << text;
+  // The section's row, cell by cell: known, then each clock's reading minus it.
+  const auto row_start = text.find("| spin_bench", section);
+  ASSERT_NE(row_start, std::string::npos) << text;
+  std::vector<std::string> cells;
+  std::istringstream row(text.substr(row_start, text.find('\n', row_start) - row_start));
+  for (std::string cell; std::getline(row, cell, '|');) {
+    cell.erase(0, cell.find_first_not_of(' '));
+    cell.erase(cell.find_last_not_of(' ') + 1);
+    if (!cell.empty()) cells.push_back(cell);
+  }
+  EXPECT_EQ(cells, (std::vector<std::string>{"spin_bench", "spin_bench_spin", "spin-bench-20us", "20.0", "+1.1", "+3.5",
+                                             "+1.8"}));
+  EXPECT_DOUBLE_EQ(to_json(report)["ncu"]["rows"][2]["known_ms"].get<double>(), 0.020);
+  EXPECT_TRUE(to_json(report)["ncu"]["rows"][0]["known_ms"].is_null());
 }
 
 TEST(BenchReport, JsonKeepsRawNumbersAndNullsForWhatWasNotMeasured) {

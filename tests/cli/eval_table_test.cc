@@ -28,18 +28,19 @@ TEST(EvalTable, CuptiLatenciesComeWithTheEventsMedianExplained) {
   EXPECT_EQ(note.find("ref_ms"), std::string::npos) << "the reference was read like the candidate: " << note;
 }
 
-TEST(EvalTable, EventsAreAFallbackOnlyWhenCuptiWasAskedFor) {
+TEST(EvalTable, AFallbackToEventsSaysWhyCuptiWasNotUsed) {
   eval::eval_result r;
-  r.workloads = {timed("events", 0)};
-  eval::eval_request asked_events;
-  asked_events.config.clock = eval::timing_clock::cuda_events;
-  EXPECT_EQ(timing_clock_note(r, asked_events), "latency_ms: mean of the calls read with CUDA events");
+  r.workloads = {timed("events", 0)};  // asked for events (--timer events, GPUMode, KernelBench)
+  EXPECT_EQ(timing_clock_note(r, eval::eval_request{}), "latency_ms: mean of the calls read with CUDA events");
+  r.workloads[0].timing.clock_note = "CUPTI: cuptiActivityRegisterCallbacks failed: CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED";
   EXPECT_EQ(timing_clock_note(r, eval::eval_request{}),
-            "latency_ms: mean of the calls read with CUDA events (CUPTI was unavailable)");
+            "latency_ms: mean of the calls read with CUDA events (CUPTI was unavailable: CUPTI: "
+            "cuptiActivityRegisterCallbacks failed: CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED)");
 
   r.workloads.push_back(timed("cupti", 0.0125));
   const std::string mixed = timing_clock_note(r, eval::eval_request{});
-  EXPECT_NE(mixed.find("on 1 workloads, CUDA events on 1 (CUPTI was unavailable)"), std::string::npos) << mixed;
+  EXPECT_NE(mixed.find("on 1 workloads, CUDA events on 1 (CUPTI was unavailable: CUPTI: cupti"), std::string::npos)
+      << mixed;
 }
 
 TEST(EvalTable, NothingTimedNeedsNoNoteAndAReferenceReadOtherwiseIsNamed) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 namespace ksearch::eval {
@@ -48,6 +49,36 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   EXPECT_DOUBLE_EQ(back->workloads[0].correctness_wall_ms, 12.5);
   EXPECT_DOUBLE_EQ(back->workloads[0].timing_wall_ms, 250);
   EXPECT_DOUBLE_EQ(back->load_wall_ms, 40);
+}
+
+TEST(EvalResult, TimingKeepsItsClockAndTheEventsMedian) {
+  eval_result r;
+  workload_result w;
+  w.uuid = "u1";
+  w.timing = summarize(std::vector<double>{0.0118, 0.0119, 0.0120});
+  w.timing.clock = "cupti";
+  w.timing.event_median_ms = 0.0141;
+  w.reference_timing = summarize(std::vector<double>{0.0148});
+  w.reference_timing.clock = "events";
+  w.reference_timing.clock_note = "CUPTI: another measurement of this process is recording";
+  r.workloads.push_back(w);
+  auto back = eval_result_from_json(nlohmann::json::parse(to_json(r).dump()));
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  const timing_summary& t = back->workloads[0].timing;
+  EXPECT_EQ(t.clock, "cupti");
+  EXPECT_TRUE(t.clock_note.empty());
+  EXPECT_DOUBLE_EQ(t.event_median_ms, 0.0141);
+  EXPECT_DOUBLE_EQ(t.median_ms, 0.0119);
+  EXPECT_EQ(back->workloads[0].reference_timing.clock, "events");
+  EXPECT_EQ(back->workloads[0].reference_timing.clock_note, "CUPTI: another measurement of this process is recording");
+  // Records written before the clock existed read back with no clock named.
+  nlohmann::json old = to_json(r);
+  old["workloads"][0]["timing"].erase("clock");
+  old["workloads"][0]["timing"].erase("event_median_ms");
+  auto older = eval_result_from_json(old);
+  ASSERT_TRUE(older.has_value()) << older.error().to_string();
+  EXPECT_EQ(older->workloads[0].timing.clock, "");
+  EXPECT_DOUBLE_EQ(older->workloads[0].timing.event_median_ms, 0);
 }
 
 TEST(EvalResult, MeanSpeedupOnlyWhenAllPassed) {

@@ -219,7 +219,7 @@ TEST_F(GpuTimerGpu, CuptiReadsTheKernelItselfAndTheEventsAddTheFrontEnd) {
   ASSERT_TRUE(run.has_value()) << run.error().to_string();
   print("spin 20 us, cupti", *run);
   ASSERT_EQ(run->summary.clock, "cupti") << run->method;
-  EXPECT_TRUE(run->clock_note.empty()) << run->clock_note;
+  EXPECT_TRUE(run->summary.clock_note.empty()) << run->summary.clock_note;
   EXPECT_EQ(run->event_samples_ms.size(), run->samples_ms.size());
   // The spin waits 20 us on the global timer (whose ticks may be coarse): CUPTI sees that and the
   // kernel's own start-up only.
@@ -283,7 +283,7 @@ TEST_F(GpuTimerGpu, ACallThatQueuesNoGpuWorkMovesTheMeasurementToEvents) {
   ASSERT_TRUE(run.has_value()) << run.error().to_string();
   print("spin then nothing, cupti", *run);
   EXPECT_EQ(run->summary.clock, "events");
-  EXPECT_NE(run->clock_note.find("CUPTI reported no GPU work"), std::string::npos) << run->clock_note;
+  EXPECT_NE(run->summary.clock_note.find("CUPTI reported no GPU work"), std::string::npos) << run->summary.clock_note;
   EXPECT_EQ(run->samples_ms, run->event_samples_ms) << "every sample on one clock, the earlier ones too";
   EXPECT_EQ(run->summary.samples, 15u);
 }
@@ -296,7 +296,7 @@ TEST_F(GpuTimerGpu, ASecondRecordingInTheProcessFallsBackToEvents) {
                              timing_clock::cupti);
   ASSERT_TRUE(run.has_value()) << run.error().to_string();
   EXPECT_EQ(run->summary.clock, "events");
-  EXPECT_NE(run->clock_note.find("another measurement"), std::string::npos) << run->clock_note;
+  EXPECT_NE(run->summary.clock_note.find("another measurement"), std::string::npos) << run->summary.clock_note;
 }
 
 }  // namespace

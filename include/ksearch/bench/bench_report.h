@@ -81,6 +81,7 @@ struct ncu_entry {
   std::string workload;
   double ksearch_ms = 0;             // median over runs of ksearch's median for this workload
   std::optional<double> ksearch_events_ms;  // likewise with CUDA events; nullopt when no run read them
+  std::optional<double> known_ms;           // the call's known length (a workload's spin_ns input), if it has one
   std::vector<double> ncu_calls_ms;  // gpu__time_duration summed per call, per profiled call
   std::optional<double> ncu_ms;      // their median; nullopt when ncu gave nothing
   std::string note;                  // why ncu_ms is empty, or a warning

@@ -58,7 +58,6 @@ struct timing_run {
   std::size_t warmup_calls = 0;
   double wall_ms = 0;              // wall time of the sampling phase [milliseconds]
   std::string method;              // how the samples were taken, for the record
-  std::string clock_note;          // why the samples are not read with the clock asked for; "" when they are
 };
 
 /// Work between samples, outside the timed region: called after the warm-up and after each

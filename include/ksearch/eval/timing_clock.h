@@ -3,9 +3,10 @@
 //   cupti        GPU timestamps of the work the call queued (CUPTI activity records): from the
 //                start of its first kernel, memset or copy to the end of its last, gaps between
 //                them included. What FlashInfer-Bench times with since 2026-02-24
-//                (bench_gpu_time_with_cupti) and what Nsight Compute's gpu__time_duration sees.
+//                (bench_gpu_time_with_cupti). On an H200 it reads a kernel 1.1 us longer than
+//                its known length, Nsight Compute's gpu__time_duration 1.8 us (bench/README.md).
 //   cuda_events  a CUDA event before and after the call on its stream: the same span plus the
-//                front end's latency in reaching the first kernel (about 1-2 us on an H200).
+//                front end's latency in reaching the first kernel (3.4 us longer there).
 //                What GPUMode's eval.py, KernelBench and Triton's do_bench time with.
 // The timer falls back from cupti to cuda_events when CUPTI is unavailable (another profiler
 // holds it, or the library is not the one ksearch was built with), and says so in the summary.

@@ -40,6 +40,7 @@ struct timing_summary {
   std::string stop_reason;  // why sampling stopped; filled in by the measurement, empty here
   // Filled in by the measurement (eval/gpu_timer.h), empty here:
   std::string clock;           // what the samples were read with: "cupti" or "events" (eval/timing_clock.h)
+  std::string clock_note;      // why CUPTI was asked for and not used (its error); "" otherwise
   double event_median_ms = 0;  // median of the same calls read with CUDA events; 0 when not taken
 };
 
