@@ -88,15 +88,17 @@ result<gpu_timer::sample_times> gpu_timer::sample(const std::function<result<voi
   }
   if (auto recorded = start_.record(stream_.get()); !recorded) return std::unexpected(std::move(recorded.error()));
   sample_times times;
+  // A CUPTI error is the harness's, never the candidate's: the call is then read from the events.
   if (recording != nullptr) {
-    auto opened = recording->open_call();
-    if (!opened) return std::unexpected(std::move(opened.error()));
-    times.call = *opened;
+    if (auto opened = recording->open_call()) {
+      times.call = *opened;
+    } else {
+      times.cupti_error = opened.error().to_string();
+    }
   }
   auto launched = launch(stream_.get());
-  if (recording != nullptr) {
-    auto closed = recording->close_call();
-    if (!closed && launched) launched = std::unexpected(std::move(closed.error()));
+  if (recording != nullptr && times.cupti_error.empty()) {
+    if (auto closed = recording->close_call(); !closed) times.cupti_error = closed.error().to_string();
   }
   if (!launched) {
     // Drain what was queued before the failure so the next measurement starts on an idle stream.
@@ -150,27 +152,37 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
   double pending_ms = 0;
   bool finished = false;
   // Reads the pending calls on the clock in use and feeds them to the criterion, in order. The
-  // first call CUPTI reports no GPU work for (a launch that queued nothing, or lost records) moves
-  // the whole measurement to the events, the samples already taken too.
-  auto settle = [&]() -> result<void> {
+  // first call CUPTI has no span for (a launch that queued nothing, lost records, a CUPTI error)
+  // moves the whole measurement to the events, the samples already taken too.
+  auto settle = [&]() {
     std::vector<activity_span> spans;
+    std::string collect_error;
     if (recording) {
       std::vector<std::uint64_t> ids;
       for (const sample_times& t : pending) ids.push_back(t.call);
       auto collected = recording->collect(ids);
-      if (!collected) return std::unexpected(std::move(collected.error()));
-      spans = std::move(*collected);
+      if (collected) {
+        spans = std::move(*collected);
+      } else {
+        collect_error = collected.error().to_string();
+      }
     }
     for (std::size_t i = 0; i < pending.size() && !finished; ++i) {
       double ms = pending[i].event_ms;
-      if (recording && spans[i].activities > 0) {
-        ms = spans[i].milliseconds();
-      } else if (recording) {
-        recording.reset();
-        clock_note = "CUPTI reported no GPU work for a call";
-        run.samples_ms = run.event_samples_ms;
-        stopper = make_criterion(criterion);
-        for (double earlier : run.samples_ms) stopper->add(earlier);
+      if (recording) {
+        std::string why_not = !collect_error.empty()          ? collect_error
+                              : !pending[i].cupti_error.empty() ? pending[i].cupti_error
+                              : spans[i].activities == 0        ? "CUPTI reported no GPU work for a call"
+                                                                : "";
+        if (why_not.empty()) {
+          ms = spans[i].milliseconds();
+        } else {
+          recording.reset();
+          clock_note = std::move(why_not);
+          run.samples_ms = run.event_samples_ms;
+          stopper = make_criterion(criterion);
+          for (double earlier : run.samples_ms) stopper->add(earlier);
+        }
       }
       run.event_samples_ms.push_back(pending[i].event_ms);
       run.samples_ms.push_back(ms);
@@ -179,7 +191,6 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
     }
     pending.clear();
     pending_ms = 0;
-    return {};
   };
   std::string stopped_between;
   while (!finished) {
@@ -196,13 +207,9 @@ result<timing_run> gpu_timer::measure(const std::function<result<void>(CUstream)
     if (!t) return std::unexpected(std::move(t.error()));
     pending.push_back(*t);
     pending_ms += t->event_ms;
-    if (!recording || pending.size() >= 16 || pending_ms >= 1.0) {
-      if (auto settled = settle(); !settled) return std::unexpected(std::move(settled.error()));
-    }
+    if (!recording || pending.size() >= 16 || pending_ms >= 1.0) settle();
   }
-  if (!pending.empty()) {
-    if (auto settled = settle(); !settled) return std::unexpected(std::move(settled.error()));
-  }
+  if (!pending.empty()) settle();
   run.wall_ms = ms_since(sampling_start);
 
   // 3. Summary.

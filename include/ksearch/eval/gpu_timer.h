@@ -104,9 +104,10 @@ class gpu_timer {
   struct sample_times {
     double event_ms = 0;
     std::uint64_t call = 0;  // its CUPTI call id when `recording` was given, to collect its span with
+    std::string cupti_error;  // CUPTI refused to bracket the call: it is read from the events
   };
   /// One timed call, with the flush before it when `flush_l2`, bracketed by a CUPTI call id when
-  /// `recording` is set.
+  /// `recording` is set. Errors are the launch's or the events'; CUPTI's go to cupti_error.
   [[nodiscard]] result<sample_times> sample(const std::function<result<void>(CUstream)>& launch, bool flush_l2,
                                             activity_recording* recording);
   [[nodiscard]] result<void> flush();
