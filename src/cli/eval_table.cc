@@ -13,7 +13,7 @@ const char* clock_words(const std::string& clock) {
 
 }  // namespace
 
-std::string timing_clock_note(const eval::eval_result& r, const eval::eval_request& request) {
+std::string timing_clock_note(const eval::eval_result& r) {
   std::size_t cupti = 0, events = 0, with_event_median = 0;
   std::string reference_clock;
   std::string why_not_cupti;  // the first fallback's reason
@@ -25,8 +25,6 @@ std::string timing_clock_note(const eval::eval_result& r, const eval::eval_reque
     with_event_median += w.timing.event_median_ms > 0;
     if (reference_clock.empty() && w.reference_timing.samples > 0) reference_clock = w.reference_timing.clock;
   }
-  // The oracle times the Python reference with torch.cuda.Event (tasks/oracle/oracle_server.py).
-  if (reference_clock.empty() && request.oracle) reference_clock = "events";
   if (cupti + events == 0) return "";
   const std::string fallback = why_not_cupti.empty() ? "" : " (CUPTI was unavailable: " + why_not_cupti + ")";
   std::string note = "latency_ms: mean of the calls read with ";
@@ -39,7 +37,7 @@ std::string timing_clock_note(const eval::eval_result& r, const eval::eval_reque
             std::to_string(events) + fallback;
   }
   if (with_event_median > 0) note += "; events_ms: median of the same calls read with CUDA events";
-  // A native reference is timed like the candidate; the oracle with CUDA events, whatever the candidate's clock.
+  // A native reference is timed like the candidate; the oracle's summary says CUDA events, whatever the candidate's clock.
   const std::string candidate_clock = cupti > 0 ? "cupti" : "events";
   if (!reference_clock.empty() && reference_clock != candidate_clock) {
     note += std::string("; ref_ms read with ") + (reference_clock == "cupti" ? "CUPTI" : "CUDA events");
@@ -70,7 +68,7 @@ void print_eval_table(const eval::eval_result& r, const eval::eval_request& requ
                  w.speedup_factor, w.max_absolute_error, w.max_relative_error, 100 * w.timing.rel_noise,
                  w.timing.samples);
   }
-  if (const std::string note = timing_clock_note(r, request); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
+  if (const std::string note = timing_clock_note(r); !note.empty()) std::fprintf(stderr, "%s\n", note.c_str());
   double correctness_ms = 0, timing_ms = 0;
   for (const eval::workload_result& w : r.workloads) {
     correctness_ms += w.correctness_wall_ms;

@@ -75,6 +75,9 @@ TEST_F(EvaluatorGpu, AnHonestKernelPassesWithTimingsAndResources) {
     EXPECT_GT(w.speedup_factor, 0) << w.uuid;
     EXPECT_GE(w.timing.samples, 10u) << w.uuid;
     EXPECT_FALSE(w.timing.stop_reason.empty());
+    // The native reference is read with the candidate's clock (CUPTI by default).
+    EXPECT_EQ(w.timing.clock, "cupti") << w.timing.clock_note;
+    EXPECT_EQ(w.reference_timing.clock, "cupti") << w.reference_timing.clock_note;
     EXPECT_EQ(w.max_absolute_error, 0) << "fmaf vs a*x+y differ at most in rounding, and both use fma here";
   }
   // NVRTC can drop ptxas's report when programs compile concurrently; compile_cuda then compiles
@@ -100,6 +103,7 @@ TEST_F(EvaluatorGpu, TheOracleReferenceChecksAndTimesLikeTheNativeOne) {
   for (const workload_result& w : r.workloads) {
     EXPECT_GT(w.reference_latency_ms, 0) << w.uuid;
     EXPECT_GE(w.reference_timing.samples, 10u) << w.uuid;
+    EXPECT_EQ(w.reference_timing.clock, "events") << "the oracle times PyTorch with torch.cuda.Event";
     EXPECT_LE(w.max_absolute_error, 1e-5) << "torch's alpha * x + y against fmaf: rounding only";
   }
   std::cout << "[ oracle   ] torch " << env.torch_version << " on " << env.device << ": reference "

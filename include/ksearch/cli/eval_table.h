@@ -17,6 +17,6 @@ void print_eval_table(const eval::eval_result& r, const eval::eval_request& requ
 
 /// The line under the table that says what latency_ms and events_ms were read with (CUPTI activity
 /// timestamps or CUDA events, and where the timer fell back to events); "" when nothing was timed.
-[[nodiscard]] std::string timing_clock_note(const eval::eval_result& r, const eval::eval_request& request);
+[[nodiscard]] std::string timing_clock_note(const eval::eval_result& r);
 
 }  // namespace ksearch::cli
