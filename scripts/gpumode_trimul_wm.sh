@@ -5,9 +5,10 @@
 # The task is the bundled TriMul dataset (tasks/gpumode/trimul: 18 test shapes, 7 benchmark
 # shapes, native fp32 reference); the score is 1 / the geometric mean of the 7 benchmark means.
 #
-# K-Search's gpumode_trimul_wm.sh (tasks-spec §0): gpt-5.2, 300 rounds, stagnation window 5,
-# leaderboard mode, on an H100. Not carried over: its language (Triton; ksearch compiles CUDA
-# only) and its seed solution, which is not published (CONTINUE_FROM_SOLUTION).
+# K-Search's gpumode_trimul_wm.sh (docs/k-search-compatibility.md, "Launch settings"): gpt-5.2,
+# 300 rounds, stagnation window 5, leaderboard mode, on an H100. Not carried over: its language
+# (Triton; ksearch compiles CUDA only) and its seed solution, which is not published
+# (CONTINUE_FROM_SOLUTION).
 # The run folder is named after the definition: $ARTIFACTS_DIR/trimul.
 #
 # Examples:

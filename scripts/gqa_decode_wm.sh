@@ -2,9 +2,10 @@
 # World-model search for FlashInfer's GQA paged decode: gqa_paged_decode_h32_kv4_d128_ps1
 # (Qwen3-30B-A3B: 32 query heads, 4 KV heads, head dim 128, page size 1).
 #
-# K-Search's settings for this definition (tasks-spec §0): its 5 feedback workloads and the
-# 300 s timeout of its GQA baseline configuration, on an H100. K-Search has no GQA launch
-# script; rounds (20) and stagnation window (7) follow its mla_decode_wm.sh.
+# K-Search's settings for this definition (docs/k-search-compatibility.md, "Launch settings"):
+# its 5 feedback workloads and the 300 s timeout of its GQA baseline configuration, on an H100.
+# K-Search has no GQA launch script; rounds (20) and stagnation window (7) follow its
+# mla_decode_wm.sh.
 #
 # The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
 # workloads for it (tasks/flashinfer/README.md).

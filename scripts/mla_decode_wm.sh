@@ -2,11 +2,11 @@
 # World-model search for FlashInfer's MLA paged decode: mla_paged_decode_h16_ckv512_kpe64_ps1
 # (DeepSeek-V3/R1 at tensor parallel 8: 16 heads, compressed KV 512, rope part 64, page size 1).
 #
-# K-Search's mla_decode_wm.sh (tasks-spec §0): 20 rounds, stagnation window 7, its 5 feedback
-# workloads, on an H100; the 150 s timeout of its baseline configuration. Not carried over:
-# its model (gemini-3-pro-preview through Google's OpenAI-compatible endpoint: set MODEL and
-# BASE_URL, and LLM_API_KEY_ENV to the variable holding that key) and its seed solution,
-# which is not published (CONTINUE_FROM_SOLUTION).
+# K-Search's mla_decode_wm.sh (docs/k-search-compatibility.md, "Launch settings"): 20 rounds,
+# stagnation window 7, its 5 feedback workloads, on an H100; the 150 s timeout of its baseline
+# configuration. Not carried over: its model (gemini-3-pro-preview through Google's
+# OpenAI-compatible endpoint: set MODEL and BASE_URL, and LLM_API_KEY_ENV to the variable holding
+# that key) and its seed solution, which is not published (CONTINUE_FROM_SOLUTION).
 #
 # The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
 # workloads for it (tasks/flashinfer/README.md).

@@ -2,9 +2,10 @@
 # World-model search for FlashInfer's MLA paged prefill: mla_paged_prefill_causal_h16_ckv512_kpe64_ps1
 # (DeepSeek-V3/R1 incremental prefill at tensor parallel 8, causal, page size 1).
 #
-# K-Search's settings for this definition (tasks-spec §0): the first 8 workloads of the table
-# as feedback workloads, the 150 s timeout of its baseline configuration, on an H100. K-Search
-# has no prefill launch script; rounds (20) and stagnation window (7) follow its mla_decode_wm.sh.
+# K-Search's settings for this definition (docs/k-search-compatibility.md, "Launch settings"):
+# the first 8 workloads of the table as feedback workloads, the 150 s timeout of its baseline
+# configuration, on an H100. K-Search has no prefill launch script; rounds (20) and stagnation
+# window (7) follow its mla_decode_wm.sh.
 #
 # The bundled dataset carries this definition's native CUDA reference and K-Search's feedback
 # workloads for it (tasks/flashinfer/README.md).

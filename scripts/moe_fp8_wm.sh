@@ -3,8 +3,9 @@
 # moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048 (DeepSeek-V3/R1 routing, top 8,
 # 32 local experts, hidden 7168, intermediate 2048, expert parallel 8).
 #
-# K-Search's settings for this definition (tasks-spec §0): its 5 feedback workloads, the 150 s
-# timeout of its baseline configuration, and B200 as the target GPU, as in those configurations.
+# K-Search's settings for this definition (docs/k-search-compatibility.md, "Launch settings"):
+# its 5 feedback workloads, the 150 s timeout of its baseline configuration, and B200 as the
+# target GPU, as in those configurations.
 # On an H100 set TARGET_GPU=H100: the prompts name it, and Blackwell-only code cannot pass on
 # Hopper. K-Search has no MoE launch script; rounds (20) and stagnation window (7) follow its
 # mla_decode_wm.sh.

@@ -122,7 +122,7 @@ struct worst_value {
 
 bool evaluation_entry::all_passed() const {
   return !runs.empty() &&
-         std::all_of(runs.begin(), runs.end(), [](const run_entry& r) { return r.status == "PASSED"; });
+         std::all_of(runs.begin(), runs.end(), [](const run_entry& r) { return r.status == tasks::evaluation_status::passed; });
 }
 
 std::vector<double> evaluation_entry::medians_of(std::size_t index) const {
@@ -171,7 +171,7 @@ std::vector<target_check> check_targets(const bench_report& report) {
   worst_value overhead;
   for (const evaluation_entry& e : report.evaluations) {
     for (std::size_t r = 0; r < e.runs.size(); ++r) {
-      if (e.runs[r].status != "PASSED") continue;
+      if (e.runs[r].status != tasks::evaluation_status::passed) continue;
       overhead.offer(e.runs[r].split.overhead_ms, e.candidate + " run " + std::to_string(r + 1) + ", " +
                                                       std::to_string(e.workloads.size()) + " workloads");
     }
@@ -217,7 +217,7 @@ std::string render_markdown(const bench_report& report) {
   for (const evaluation_entry& e : report.evaluations) {
     for (std::size_t r = 0; r < e.runs.size(); ++r) {
       const wall_split& s = e.runs[r].split;
-      walls.add({e.definition, e.candidate, std::to_string(r + 1), e.runs[r].status, fixed(s.compile_ms, 0),
+      walls.add({e.definition, e.candidate, std::to_string(r + 1), std::string(tasks::to_string(e.runs[r].status)), fixed(s.compile_ms, 0),
                  fixed(s.load_ms, 0), fixed(s.correctness_ms, 0), fixed(s.timing_ms, 0), fixed(s.wall_ms, 0),
                  fixed(s.kernel_ms, 0), fixed(s.overhead_ms, 0)});
     }
@@ -322,7 +322,7 @@ ordered_json to_json(const bench_report& report) {
                           {"runs", ordered_json::array()}, {"workloads", ordered_json::array()}};
     for (const run_entry& r : e.runs) {
       const wall_split& s = r.split;
-      entry["runs"].push_back({{"status", r.status},
+      entry["runs"].push_back({{"status", tasks::to_string(r.status)},
                                {"log", r.log},
                                {"clock", r.clock},
                                {"compile_ms", s.compile_ms},

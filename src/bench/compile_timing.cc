@@ -1,7 +1,7 @@
 #include "ksearch/bench/compile_timing.h"
 
 #include "ksearch/bench/bench_stats.h"
-#include "ksearch/bench/run_command.h"
+#include "ksearch/common/subprocess.h"
 #include "ksearch/eval/nvrtc_compiler.h"
 
 namespace ksearch::bench {

@@ -5,15 +5,14 @@
 #include <map>
 #include <optional>
 
+#include "ksearch/common/text.h"
+
 namespace ksearch::bench {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
+// ncu's lines end in "\r\n" on some systems.
+std::string_view trim(std::string_view s) { return ksearch::trim(s, " \t\r"); }
 
 // A number as ncu prints it: optional thousands separators, no unit.
 std::optional<double> parse_number(std::string_view text) {

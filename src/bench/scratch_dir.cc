@@ -3,10 +3,11 @@
 #include <stdlib.h>
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <system_error>
 #include <utility>
+
+#include "ksearch/common/posix.h"
 
 namespace ksearch::bench {
 
@@ -18,7 +19,7 @@ result<scratch_dir> scratch_dir::create(const std::string& prefix) {
   if (ec) return fail("temporary folder", ec.message(), "set TMPDIR to a writable folder");
   std::string pattern = (temp / (prefix + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    return fail("mkdtemp " + pattern, std::strerror(errno), "set TMPDIR to a writable folder");
+    return fail("mkdtemp " + pattern, errno_text(errno), "set TMPDIR to a writable folder");
   }
   return scratch_dir(fs::path(pattern));
 }

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <system_error>
 
-#include "ksearch/bench/run_command.h"
+#include "ksearch/common/subprocess.h"
 
 namespace ksearch::bench {
 

@@ -93,7 +93,7 @@ eval::eval_request request_for(const bench_definition& d, const bench_solution& 
 
 bench::run_entry run_entry_of(const eval::eval_result& r, const bench_definition& d, double wall_ms) {
   bench::run_entry entry;
-  entry.status = std::string(eval::to_string(r.status));
+  entry.status = r.status;
   entry.log = r.passed() ? "" : r.log;
   entry.split = bench::split_wall_time(r, wall_ms);
   for (const tasks::workload& w : d.workloads) {
@@ -169,7 +169,7 @@ result<std::vector<bench::evaluation_entry>> measure_evaluations(const bench::be
         const double wall_ms = ms_since(start);
         if (!outcome) return fail("evaluation of " + candidate.code.name, outcome.error().to_string());
         entry.runs.push_back(run_entry_of(*outcome, d, wall_ms));
-        if (!outcome->passed()) progress("  " + entry.runs.back().status + ": " + outcome->log);
+        if (!outcome->passed()) progress("  " + std::string(tasks::to_string(entry.runs.back().status)) + ": " + outcome->log);
       }
       entries.push_back(std::move(entry));
     }

@@ -107,7 +107,7 @@ int run_bench_pool(const bench_pool_options& o, const global_options& globals) {
       auto r = (*pool)->evaluate(request);
       row.all_passed = row.all_passed && r && r->passed();
       std::fprintf(stderr, "bench pool: %d GPU(s), candidate %d/%d %s\n", gpus, c + 1, o.candidates,
-                   r ? std::string(eval::to_string(r->status)).c_str() : r.error().to_string().c_str());
+                   r ? std::string(tasks::to_string(r->status)).c_str() : r.error().to_string().c_str());
     }
     row.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     row.per_minute = o.candidates / row.wall_s * 60;

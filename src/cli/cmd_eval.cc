@@ -71,7 +71,7 @@ int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& r
     std::cerr << "error: cannot evaluate: " << outcome.error().to_string() << "\n";
     return exit_failure;
   }
-  nlohmann::json doc = {{"mode", task.gpumode_mode}, {"status", eval::to_string(outcome->status)}, {"phases", nlohmann::json::object()}};
+  nlohmann::json doc = {{"mode", task.gpumode_mode}, {"status", tasks::to_string(outcome->status)}, {"phases", nlohmann::json::object()}};
   for (std::size_t i = 0; i < outcome->phases.size(); ++i) {
     const auto& [name, result] = outcome->phases[i];
     std::fprintf(stderr, "\n== %s (%s mode) ==\n", name.c_str(), task.gpumode_mode.c_str());

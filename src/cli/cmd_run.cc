@@ -237,11 +237,12 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
         if (evaluated) {
           record.evaluation = std::move(*evaluated);
         } else {
-          record.evaluation.status = "HARNESS_ERROR";
-          record.evaluation.feedback = evaluated.error().to_string();
+          record.evaluation = search::outcome_without_evaluation(tasks::evaluation_status::harness_error,
+                                                                 evaluated.error().to_string());
         }
         if (auto done = runner.record_seed(record); !done) return report(done.error());
-        std::fprintf(stderr, "ksearch run: seed %s: %s\n", seed->name.c_str(), record.evaluation.status.c_str());
+        std::fprintf(stderr, "ksearch run: seed %s: %s\n", seed->name.c_str(),
+                     record.evaluation.status_name().c_str());
       }
     }
 

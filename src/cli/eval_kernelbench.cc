@@ -72,7 +72,7 @@ void print_verdict(const search::kernelbench_verdict& v, double tolerance, const
   std::fprintf(stderr, "\nKernelBench verdict: %s (allclose atol = rtol = %g)\n", v.correct ? "correct" : "INCORRECT",
                tolerance);
   if (!v.correct) {
-    std::fprintf(stderr, "  %s: %s\n", std::string(eval::to_string(v.status)).c_str(), v.log.c_str());
+    std::fprintf(stderr, "  %s: %s\n", std::string(tasks::to_string(v.status)).c_str(), v.log.c_str());
     return;
   }
   std::fprintf(stderr, "  kernel %s ms, eager %s ms (%s), torch.compile %s ms (%s)%s\n", format_ms(v.kernel_ms).c_str(),
@@ -225,7 +225,7 @@ int evaluate_batch(const kernelbench_eval_options& o, bool json_out) {
       std::fprintf(stderr, "not evaluated: %s\n", row.error.c_str());
     } else {
       row.verdict = *verdict;
-      std::fprintf(stderr, "%s", verdict->correct ? "correct" : std::string(eval::to_string(verdict->status)).c_str());
+      std::fprintf(stderr, "%s", verdict->correct ? "correct" : std::string(tasks::to_string(verdict->status)).c_str());
       if (verdict->correct) {
         std::fprintf(stderr, ", %s ms, %s vs eager, %s vs compile%s", format_ms(verdict->kernel_ms).c_str(),
                      format_x(verdict->speedup_vs_eager).c_str(), format_x(verdict->speedup_vs_compile).c_str(),

@@ -56,7 +56,7 @@ void print_eval_table(const eval::eval_result& r, const eval::eval_request& requ
   for (const eval::workload_result& w : r.workloads) {
     if (w.timing.samples == 0) {  // checked, not timed (a GPUMode test shape, or a failure before timing)
       std::fprintf(stderr, "%-46s %-20s %11s %10s %11s %8s %9.2e %9.2e %7s %7s\n", w.uuid.c_str(),
-                   std::string(eval::to_string(w.status)).c_str(), "-", "-", "-", "-", w.max_absolute_error,
+                   std::string(tasks::to_string(w.status)).c_str(), "-", "-", "-", "-", w.max_absolute_error,
                    w.max_relative_error, "-", "-");
       continue;
     }
@@ -64,7 +64,7 @@ void print_eval_table(const eval::eval_result& r, const eval::eval_request& requ
     char events[32] = "-";  // no CUDA-event reading beside the primary clock
     if (w.timing.event_median_ms > 0) std::snprintf(events, sizeof events, "%.4f", w.timing.event_median_ms);
     std::fprintf(stderr, "%-46s %-20s %11.4f %10s %11.4f %7.2fx %9.2e %9.2e %6.2f%% %7zu\n", w.uuid.c_str(),
-                 std::string(eval::to_string(w.status)).c_str(), w.latency_ms, events, w.reference_latency_ms,
+                 std::string(tasks::to_string(w.status)).c_str(), w.latency_ms, events, w.reference_latency_ms,
                  w.speedup_factor, w.max_absolute_error, w.max_relative_error, 100 * w.timing.rel_noise,
                  w.timing.samples);
   }
@@ -76,7 +76,7 @@ void print_eval_table(const eval::eval_result& r, const eval::eval_request& requ
   }
   std::fprintf(stderr, "wall: compile+load %.0f ms (NVRTC %.0f ms), correctness %.0f ms, timing %.0f ms\n", r.load_wall_ms,
                r.compile_ms, correctness_ms, timing_ms);
-  std::fprintf(stderr, "overall: %s", std::string(eval::to_string(r.status)).c_str());
+  std::fprintf(stderr, "overall: %s", std::string(tasks::to_string(r.status)).c_str());
   if (r.passed() && timed) {
     std::fprintf(stderr, ", mean speedup %.3fx over %zu workloads", r.mean_speedup(), r.workloads.size());
   }

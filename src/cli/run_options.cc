@@ -10,7 +10,7 @@
 #include "ksearch/common/paths.h"
 #include "ksearch/eval/cuda_driver.h"
 #include "ksearch/llm/api_key.h"
-#include "ksearch/llm/llm_flags.h"
+#include "ksearch/cli/llm_flags.h"
 #include "ksearch/search/gpumode_task.h"
 #include "ksearch/tasks/kernelbench_problems.h"
 
@@ -127,7 +127,7 @@ void add_endpoint_flags(CLI::App& app, endpoint_selection& llm) {
 void add_run_flags(CLI::App& app, run_options& o) {
   add_task_flags(app, o.task);
   add_endpoint_flags(app, o.llm);
-  llm::add_llm_flags(app, o.llm_client);
+  add_llm_flags(app, o.llm_client);
 
   app.add_option("--language", o.language, "Kernel language (ksearch compiles CUDA with NVRTC)")
       ->check(CLI::IsMember({"cuda", "triton", "python"}))

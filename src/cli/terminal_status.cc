@@ -5,13 +5,14 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+
+#include "ksearch/common/posix.h"
 
 namespace ksearch::cli {
 
@@ -47,16 +48,6 @@ std::string printable(std::string_view text) {
     if (byte < 0x20 || byte == 0x7F) c = '?';
   }
   return out;
-}
-
-// Writes all of `text` to `fd`; a terminal that refuses it only loses the status line.
-void write_all(int fd, std::string_view text) {
-  while (!text.empty()) {
-    const ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
 }
 
 std::size_t terminal_width(int fd) {
@@ -103,12 +94,13 @@ struct terminal_status::state {
   // Both with `mutex` held.
   void draw() {
     const double elapsed_s = std::chrono::duration<double>(clock_type::now() - started).count();
-    write_all(fd, std::string(erase_line) + status_line(what, detail, elapsed_s, terminal_width(fd)));
+    // A terminal that refuses the text only loses the status line.
+    (void)write_all(fd, std::string(erase_line) + status_line(what, detail, elapsed_s, terminal_width(fd)));
     shown = true;
   }
   void erase() {
     if (!shown) return;
-    write_all(fd, erase_line);
+    (void)write_all(fd, erase_line);
     shown = false;
   }
 };

@@ -18,7 +18,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <expected>
@@ -28,6 +27,7 @@
 #include <vector>
 
 #include "ksearch/common/content_hash.h"
+#include "ksearch/common/text.h"
 #include "ksearch/eval/source_policy.h"
 #include "ksearch/store/durable_file.h"
 
@@ -179,9 +179,7 @@ std::optional<fs::path> cubin_cache_dir(const char* ksearch_cubin_cache, const c
   const auto set = [](const char* value) { return value != nullptr && *value != '\0'; };
   if (set(ksearch_cubin_cache)) {
     std::string value = ksearch_cubin_cache;
-    std::string lower = value;
-    std::ranges::transform(lower, lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (lower == "off") return std::nullopt;
+    if (equals_ignoring_case(value, "off")) return std::nullopt;
     return fs::path(std::move(value));
   }
   if (set(xdg_cache_home) && fs::path(xdg_cache_home).is_absolute()) {

@@ -1,6 +1,5 @@
 #include "ksearch/eval/eval_result.h"
 
-#include <array>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -11,16 +10,6 @@ namespace ksearch::eval {
 using nlohmann::json;
 
 namespace {
-
-constexpr std::array<std::pair<eval_status, std::string_view>, 7> status_names{{
-    {eval_status::passed, "PASSED"},
-    {eval_status::compile_error, "COMPILE_ERROR"},
-    {eval_status::runtime_error, "RUNTIME_ERROR"},
-    {eval_status::timeout, "TIMEOUT"},
-    {eval_status::incorrect_shape, "INCORRECT_SHAPE"},
-    {eval_status::incorrect_numerical, "INCORRECT_NUMERICAL"},
-    {eval_status::incorrect_dtype, "INCORRECT_DTYPE"},
-}};
 
 // JSON has no infinity or NaN; like FlashInfer Trace, such values travel as strings.
 json number(double v) {
@@ -71,20 +60,6 @@ timing_summary summary_from_json(const json& j) {
 
 }  // namespace
 
-std::string_view to_string(eval_status status) {
-  for (const auto& [s, name] : status_names) {
-    if (s == status) return name;
-  }
-  return "UNKNOWN";
-}
-
-result<eval_status> eval_status_from_string(std::string_view text) {
-  for (const auto& [s, name] : status_names) {
-    if (name == text) return s;
-  }
-  return fail("status", "unknown evaluation status '" + std::string(text) + "'");
-}
-
 double eval_result::mean_speedup() const {
   if (!passed() || workloads.empty()) return -1;
   double sum = 0;
@@ -92,33 +67,60 @@ double eval_result::mean_speedup() const {
   return sum / static_cast<double>(workloads.size());
 }
 
+json to_json(const workload_result& w) {
+  return {{"workload_uuid", w.uuid},
+          {"status", tasks::to_string(w.status)},
+          {"log", w.log},
+          {"correctness",
+           {{"max_absolute_error", number(w.max_absolute_error)},
+            {"max_relative_error", number(w.max_relative_error)},
+            {"matched_ratio", number(w.matched_ratio)}}},
+          {"performance",
+           {{"latency_ms", number(w.latency_ms)},
+            {"reference_latency_ms", number(w.reference_latency_ms)},
+            {"speedup_factor", number(w.speedup_factor)},
+            {"floor_ms", number(w.floor_ms)}}},
+          {"timing", summary_json(w.timing)},
+          {"wall_ms", {{"correctness", w.correctness_wall_ms}, {"timing", w.timing_wall_ms}}},
+          {"reference_timing", summary_json(w.reference_timing)}};
+}
+
+result<workload_result> workload_result_from_json(const json& w) {
+  if (!w.is_object()) return fail("workload result", "must be a JSON object");
+  workload_result out;
+  out.uuid = w.value("workload_uuid", "");
+  auto status = tasks::evaluation_status_from_string(w.value("status", ""));
+  if (!status) return std::unexpected(status.error());
+  out.status = *status;
+  out.log = w.value("log", "");
+  const json correctness = w.value("correctness", json::object());
+  out.max_absolute_error = number_from(correctness, "max_absolute_error", 0.0);
+  out.max_relative_error = number_from(correctness, "max_relative_error", 0.0);
+  out.matched_ratio = number_from(correctness, "matched_ratio", 1.0);
+  const json performance = w.value("performance", json::object());
+  out.latency_ms = number_from(performance, "latency_ms", -1.0);
+  out.reference_latency_ms = number_from(performance, "reference_latency_ms", -1.0);
+  out.speedup_factor = number_from(performance, "speedup_factor", -1.0);
+  out.floor_ms = number_from(performance, "floor_ms", 0.0);
+  out.timing = summary_from_json(w.value("timing", json::object()));
+  out.reference_timing = summary_from_json(w.value("reference_timing", json::object()));
+  const json wall = w.value("wall_ms", json::object());
+  out.correctness_wall_ms = wall.value("correctness", 0.0);
+  out.timing_wall_ms = wall.value("timing", 0.0);
+  return out;
+}
+
 json to_json(const eval_result& r) {
   json workloads = json::array();
-  for (const workload_result& w : r.workloads) {
-    workloads.push_back({{"workload_uuid", w.uuid},
-                         {"status", to_string(w.status)},
-                         {"log", w.log},
-                         {"correctness",
-                          {{"max_absolute_error", number(w.max_absolute_error)},
-                           {"max_relative_error", number(w.max_relative_error)},
-                           {"matched_ratio", number(w.matched_ratio)}}},
-                         {"performance",
-                          {{"latency_ms", number(w.latency_ms)},
-                           {"reference_latency_ms", number(w.reference_latency_ms)},
-                           {"speedup_factor", number(w.speedup_factor)},
-                           {"floor_ms", number(w.floor_ms)}}},
-                         {"timing", summary_json(w.timing)},
-                         {"wall_ms", {{"correctness", w.correctness_wall_ms}, {"timing", w.timing_wall_ms}}},
-                         {"reference_timing", summary_json(w.reference_timing)}});
-  }
+  for (const workload_result& w : r.workloads) workloads.push_back(to_json(w));
   json kernels = json::array();
   for (const kernel_resources& k : r.kernels) {
     kernels.push_back({{"name", k.name}, {"registers", k.registers}, {"static_smem_bytes", k.static_smem_bytes},
                        {"stack_frame_bytes", k.stack_frame_bytes}, {"spill_store_bytes", k.spill_store_bytes},
                        {"spill_load_bytes", k.spill_load_bytes}, {"barriers", k.barriers}});
   }
-  return {{"status", to_string(r.status)}, {"log", r.log},      {"compile_ms", r.compile_ms}, {"load_wall_ms", r.load_wall_ms},
-          {"kernels", kernels},            {"workloads", workloads}};
+  return {{"status", tasks::to_string(r.status)}, {"log", r.log},         {"compile_ms", r.compile_ms},
+          {"load_wall_ms", r.load_wall_ms},       {"kernels", kernels}, {"workloads", workloads}};
 }
 
 result<eval_result> eval_result_from_json(const json& doc) {
@@ -126,7 +128,7 @@ result<eval_result> eval_result_from_json(const json& doc) {
     return fail("evaluation reply", "not an evaluation result (no status)");
   }
   eval_result r;
-  auto status = eval_status_from_string(doc["status"].get<std::string>());
+  auto status = tasks::evaluation_status_from_string(doc["status"].get<std::string>());
   if (!status) return std::unexpected(status.error());
   r.status = *status;
   r.log = doc.value("log", "");
@@ -142,27 +144,9 @@ result<eval_result> eval_result_from_json(const json& doc) {
                          .spill_load_bytes = k.value("spill_load_bytes", 0L)});
   }
   for (const json& w : doc.value("workloads", json::array())) {
-    workload_result out;
-    out.uuid = w.value("workload_uuid", "");
-    auto ws = eval_status_from_string(w.value("status", ""));
-    if (!ws) return std::unexpected(ws.error());
-    out.status = *ws;
-    out.log = w.value("log", "");
-    const json correctness = w.value("correctness", json::object());
-    out.max_absolute_error = number_from(correctness, "max_absolute_error", 0.0);
-    out.max_relative_error = number_from(correctness, "max_relative_error", 0.0);
-    out.matched_ratio = number_from(correctness, "matched_ratio", 1.0);
-    const json performance = w.value("performance", json::object());
-    out.latency_ms = number_from(performance, "latency_ms", -1.0);
-    out.reference_latency_ms = number_from(performance, "reference_latency_ms", -1.0);
-    out.speedup_factor = number_from(performance, "speedup_factor", -1.0);
-    out.floor_ms = number_from(performance, "floor_ms", 0.0);
-    out.timing = summary_from_json(w.value("timing", json::object()));
-    out.reference_timing = summary_from_json(w.value("reference_timing", json::object()));
-    const json wall = w.value("wall_ms", json::object());
-    out.correctness_wall_ms = wall.value("correctness", 0.0);
-    out.timing_wall_ms = wall.value("timing", 0.0);
-    r.workloads.push_back(std::move(out));
+    auto workload = workload_result_from_json(w);
+    if (!workload) return std::unexpected(workload.error());
+    r.workloads.push_back(std::move(*workload));
   }
   return r;
 }

@@ -164,7 +164,7 @@ eval_result merge_shares(const std::vector<eval_result>& shares, const std::vect
   // first; otherwise the first failing workload in request order, as one worker would report it.
   for (const eval_result& r : shares) {
     const bool workload_failed =
-        std::any_of(r.workloads.begin(), r.workloads.end(), [](const workload_result& w) { return w.status != eval_status::passed; });
+        std::any_of(r.workloads.begin(), r.workloads.end(), [](const workload_result& w) { return w.status != tasks::evaluation_status::passed; });
     if (!r.passed() && !workload_failed) {
       merged.status = r.status;
       merged.log = r.log;
@@ -172,7 +172,7 @@ eval_result merge_shares(const std::vector<eval_result>& shares, const std::vect
     }
   }
   for (const workload_result& w : merged.workloads) {
-    if (w.status == eval_status::passed) continue;
+    if (w.status == tasks::evaluation_status::passed) continue;
     merged.status = w.status;
     merged.log = "workload " + w.uuid + ": " + w.log;
     break;

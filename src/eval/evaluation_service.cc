@@ -100,13 +100,13 @@ result<eval_result> evaluation_service::evaluate(const eval_request& request) {
     eval_result r;
     switch (e.kind) {
       case worker_failure::timeout:
-        r.status = eval_status::timeout;
+        r.status = tasks::evaluation_status::timeout;
         r.log = "the evaluation did not finish within " + std::to_string(state_->options.timeout.count() / 1000) +
                 " s (a kernel that never ends?); the worker was killed";
         break;
       case worker_failure::crashed:
       case worker_failure::protocol:
-        r.status = eval_status::runtime_error;
+        r.status = tasks::evaluation_status::runtime_error;
         r.log = "the evaluation worker died: " + e.detail.to_string();  // the output tail follows below
         break;
       case worker_failure::handler_error:
@@ -120,7 +120,7 @@ result<eval_result> evaluation_service::evaluate(const eval_request& request) {
   auto result = eval_result_from_json(*reply);
   if (!result) return std::unexpected(result.error());
   // A CUDA fault leaves the worker's context unusable: start the next evaluation afresh.
-  if (result->status == eval_status::runtime_error) state_->worker.stop();
+  if (result->status == tasks::evaluation_status::runtime_error) state_->worker.stop();
   return result;
 }
 

@@ -3,12 +3,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <set>
 
 #include "ksearch/common/paths.h"
+#include "ksearch/common/posix.h"
 #include "ksearch/eval/timing_clock.h"
 #include "ksearch/eval/worker_process.h"
 #include "ksearch/tasks/safetensors.h"
@@ -72,7 +73,7 @@ result<void> write_tensors(const fs::path& file, const std::vector<const host_te
   std::ofstream out(file, std::ios::binary | std::ios::trunc);
   out.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
   out.close();
-  if (!out) return fail(file.string(), std::string("cannot write: ") + std::strerror(errno));
+  if (!out) return fail(file.string(), "cannot write: " + errno_text(errno));
   return {};
 }
 

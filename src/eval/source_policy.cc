@@ -14,6 +14,8 @@
 #include <string>
 #include <system_error>
 
+#include "ksearch/common/text.h"
+
 namespace ksearch::eval {
 
 namespace fs = std::filesystem;
@@ -105,12 +107,8 @@ std::vector<logical_line> logical_lines(std::string_view source) {
   return lines;
 }
 
-std::string_view trim(std::string_view s) {
-  const std::size_t begin = s.find_first_not_of(" \t\r\f\v");
-  if (begin == std::string_view::npos) return {};
-  const std::size_t end = s.find_last_not_of(" \t\r\f\v");
-  return s.substr(begin, end - begin + 1);
-}
+// Blanks around a directive's parts; a '\n' (in a line only inside a raw string) is not one.
+std::string_view trim(std::string_view s) { return ksearch::trim(s, " \t\r\f\v"); }
 
 // Checks one include target written as the rest of the directive: `<name>` and nothing else.
 result<void> check_target(std::string_view target, const std::string& where,

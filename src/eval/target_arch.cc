@@ -1,16 +1,14 @@
 #include "ksearch/eval/target_arch.h"
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 #include <utility>
+
+#include "ksearch/common/text.h"
 
 namespace ksearch::eval {
 
 std::string arch_for_gpu_name(std::string_view gpu_name) {
-  std::string upper(gpu_name);
-  std::transform(upper.begin(), upper.end(), upper.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  const std::string upper = to_upper(gpu_name);
   // Order matters: "GB200" must match before "B200", "L40S" before "L4".
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 9> table{{
       {"GB200", "sm_100a"}, {"B200", "sm_100a"}, {"B100", "sm_100a"},

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,15 +28,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
+#include <cstring>  // sigabbrev_np, sigdescr_np
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <utility>
 
-#include "ksearch/common/child_spawn.h"
+#include "ksearch/common/posix.h"
+#include "ksearch/common/subprocess.h"
 
 extern char** environ;
 
@@ -55,11 +54,8 @@ constexpr std::size_t reply_slice_bytes = std::size_t{8} << 20;   // per wake-up
 constexpr std::size_t final_drain_bytes = std::size_t{16} << 20;  // after the group is dead
 constexpr std::size_t protocol_pipe_bytes = std::size_t{1} << 20; // F_SETPIPE_SZ, best effort
 constexpr int poll_tick_ms = 20;                                  // only without a pidfd
-constexpr int child_fd_floor = 10;  // child ends are parked here so dup2 onto 0..4 never collides
 constexpr int request_fd_in_child = 3;
 constexpr int reply_fd_in_child = 4;
-
-std::string errno_text(int code) { return std::strerror(code); }
 
 std::string signal_name(int number) {
   const char* abbreviation = sigabbrev_np(number);
@@ -97,11 +93,15 @@ class output_ring {
   std::string data_;
 };
 
-struct exit_status {
+struct child_end {
   bool known = false;     // false when someone else reaped the child (SIGCHLD ignored, waitpid(-1))
   int code = -1;          // exited normally with this code
   int signal = 0;         // or was killed by this signal
   bool killed_by_us = false;
+
+  static child_end from(const std::optional<exit_status>& status) {
+    return status ? child_end{true, status->code, status->signal, false} : child_end{};
+  }
 
   [[nodiscard]] std::string describe() const {
     if (!known) return "ended with an unknown status (it was reaped elsewhere)";
@@ -112,16 +112,6 @@ struct exit_status {
     return "exited with code " + std::to_string(code);
   }
 };
-
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
-
-bool set_nonblocking(int fd) {
-  const int flags = ::fcntl(fd, F_GETFL);
-  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
-}
 
 int open_pidfd(int pid) {
 #ifdef SYS_pidfd_open
@@ -135,22 +125,6 @@ int open_pidfd(int pid) {
 int remaining_ms(steady::time_point deadline) {
   const auto left = std::chrono::ceil<milliseconds>(deadline - steady::now()).count();
   return static_cast<int>(std::clamp<long long>(left, 0, 24LL * 3600 * 1000));
-}
-
-result<std::string> find_executable(const std::string& name, const std::string& search_path) {
-  if (name.find('/') != std::string::npos) return name;  // posix_spawn reports what is wrong with it
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t colon = search_path.find(':', start);
-    std::string dir = search_path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (dir.empty()) dir = ".";
-    const std::string candidate = dir + "/" + name;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return fail(name, "not found in PATH (" + search_path + ")", "give the worker command's full path");
 }
 
 std::vector<std::string> child_environment(const worker_options& options, const std::string& channel_value) {
@@ -170,30 +144,6 @@ std::vector<std::string> child_environment(const worker_options& options, const 
   env.push_back(std::string(worker_channel_env) + "=" + channel_value);
   return env;
 }
-
-std::vector<char*> c_array(std::vector<std::string>& strings) {
-  std::vector<char*> pointers;
-  pointers.reserve(strings.size() + 1);
-  for (std::string& s : strings) pointers.push_back(s.data());
-  pointers.push_back(nullptr);
-  return pointers;
-}
-
-// posix_spawn's attribute and file-action objects, destroyed on every path.
-struct spawn_setup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  spawn_setup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~spawn_setup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  spawn_setup(const spawn_setup&) = delete;
-  spawn_setup& operator=(const spawn_setup&) = delete;
-};
 
 }  // namespace
 
@@ -219,10 +169,10 @@ std::string worker_error::to_string() const {
 struct worker_process::state {
   worker_options options;
   int pid = 0;
-  int pidfd = -1;
-  int request_fd = -1;  // parent's write end, non-blocking
-  int reply_fd = -1;    // parent's read end, non-blocking
-  int output_fd = -1;   // parent's read end of the child's stdout+stderr (stderr only with stdio)
+  unique_fd pidfd;
+  unique_fd request_fd;  // parent's write end, non-blocking
+  unique_fd reply_fd;    // parent's read end, non-blocking
+  unique_fd output_fd;   // parent's read end of the child's stdout+stderr (stderr only with stdio)
   frame_reader replies;
   output_ring output;
   std::string scratch = std::string(read_chunk_bytes, '\0');
@@ -254,106 +204,62 @@ struct worker_process::state {
   }
 
   worker_result<void> spawn() {
-    const auto start_failure = [](std::string subject, std::string problem, std::string fix = {}) {
-      return std::unexpected(worker_error{worker_failure::start_failed,
-                                          error{std::move(subject), std::move(problem), std::move(fix)}, "", -1, 0});
+    const auto start_failure = [](error e) {
+      return std::unexpected(worker_error{worker_failure::start_failed, std::move(e), "", -1, 0});
     };
     if (options.argv.empty() || options.argv.front().empty()) {
-      return start_failure("worker_options.argv", "is empty", "name the worker command");
+      return start_failure({"worker_options.argv", "is empty", "name the worker command"});
     }
-    const char* parent_path = std::getenv("PATH");
-    const auto path_override = options.env.find("PATH");
-    const std::string search_path = path_override != options.env.end() ? path_override->second
-                                    : parent_path != nullptr           ? std::string(parent_path)
-                                                                       : std::string("/usr/bin:/bin");
-    auto executable = find_executable(options.argv.front(), search_path);
-    if (!executable) return start_failure(executable.error().subject, executable.error().problem, executable.error().fix);
     std::error_code ec;
     if (!options.working_dir.empty() && !std::filesystem::is_directory(options.working_dir, ec)) {
-      return start_failure("worker_options.working_dir", options.working_dir.string() + " is not a folder");
+      return start_failure({"worker_options.working_dir", options.working_dir.string() + " is not a folder"});
     }
 
-    // Step 1: the pipes. Parent ends stay close-on-exec and become non-blocking; child ends are
-    // parked at fds >= child_fd_floor so the dup2s below cannot overwrite one another.
-    int request_pipe[2] = {-1, -1};
-    int reply_pipe[2] = {-1, -1};
-    int output_pipe[2] = {-1, -1};
-    const auto close_all = [&] {
-      for (int* p : {request_pipe, reply_pipe, output_pipe}) {
-        close_fd(p[0]);
-        close_fd(p[1]);
-      }
-    };
-    if (::pipe2(request_pipe, O_CLOEXEC) != 0 || ::pipe2(reply_pipe, O_CLOEXEC) != 0 ||
-        ::pipe2(output_pipe, O_CLOEXEC) != 0) {
-      const int saved = errno;
-      close_all();
-      return start_failure("pipe2", errno_text(saved));
+    // Step 1: the pipes. Parent ends stay close-on-exec and become non-blocking.
+    auto request_pipe = make_pipe();
+    if (!request_pipe) return start_failure(request_pipe.error());
+    auto reply_pipe = make_pipe();
+    if (!reply_pipe) return start_failure(reply_pipe.error());
+    auto output_pipe = make_pipe();
+    if (!output_pipe) return start_failure(output_pipe.error());
+    for (const unique_fd* end : {&request_pipe->write, &reply_pipe->read, &output_pipe->read}) {
+      if (auto set = set_nonblocking(end->get()); !set) return start_failure(set.error());
     }
-    for (int* end : {&request_pipe[0], &reply_pipe[1], &output_pipe[1]}) {
-      const int parked = ::fcntl(*end, F_DUPFD_CLOEXEC, child_fd_floor);
-      if (parked < 0) {
-        const int saved = errno;
-        close_all();
-        return start_failure("fcntl(F_DUPFD_CLOEXEC)", errno_text(saved));
-      }
-      ::close(*end);
-      *end = parked;
-    }
-    if (!set_nonblocking(request_pipe[1]) || !set_nonblocking(reply_pipe[0]) || !set_nonblocking(output_pipe[0])) {
-      const int saved = errno;
-      close_all();
-      return start_failure("fcntl(F_SETFL, O_NONBLOCK)", errno_text(saved));
-    }
-    for (const int fd : {request_pipe[1], reply_pipe[0]}) {
-      (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(protocol_pipe_bytes));  // fewer wake-ups for big messages
+    for (const unique_fd* end : {&request_pipe->write, &reply_pipe->read}) {
+      (void)::fcntl(end->get(), F_SETPIPE_SZ, static_cast<int>(protocol_pipe_bytes));  // fewer wake-ups for big messages
     }
 
-    // Step 2: what the child gets: its own process group, default signal handling, the channel
-    // on fixed descriptors, nothing else inherited.
-    spawn_setup setup;
+    // Step 2: spawn, with the channel on fixed descriptors and nothing else inherited.
     const bool stdio = options.channel == worker_channel::stdio;
+    spawn_options spawn{.argv = options.argv, .working_dir = options.working_dir};
     if (stdio) {
-      posix_spawn_file_actions_adddup2(&setup.actions, request_pipe[0], STDIN_FILENO);
-      posix_spawn_file_actions_adddup2(&setup.actions, reply_pipe[1], STDOUT_FILENO);
-      posix_spawn_file_actions_adddup2(&setup.actions, output_pipe[1], STDERR_FILENO);
+      spawn.fds = {{STDIN_FILENO, request_pipe->read.get()},
+                   {STDOUT_FILENO, reply_pipe->write.get()},
+                   {STDERR_FILENO, output_pipe->write.get()}};
     } else {
-      posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-      posix_spawn_file_actions_adddup2(&setup.actions, output_pipe[1], STDOUT_FILENO);
-      posix_spawn_file_actions_adddup2(&setup.actions, output_pipe[1], STDERR_FILENO);
-      posix_spawn_file_actions_adddup2(&setup.actions, request_pipe[0], request_fd_in_child);
-      posix_spawn_file_actions_adddup2(&setup.actions, reply_pipe[1], reply_fd_in_child);
+      spawn.fds = {{STDOUT_FILENO, output_pipe->write.get()},
+                   {STDERR_FILENO, output_pipe->write.get()},
+                   {request_fd_in_child, request_pipe->read.get()},
+                   {reply_fd_in_child, reply_pipe->write.get()}};
     }
-    if (!options.working_dir.empty()) {
-      posix_spawn_file_actions_addchdir_np(&setup.actions, options.working_dir.c_str());
-    }
-    // Descriptors some library opened without O_CLOEXEC must not leak into the child either.
-    posix_spawn_file_actions_addclosefrom_np(&setup.actions, stdio ? STDERR_FILENO + 1 : reply_fd_in_child + 1);
-    set_child_spawn_attributes(setup.attr);
-
-    // Step 3: spawn.
     const std::string channel_value =
         stdio ? std::string("stdio")
               : std::to_string(request_fd_in_child) + "," + std::to_string(reply_fd_in_child);
-    std::vector<std::string> argv_strings = options.argv;
-    std::vector<std::string> env_strings = child_environment(options, channel_value);
-    std::vector<char*> argv = c_array(argv_strings);
-    std::vector<char*> envp = c_array(env_strings);
-    pid_t child = 0;
-    const int spawned = ::posix_spawn(&child, executable->c_str(), &setup.actions, &setup.attr, argv.data(), envp.data());
-    close_fd(request_pipe[0]);
-    close_fd(reply_pipe[1]);
-    close_fd(output_pipe[1]);
-    if (spawned != 0) {
-      close_all();
-      return start_failure(*executable, "cannot start: " + errno_text(spawned),
-                           spawned == ENOENT ? "check the worker command's path" : "");
+    spawn.env = child_environment(options, channel_value);
+    auto child = spawn_process(spawn);
+    request_pipe->read.reset();
+    reply_pipe->write.reset();
+    output_pipe->write.reset();
+    if (!child) {
+      error e = child.error();
+      if (!e.fix.empty()) e.fix = "check the worker command's path";
+      return start_failure(std::move(e));
     }
-    pid = child;
-    pidfd = open_pidfd(pid);
-    request_fd = request_pipe[1];
-    reply_fd = reply_pipe[0];
-    output_fd = output_pipe[0];
+    pid = *child;
+    pidfd.reset(open_pidfd(pid));
+    request_fd = std::move(request_pipe->write);
+    reply_fd = std::move(reply_pipe->read);
+    output_fd = std::move(output_pipe->read);
     replies = frame_reader(options.max_message_bytes);
     spdlog::debug("started {} as pid {}", name(), pid);
     return {};
@@ -382,26 +288,25 @@ struct worker_process::state {
 
   /// Closes the request channel (the worker's loop sees EOF) and ends the child.
   void shut_down() noexcept {
-    close_fd(request_fd);
+    request_fd.reset();
     terminate(options.exit_grace);
   }
 
   /// Waits up to `grace` for the child to exit by itself, then SIGKILLs its process group, reaps
   /// it, collects the rest of its output and closes everything. The worker is dead afterwards.
-  exit_status terminate(milliseconds grace) noexcept {
-    exit_status status;
+  child_end terminate(milliseconds grace) noexcept {
+    child_end status;
     if (pid != 0) {
       const bool exited_alone = wait_for_exit(steady::now() + grace);
-      ::kill(-pid, SIGKILL);
-      status = reap();
+      status = child_end::from(kill_group_and_reap(pid));
       status.killed_by_us = !exited_alone;
       spdlog::debug("{} (pid {}) {}", name(), pid, status.describe());
     }
     drain_output(final_drain_bytes);
-    close_fd(pidfd);
-    close_fd(request_fd);
-    close_fd(reply_fd);
-    close_fd(output_fd);
+    pidfd.reset();
+    request_fd.reset();
+    reply_fd.reset();
+    output_fd.reset();
     pid = 0;
     healthy = false;
     return status;
@@ -410,8 +315,8 @@ struct worker_process::state {
   /// Has the child exited (reaped or not)? Prefers the pidfd, which stays right even when SIGCHLD
   /// is ignored and the kernel reaps the child itself.
   bool exited_now() const {
-    if (pidfd >= 0) {
-      pollfd exit_poll{pidfd, POLLIN, 0};
+    if (pidfd) {
+      pollfd exit_poll{pidfd.get(), POLLIN, 0};
       return ::poll(&exit_poll, 1, 0) > 0;
     }
     siginfo_t info{};
@@ -423,40 +328,26 @@ struct worker_process::state {
   /// meanwhile, since a child blocked writing into a full pipe cannot exit.
   bool wait_for_exit(steady::time_point deadline) {
     for (;;) {
-      if (pidfd < 0 && exited_now()) return true;
+      if (!pidfd && exited_now()) return true;
       pollfd fds[2];
       nfds_t count = 0;
-      if (pidfd >= 0) fds[count++] = {pidfd, POLLIN, 0};
-      if (output_fd >= 0) fds[count++] = {output_fd, POLLIN, 0};
+      if (pidfd) fds[count++] = {pidfd.get(), POLLIN, 0};
+      if (output_fd) fds[count++] = {output_fd.get(), POLLIN, 0};
       const int left = remaining_ms(deadline);
-      const int ready = ::poll(fds, count, pidfd >= 0 ? left : std::min(left, poll_tick_ms));
+      const int ready = ::poll(fds, count, pidfd ? left : std::min(left, poll_tick_ms));
       if (ready < 0 && errno != EINTR) return exited_now();
       for (nfds_t i = 0; ready > 0 && i < count; ++i) {
         if (fds[i].revents == 0) continue;
-        if (fds[i].fd == pidfd) return true;
+        if (fds[i].fd == pidfd.get()) return true;
         drain_output(output_slice_bytes);
       }
-      if (steady::now() >= deadline) return pidfd >= 0 ? false : exited_now();
+      if (steady::now() >= deadline) return pidfd ? false : exited_now();
     }
   }
 
-  exit_status reap() const {
-    int raw = 0;
-    pid_t reaped = -1;
-    do {
-      reaped = ::waitpid(pid, &raw, 0);
-    } while (reaped < 0 && errno == EINTR);
-    exit_status status;
-    if (reaped != pid) return status;
-    status.known = true;
-    if (WIFEXITED(raw)) status.code = WEXITSTATUS(raw);
-    if (WIFSIGNALED(raw)) status.signal = WTERMSIG(raw);
-    return status;
-  }
-
   void drain_output(std::size_t budget) noexcept {
-    while (output_fd >= 0 && budget > 0) {
-      const ssize_t n = ::read(output_fd, scratch.data(), std::min(scratch.size(), budget));
+    while (output_fd && budget > 0) {
+      const ssize_t n = ::read(output_fd.get(), scratch.data(), std::min(scratch.size(), budget));
       if (n > 0) {
         const std::string_view chunk(scratch.data(), static_cast<std::size_t>(n));
         output.append(chunk);
@@ -468,7 +359,7 @@ struct worker_process::state {
         }
         budget -= static_cast<std::size_t>(n);
       } else if (n == 0) {
-        close_fd(output_fd);
+        output_fd.reset();
       } else if (errno != EINTR) {
         return;  // EAGAIN: nothing more for now
       }
@@ -477,7 +368,7 @@ struct worker_process::state {
 
   // ---- one request --------------------------------------------------------------------------
 
-  worker_error failure(worker_failure kind, std::string subject, std::string problem, exit_status status = {}) const {
+  worker_error failure(worker_failure kind, std::string subject, std::string problem, child_end status = {}) const {
     return worker_error{kind, error{std::move(subject), std::move(problem), ""}, output.tail(), status.code,
                         status.signal};
   }
@@ -492,12 +383,12 @@ struct worker_process::state {
 
   worker_result<json> died(const std::string& subject) {
     const int dead_pid = pid;
-    const exit_status status = terminate(options.exit_grace);
+    const child_end status = terminate(options.exit_grace);
     const std::string what = status.killed_by_us
                                  ? "closed its protocol channel without exiting and was killed after " +
                                        std::to_string(options.exit_grace.count()) + " ms"
                                  : status.describe();
-    exit_status reported = status;
+    child_end reported = status;
     if (status.killed_by_us) reported = {};
     return std::unexpected(failure(worker_failure::crashed, subject,
                                    "the worker (pid " + std::to_string(dead_pid) + ") " + what + " before replying",
@@ -559,19 +450,19 @@ struct worker_process::state {
         fds[count] = {fd, events, 0};
         return &fds[count++];
       };
-      const pollfd* reply_poll = watch(reply_fd, POLLIN);
-      const pollfd* output_poll = watch(output_fd, POLLIN);
-      const pollfd* request_poll = unsent.empty() ? nullptr : watch(request_fd, POLLOUT);
-      const pollfd* exit_poll = watch(pidfd, POLLIN);
+      const pollfd* reply_poll = watch(reply_fd.get(), POLLIN);
+      const pollfd* output_poll = watch(output_fd.get(), POLLIN);
+      const pollfd* request_poll = unsent.empty() ? nullptr : watch(request_fd.get(), POLLOUT);
+      const pollfd* exit_poll = watch(pidfd.get(), POLLIN);
       const int left = remaining_ms(deadline);
-      if (::poll(fds, count, pidfd >= 0 ? left : std::min(left, poll_tick_ms)) < 0) {
+      if (::poll(fds, count, pidfd ? left : std::min(left, poll_tick_ms)) < 0) {
         if (errno == EINTR) continue;
         return broken(subject, "poll: " + errno_text(errno));
       }
 
       if (output_poll != nullptr && output_poll->revents != 0) drain_output(output_slice_bytes);
       if (request_poll != nullptr && request_poll->revents != 0) {
-        const long n = detail::write_without_sigpipe(request_fd, unsent);
+        const long n = write_without_sigpipe(request_fd.get(), unsent);
         if (n > 0) {
           unsent.remove_prefix(static_cast<std::size_t>(n));
         } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -581,7 +472,7 @@ struct worker_process::state {
       if (reply_poll != nullptr && reply_poll->revents != 0) {
         std::size_t budget = reply_slice_bytes;
         while (budget > 0) {
-          const ssize_t n = ::read(reply_fd, scratch.data(), scratch.size());
+          const ssize_t n = ::read(reply_fd.get(), scratch.data(), scratch.size());
           if (n > 0) {
             budget -= std::min(budget, static_cast<std::size_t>(n));
             if (auto appended = replies.append(std::string_view(scratch.data(), static_cast<std::size_t>(n)));
@@ -598,7 +489,7 @@ struct worker_process::state {
         }
       }
       if (exit_poll != nullptr && exit_poll->revents != 0) exited = true;
-      if (pidfd < 0 && !channel_closed && exited_now()) exited = true;
+      if (!pidfd && !channel_closed && exited_now()) exited = true;
     }
   }
 };

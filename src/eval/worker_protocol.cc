@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,19 +9,18 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 #include <utility>
+
+#include "ksearch/common/posix.h"
 
 namespace ksearch::eval {
 
 namespace {
 
 using nlohmann::json;
-
-std::string errno_text(int code) { return std::strerror(code); }
 
 std::string describe_size(std::size_t bytes) {
   if (bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0) {
@@ -80,44 +77,22 @@ result<worker_io> claim_inherited_fds(std::string_view spec) {
 // CUDA runtime, a handler's stray std::cout) reaches stderr and cannot corrupt the stream.
 result<worker_io> claim_stdio() {
   std::fflush(stdout);
-  const int read_fd = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-  if (read_fd < 0) return fail("fcntl(stdin, F_DUPFD_CLOEXEC)", errno_text(errno));
-  const int write_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  if (write_fd < 0) {
-    const int saved = errno;
-    ::close(read_fd);
-    return fail("fcntl(stdout, F_DUPFD_CLOEXEC)", errno_text(saved));
-  }
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const bool stdin_replaced = null_fd >= 0 && ::dup2(null_fd, STDIN_FILENO) == STDIN_FILENO;
+  unique_fd read_fd(::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3));
+  if (!read_fd) return fail("fcntl(stdin, F_DUPFD_CLOEXEC)", errno_text(errno));
+  unique_fd write_fd(::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3));
+  if (!write_fd) return fail("fcntl(stdout, F_DUPFD_CLOEXEC)", errno_text(errno));
+  unique_fd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  const bool stdin_replaced = null_fd && ::dup2(null_fd.get(), STDIN_FILENO) == STDIN_FILENO;
   const int saved = errno;
-  if (null_fd >= 0) ::close(null_fd);
+  null_fd.reset();
   if (!stdin_replaced || ::dup2(STDERR_FILENO, STDOUT_FILENO) != STDOUT_FILENO) {
     const int reason = stdin_replaced ? errno : saved;
-    ::close(read_fd);
-    ::close(write_fd);
     return fail(stdin_replaced ? "dup2(stderr, stdout)" : "dup2(/dev/null, stdin)", errno_text(reason));
   }
-  return worker_io{read_fd, write_fd};
+  return worker_io{read_fd.release(), write_fd.release()};
 }
 
 // ---- serve_worker ---------------------------------------------------------------------------
-
-// Blocking write of a whole frame. Copes with a descriptor someone made non-blocking.
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const long n = detail::write_without_sigpipe(fd, bytes);
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    } else if (n < 0 && errno == EAGAIN) {
-      pollfd out{fd, POLLOUT, 0};
-      ::poll(&out, 1, -1);
-    } else if (n < 0 && errno != EINTR) {
-      return false;
-    }
-  }
-  return true;
-}
 
 json reply_ok(const json& id, json result_value) {
   return json{{"id", id}, {"ok", true}, {"result", std::move(result_value)}};
@@ -176,16 +151,14 @@ json answer(std::string_view line, const std::map<std::string, worker_handler>& 
 class orphan_watchdog {
  public:
   explicit orphan_watchdog(int request_fd) {
-    if (::pipe2(stop_, O_CLOEXEC) != 0) throw std::runtime_error("pipe2: " + errno_text(errno));
-    thread_ = std::thread(&orphan_watchdog::watch, request_fd, stop_[0]);
+    auto stop = make_pipe();
+    if (!stop) throw std::runtime_error(stop.error().to_string());
+    stop_ = std::move(*stop);
+    thread_ = std::thread(&orphan_watchdog::watch, request_fd, stop_.read.get());
   }
   ~orphan_watchdog() {
-    const char byte = 0;
-    while (::write(stop_[1], &byte, 1) < 0 && errno == EINTR) {
-    }
+    (void)write_all(stop_.write.get(), std::string_view("\0", 1));
     thread_.join();
-    ::close(stop_[0]);
-    ::close(stop_[1]);
   }
   orphan_watchdog(const orphan_watchdog&) = delete;
   orphan_watchdog& operator=(const orphan_watchdog&) = delete;
@@ -211,7 +184,7 @@ class orphan_watchdog {
     if (stop.revents == 0) ::_exit(worker_exit_orphaned);
   }
 
-  int stop_[2] = {-1, -1};
+  pipe_ends stop_;
   std::thread thread_;
 };
 
@@ -257,32 +230,6 @@ int serve_loop(worker_io io, const std::map<std::string, worker_handler>& handle
 }
 
 }  // namespace
-
-namespace detail {
-
-long write_without_sigpipe(int fd, std::string_view bytes) {
-  sigset_t pipe_only;
-  sigemptyset(&pipe_only);
-  sigaddset(&pipe_only, SIGPIPE);
-  sigset_t previous;
-  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
-  sigset_t pending;
-  sigpending(&pending);
-  const bool pending_before = sigismember(&pending, SIGPIPE) == 1;
-
-  const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-  const int saved = errno;
-  if (written < 0 && saved == EPIPE && !pending_before) {
-    const timespec no_wait{0, 0};
-    while (sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
-    }
-  }
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-  errno = saved;
-  return written;
-}
-
-}  // namespace detail
 
 result<worker_io> open_worker_io(std::string_view spec) {
   std::string value(spec);
@@ -379,15 +326,11 @@ int serve_worker(worker_io io, const std::map<std::string, worker_handler>& hand
   for (const auto& [type, handler] : handlers) {
     if (!handler) throw std::invalid_argument("serve_worker: handler \"" + type + "\" is empty");
   }
+  const unique_fd read_end(io.read_fd);  // closed on return, after the watchdog has stopped
+  const unique_fd write_end(io.write_fd);
   disable_core_dumps();
-  int code = worker_exit_io;
-  {
-    orphan_watchdog watchdog(io.read_fd);
-    code = serve_loop(io, handlers);
-  }
-  ::close(io.read_fd);
-  ::close(io.write_fd);
-  return code;
+  orphan_watchdog watchdog(io.read_fd);
+  return serve_loop(io, handlers);
 }
 
 }  // namespace ksearch::eval

@@ -1,27 +1,8 @@
 #include "curl_request.h"
 
-#include <algorithm>
-#include <cctype>
+#include "ksearch/common/text.h"
 
 namespace ksearch::llm::detail {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(),
-                         [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return out;
-}
-
-}  // namespace
 
 bool header_list::append(const std::string& line) {
   curl_slist* grown = curl_slist_append(list_, line.c_str());

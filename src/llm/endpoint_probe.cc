@@ -1,12 +1,12 @@
 #include "ksearch/llm/endpoint_probe.h"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/text.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/http_failure.h"
 
@@ -136,10 +136,7 @@ enum class probe_kind { models, chat };
   url = url.substr(0, url.find_first_of("/?#"));
   if (auto at = url.rfind('@'); at != std::string_view::npos) url.remove_prefix(at + 1);
   url = url.substr(0, url.find(':'));
-  std::string host(url);
-  std::ranges::transform(host, host.begin(),
-                         [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return host;
+  return to_lower(url);
 }
 
 [[nodiscard]] std::string type_mismatch(const std::string& path, const json& value, std::string_view expected) {

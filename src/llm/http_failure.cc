@@ -1,11 +1,11 @@
 #include "ksearch/llm/http_failure.h"
 
-#include <algorithm>
 #include <cctype>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/text.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/retry_policy.h"
 
@@ -17,13 +17,6 @@ namespace {
 
 constexpr const char* key_fix = "check --api-key / LLM_API_KEY / OPENAI_API_KEY";
 
-[[nodiscard]] std::string lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(),
-                         [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return out;
-}
-
 /// error.code or error.type of an OpenAI-style error body, lower-cased; "" when absent.
 [[nodiscard]] std::string error_code(std::string_view body) {
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -32,7 +25,7 @@ constexpr const char* key_fix = "check --api-key / LLM_API_KEY / OPENAI_API_KEY"
   if (err == doc.end() || !err->is_object()) return {};
   for (const char* field : {"code", "type"}) {
     if (auto it = err->find(field); it != err->end() && it->is_string()) {
-      const std::string value = lower(it->get<std::string>());
+      const std::string value = to_lower(it->get<std::string>());
       if (!value.empty()) return value;
     }
   }
@@ -41,7 +34,7 @@ constexpr const char* key_fix = "check --api-key / LLM_API_KEY / OPENAI_API_KEY"
 
 /// A hint for a 400 whose message names a parameter the model refuses.
 [[nodiscard]] std::string bad_request_fix(std::string_view said) {
-  const std::string text = lower(said);
+  const std::string text = to_lower(said);
   if (text.find("context") != std::string::npos &&
       (text.find("length") != std::string::npos || text.find("window") != std::string::npos)) {
     return "the prompt is longer than the model's context window";

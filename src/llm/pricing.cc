@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "ksearch/common/text.h"
 
 namespace ksearch::llm {
 
@@ -50,13 +51,6 @@ constexpr std::array<builtin_price, 24> builtin_prices{{
     {"claude-haiku-4-5", 1.00, 5.00, 0.10},
     {"claude-3-5-haiku", 0.80, 4.00, 0.08},
 }};
-
-[[nodiscard]] std::string lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(),
-                         [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return out;
-}
 
 [[nodiscard]] bool all_digits(std::string_view s) {
   return !s.empty() && std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
@@ -153,7 +147,7 @@ result<void> pricing_table::merge_json(std::string_view text, const std::string&
 
 std::optional<model_price> pricing_table::find(std::string_view model) const {
   if (auto it = prices_.find(model); it != prices_.end()) return it->second;
-  std::string id = lower(model);
+  std::string id = to_lower(model);
   if (auto slash = id.rfind('/'); slash != std::string::npos) id.erase(0, slash + 1);
   for (std::string_view candidate : {std::string_view(id), without_date(id)}) {
     if (auto it = prices_.find(candidate); it != prices_.end()) return it->second;

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ksearch/common/text_lines.h"
+#include "ksearch/common/text.h"
 
 namespace ksearch::llm {
 
@@ -14,20 +14,7 @@ using nlohmann::json;
 
 namespace {
 
-[[nodiscard]] std::string lower(std::string_view s) {
-  std::string out(s);
-  std::ranges::transform(out, out.begin(),
-                         [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); });
-  return out;
-}
-
 [[nodiscard]] bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
-[[nodiscard]] std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 /// 1-based line number of byte `pos`.
 [[nodiscard]] std::size_t line_at(std::string_view text, std::size_t pos) {
@@ -63,7 +50,7 @@ struct fence {
 
 [[nodiscard]] std::string first_word_lower(std::string_view info) {
   const std::size_t end = info.find_first_of(" \t{");
-  return lower(info.substr(0, end));
+  return to_lower(info.substr(0, end));
 }
 
 // ---- tags ----
@@ -112,7 +99,7 @@ struct open_tag {
     if (close == std::string_view::npos || text.substr(i, close - i).find('\n') != std::string_view::npos) {
       return std::nullopt;
     }
-    const std::string key = lower(attribute);
+    const std::string key = to_lower(attribute);
     if ((key == "name" || key == "path") && tag.file.empty()) {
       tag.file = text.substr(i, close - i);
       tag.file_attribute = attribute;
@@ -126,7 +113,7 @@ struct open_tag {
 /// where it ends; npos when absent. `lowered` is `text` lower-cased.
 [[nodiscard]] std::pair<std::size_t, std::size_t> find_close_tag(std::string_view text, std::string_view lowered,
                                                                  const std::string& name, std::size_t from) {
-  const std::string needle = "</" + lower(name);
+  const std::string needle = "</" + to_lower(name);
   for (std::size_t at = lowered.find(needle, from); at != std::string_view::npos; at = lowered.find(needle, at + 1)) {
     std::size_t i = at + needle.size();
     while (i < text.size() && is_blank(text[i])) ++i;
@@ -302,9 +289,18 @@ std::optional<code_block> find_code_block(std::string_view text, const std::vect
   return std::nullopt;
 }
 
+std::string tag_problem::to_string() const {
+  const std::string element = "<" + tag + " " + attribute + "=\"" + file + "\">";
+  switch (what) {
+    case kind::never_closed:
+      return "line " + std::to_string(line) + ": " + element + " is never closed (expected </" + tag + ">)";
+  }
+  return "line " + std::to_string(line) + ": " + element;
+}
+
 tagged_files extract_tagged_files(std::string_view text) {
   tagged_files result;
-  const std::string lowered = lower(text);
+  const std::string lowered = to_lower(text);
   std::size_t pos = 0;
   while ((pos = text.find('<', pos)) != std::string_view::npos) {
     const auto tag = parse_open_tag(text, pos);
@@ -315,8 +311,7 @@ tagged_files extract_tagged_files(std::string_view text) {
     const auto [close_start, close_end] = find_close_tag(text, lowered, tag->name, tag->end);
     const std::size_t line = line_at(text, pos);
     if (close_start == std::string_view::npos) {
-      result.problems.push_back("line " + std::to_string(line) + ": <" + tag->name + " " + tag->file_attribute +
-                                "=\"" + tag->file + "\"> is never closed (expected </" + tag->name + ">)");
+      result.problems.push_back({tag_problem::kind::never_closed, tag->file, tag->name, tag->file_attribute, line});
       pos = tag->end;
       continue;
     }

@@ -82,11 +82,11 @@ std::string readable_json(const nlohmann::ordered_json& value, std::size_t inden
   return out + std::string(indent, ' ') + (value.is_object() ? "}" : "]");
 }
 
-std::string status_pill(const std::string& status) {
+std::string status_pill(tasks::evaluation_status status) {
   const std::string colour(status_color(status));
   // Text in the status colour on a tint of it ("1f": 12% alpha), so every status stays readable.
   return "<span class=\"pill\" style=\"color:" + colour + ";background:" + colour + "1f;border-color:" + colour + "\">" +
-         esc(status) + "</span>";
+         esc(std::string(tasks::to_string(status))) + "</span>";
 }
 
 std::string cell(const std::string& html, bool number = false) {

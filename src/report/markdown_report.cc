@@ -62,7 +62,7 @@ std::string rounds_table(const run_data& run) {
     if (!r.passed && !r.feedback.empty()) note = truncate_text(r.feedback.substr(0, r.feedback.find('\n')), 90);
     if (run.best && r.kind == "round" && r.round == run.best->round) note = "best" + (note.empty() ? "" : "; " + note);
     out += row({r.kind == "seed" ? std::string("seed") : std::to_string(r.round), cell(r.node_id.empty() ? "-" : r.node_id),
-                cell(r.prompt_kind), cell(r.status), format_ms(r.latency_ms), r.score ? format_number(*r.score, 4) : "-",
+                cell(r.prompt_kind), cell(std::string(tasks::to_string(r.status))), format_ms(r.latency_ms), r.score ? format_number(*r.score, 4) : "-",
                 r.best_score ? format_number(*r.best_score, 4) : "-", format_count(r.prompt_tokens + r.completion_tokens),
                 format_usd(r.cost_usd), cell(note)});
   }
@@ -74,7 +74,7 @@ std::string status_table(const run_data& run) {
   for (const status_count& c : run.status_counts()) {
     std::string which;
     for (const int r : c.round_numbers) which += (which.empty() ? "" : ", ") + std::to_string(r);
-    out += row({cell(c.status), std::to_string(c.rounds), which});
+    out += row({cell(std::string(tasks::to_string(c.status))), std::to_string(c.rounds), which});
   }
   return out;
 }
@@ -86,7 +86,7 @@ std::string workloads_table(const run_data& run) {
   out += "|---|---|---:|---:|---:|---:|---:|\n";
   auto number = [](const std::optional<double>& v) { return v ? format_number(*v, 3) : std::string("-"); };
   for (const workload_row& w : run.best->workloads) {
-    out += row({cell(w.uuid), cell(w.status), format_ms(w.latency_ms), format_ms(w.reference_latency_ms),
+    out += row({cell(w.uuid), cell(std::string(tasks::to_string(w.status))), format_ms(w.latency_ms), format_ms(w.reference_latency_ms),
                 format_speedup(w.speedup_factor), number(w.max_absolute_error), number(w.max_relative_error)});
   }
   return out;

@@ -2,15 +2,21 @@
 
 namespace ksearch::report {
 
-std::string_view status_color(std::string_view status) {
-  if (status == "PASSED") return "#16a34a";
-  if (status == "COMPILE_ERROR") return "#f59e0b";
-  if (status.starts_with("INCORRECT")) return "#dc2626";
-  if (status == "RUNTIME_ERROR") return "#7f1d1d";
-  if (status == "TIMEOUT") return "#7c3aed";
-  if (status == "LLM_ERROR") return "#475569";
-  if (status == "HARNESS_ERROR") return "#92400e";
-  if (status == "COMPILED") return "#0d9488";
+std::string_view status_color(tasks::evaluation_status status) {
+  using enum tasks::evaluation_status;
+  switch (status) {
+    case passed: return "#16a34a";
+    case compile_error: return "#f59e0b";
+    case incorrect_shape:
+    case incorrect_numerical:
+    case incorrect_dtype: return "#dc2626";
+    case runtime_error: return "#7f1d1d";
+    case timeout: return "#7c3aed";
+    case llm_error: return "#475569";
+    case harness_error: return "#92400e";
+    case compiled: return "#0d9488";
+    case no_candidate: break;
+  }
   return "#9ca3af";
 }
 

@@ -32,7 +32,7 @@ std::string describe(const round_row& r) {
   std::string context = r.prompt_kind;
   if (!r.node_id.empty()) context += (context.empty() ? "" : ", ") + std::string("node ") + r.node_id;
   if (!context.empty()) text += " (" + context + ")";
-  text += ": " + r.status;
+  text += ": " + std::string(tasks::to_string(r.status));
   if (r.score) text += ", score " + format_number(*r.score, 4);
   if (r.latency_ms) text += ", " + format_ms(r.latency_ms);
   if (r.reused_from_round >= 0) text += ", reused from round " + std::to_string(r.reused_from_round);
@@ -43,7 +43,7 @@ std::string describe(const round_row& r) {
 std::vector<legend_entry> status_legend(const run_data& run) {
   std::vector<legend_entry> legend;
   for (const status_count& c : run.status_counts()) {
-    legend.push_back({c.status, std::string(status_color(c.status)), marker_shape::circle});
+    legend.push_back({std::string(tasks::to_string(c.status)), std::string(status_color(c.status)), marker_shape::circle});
   }
   return legend;
 }

@@ -34,13 +34,6 @@ std::optional<double> number_at(const json& doc, const char* key) {
   return std::nullopt;
 }
 
-// The evaluator writes -1 for a time it did not take.
-std::optional<double> time_at(const json& doc, const char* key) {
-  auto value = number_at(doc, key);
-  if (value && !(*value > 0)) return std::nullopt;
-  return value;
-}
-
 std::string string_at(const json& doc, const char* key) {
   if (!doc.is_object()) return {};
   const auto it = doc.find(key);
@@ -77,30 +70,23 @@ std::optional<json> read_optional_json(const fs::path& file, std::vector<std::st
   return doc;
 }
 
-// detail.workloads[] of an evaluation. The evaluator nests the numbers under "performance",
-// "correctness" and "timing"; flat keys (uuid, latency_ms, ...) are read too, as older and
-// hand-written records use them.
-std::vector<workload_row> workloads_of(const json& detail) {
+// The workloads of an evaluation as the report shows them: values the evaluator marks as not
+// measured (negative latencies, no samples) become empty cells.
+std::vector<workload_row> workload_rows(const search::evaluation_outcome& evaluation) {
+  const auto measured = [](double v) { return v > 0 ? std::optional<double>(v) : std::nullopt; };
   std::vector<workload_row> rows;
-  const auto list = detail.is_object() ? detail.find("workloads") : detail.end();
-  if (!detail.is_object() || list == detail.end() || !list->is_array()) return rows;
-  for (const json& w : *list) {
-    if (!w.is_object()) continue;
-    const json& performance = w.contains("performance") ? object_at(w, "performance") : w;
-    const json& correctness = w.contains("correctness") ? object_at(w, "correctness") : w;
-    const json& timing = object_at(w, "timing");
+  for (const eval::workload_result& w : evaluation.workloads()) {
     workload_row row;
-    row.uuid = string_at(w, "workload_uuid");
-    if (row.uuid.empty()) row.uuid = string_at(w, "uuid");
-    row.status = string_at(w, "status");
-    row.latency_ms = time_at(performance, "latency_ms");
-    row.reference_latency_ms = time_at(performance, "reference_latency_ms");
-    row.speedup_factor = time_at(performance, "speedup_factor");
-    row.max_absolute_error = number_at(correctness, "max_absolute_error");
-    row.max_relative_error = number_at(correctness, "max_relative_error");
-    if (auto samples = number_at(timing, "samples"); samples && *samples > 0) row.samples = static_cast<long>(*samples);
-    row.rel_noise = number_at(timing, "rel_noise");
-    row.log = string_at(w, "log");
+    row.uuid = w.uuid;
+    row.status = w.status;
+    row.latency_ms = measured(w.latency_ms);
+    row.reference_latency_ms = measured(w.reference_latency_ms);
+    row.speedup_factor = measured(w.speedup_factor);
+    row.max_absolute_error = w.max_absolute_error;
+    row.max_relative_error = w.max_relative_error;
+    if (w.timing.samples > 0) row.samples = static_cast<long>(w.timing.samples);
+    if (w.timing.samples > 0) row.rel_noise = w.timing.rel_noise;
+    row.log = w.log;
     rows.push_back(std::move(row));
   }
   return rows;
@@ -129,8 +115,8 @@ round_row row_from(const search::round_record& r, std::size_t line) {
   row.solution_id = r.solution_id;
   if (r.solution) row.solution_name = r.solution->name;
   row.reused_from_round = r.reused_from_round;
-  const search::candidate_evaluation& e = r.evaluation;
-  row.status = e.status.empty() ? "UNKNOWN" : e.status;
+  const search::evaluation_outcome& e = r.evaluation;
+  row.status = e.status;
   row.passed = e.passed;
   row.score = r.score();
   row.latency_ms = e.latency_ms;
@@ -156,7 +142,7 @@ best_candidate best_from(const search::round_record& record, const round_row& ro
   best.reference_latency_ms = row.reference_latency_ms;
   best.speedup_factor = row.speedup_factor;
   best.score_name = record.evaluation.score_name;
-  best.workloads = workloads_of(record.evaluation.detail);
+  best.workloads = workload_rows(record.evaluation);
   if (record.solution) read_sources(tasks::to_json(*record.solution), best);
   return best;
 }
@@ -344,9 +330,10 @@ std::vector<status_count> run_data::status_counts() const {
     it->round_numbers.push_back(r.round);
   }
   std::stable_sort(counts.begin(), counts.end(), [](const status_count& a, const status_count& b) {
-    if ((a.status == "PASSED") != (b.status == "PASSED")) return a.status == "PASSED";
+    const bool a_passed = a.status == tasks::evaluation_status::passed;
+    if (a_passed != (b.status == tasks::evaluation_status::passed)) return a_passed;
     if (a.rounds != b.rounds) return a.rounds > b.rounds;
-    return a.status < b.status;
+    return tasks::to_string(a.status) < tasks::to_string(b.status);
   });
   return counts;
 }
@@ -374,7 +361,7 @@ std::string run_data::stop_summary() const {
     out = "stopped after round " + std::to_string(last) + (budget > 0 ? " of " + std::to_string(budget) : std::string());
     const auto latest = std::max_element(rounds.begin(), rounds.end(),
                                          [](const round_row& a, const round_row& b) { return a.round < b.round; });
-    if (latest->status == "LLM_ERROR") out += " after an LLM endpoint failure";
+    if (latest->status == tasks::evaluation_status::llm_error) out += " after an LLM endpoint failure";
     out += "; resumable with --resume";
   }
   if (info.cycle_phase == "running" && !info.cycle_node_id.empty()) {

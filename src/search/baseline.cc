@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "ksearch/store/durable_file.h"
+#include "ksearch/tasks/evaluation_status.h"
 
 namespace ksearch::search {
 
@@ -25,7 +26,8 @@ double passed_latency(const nlohmann::json& trace, const std::string& definition
     return -1;
   }
   const nlohmann::json evaluation = trace.value("evaluation", nlohmann::json());
-  if (!evaluation.is_object() || evaluation.value("status", nlohmann::json()) != "PASSED") return -1;
+    const auto status = tasks::evaluation_status_from_string(evaluation.is_object() ? evaluation.value("status", "") : "");
+  if (!status || *status != tasks::evaluation_status::passed) return -1;
   const nlohmann::json hardware = evaluation.value("environment", nlohmann::json::object()).value("hardware", nlohmann::json());
   if (!hardware.is_string() || lowercase(hardware.get<std::string>()) != gpu) return -1;
   const nlohmann::json latency = evaluation.value("performance", nlohmann::json::object()).value("latency_ms", nlohmann::json());

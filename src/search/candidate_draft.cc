@@ -15,7 +15,7 @@ candidate_draft draft_candidate(llm_session& llm, const std::string& prompt, con
     if (on_reply_wait) on_reply_wait(attempt);
     call_outcome reply = llm.ask(conversation, "codegen", out.usage);
     if (!reply.ok()) {
-      out.status = "LLM_ERROR";
+      out.status = tasks::evaluation_status::llm_error;
       out.feedback = reply.problem;
       // A call that failed after its retries costs this round only; budgets and fatal errors stop.
       out.stop = reply.failure == call_failure::retry_later ? call_failure::none : reply.failure;
@@ -33,7 +33,7 @@ candidate_draft draft_candidate(llm_session& llm, const std::string& prompt, con
     conversation.push_back({"user", "Your reply could not be used: " + last_problem +
                                         "\nReply again with the complete kernel.cu and launch.json in the format asked for."});
   }
-  out.status = "NO_CANDIDATE";
+  out.status = tasks::evaluation_status::no_candidate;
   out.feedback = "The reply could not be turned into a candidate: " + last_problem;
   return out;
 }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/text.h"
 #include "ksearch/llm/reply_parsing.h"
 
 namespace ksearch::search {
@@ -29,20 +30,20 @@ struct found_files {
   std::optional<std::string> plan;
 };
 
-[[nodiscard]] bool names_file(const std::string& problem, std::string_view file) {
-  return problem.find("\"" + std::string(file) + "\">") != std::string::npos;
-}
-
 [[nodiscard]] std::unexpected<error> cut_off(std::string_view file) {
   return fail(std::string(file), "the reply was cut off inside " + std::string(file), resend);
 }
 
 /// An element that follows the file-tag convention: <file ...> or <something_file ...>.
 [[nodiscard]] bool is_file_tag(std::string_view tag) {
-  std::string lower(tag);
-  std::ranges::transform(lower, lower.begin(),
-                         [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); });
-  return lower == "file" || lower.ends_with("_file");
+  return equals_ignoring_case(tag, "file") || ends_with_ignoring_case(tag, "_file");
+}
+
+/// Whether the reply has an element for `file` that was never closed.
+[[nodiscard]] bool cut_off_in(const llm::tagged_files& tagged, std::string_view file) {
+  return std::ranges::any_of(tagged.problems, [file](const llm::tag_problem& p) {
+    return p.what == llm::tag_problem::kind::never_closed && p.file == file;
+  });
 }
 
 /// Shape 1: tagged files. nullopt when the reply has no tag for either file (open or closed).
@@ -50,10 +51,8 @@ struct found_files {
   const llm::tagged_files tagged = llm::extract_tagged_files(reply);
   const llm::tagged_file* kernel = llm::find_tagged_file(tagged, kernel_file);
   const llm::tagged_file* plan = llm::find_tagged_file(tagged, plan_file);
-  const bool kernel_open =
-      std::ranges::any_of(tagged.problems, [](const std::string& p) { return names_file(p, kernel_file); });
-  const bool plan_open =
-      std::ranges::any_of(tagged.problems, [](const std::string& p) { return names_file(p, plan_file); });
+  const bool kernel_open = cut_off_in(tagged, kernel_file);
+  const bool plan_open = cut_off_in(tagged, plan_file);
   if (kernel == nullptr && plan == nullptr && !kernel_open && !plan_open) return std::nullopt;
 
   if (kernel == nullptr && kernel_open) return cut_off(kernel_file);
@@ -98,13 +97,6 @@ struct found_files {
   return pos == std::string::npos ? what : what.substr(pos + at.size());
 }
 
-[[nodiscard]] std::string_view trimmed(std::string_view s) {
-  const auto space = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 result<tasks::solution> parse_candidate_reply(std::string_view reply, const candidate_identity& id) {
@@ -120,7 +112,7 @@ result<tasks::solution> parse_candidate_reply(std::string_view reply, const cand
   if (!found->plan) return fail(std::string(plan_file), "the reply has no launch.json", wrap_plan);
 
   // 3. Their contents.
-  if (trimmed(*found->kernel).empty()) return fail(std::string(kernel_file), "is empty", wrap_kernel);
+  if (is_blank(*found->kernel)) return fail(std::string(kernel_file), "is empty", wrap_kernel);
   try {
     const nlohmann::json plan = nlohmann::json::parse(*found->plan);
     if (!plan.is_object()) {

@@ -68,7 +68,7 @@ result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
 std::string workload_line(const eval::workload_result& w) {
   char line[256];
   std::snprintf(line, sizeof line, "workload %s: %s latency %.4f ms, reference %.4f ms, speedup %.3fx\n", w.uuid.c_str(),
-                std::string(eval::to_string(w.status)).c_str(), w.latency_ms, w.reference_latency_ms, w.speedup_factor);
+                std::string(tasks::to_string(w.status)).c_str(), w.latency_ms, w.reference_latency_ms, w.speedup_factor);
   return line;
 }
 
@@ -114,7 +114,7 @@ class flashinfer_task final : public search_task {
     return baseline_ ? search::baseline_targets_text(*baseline_, workloads_, loaded_.def) : std::string();
   }
 
-  result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
+  result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);
     if (!code) return unreadable_candidate(code.error());
     return options_.compile_only ? compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity)
@@ -170,7 +170,7 @@ class flashinfer_task final : public search_task {
     auto result = (*svc)->evaluate(request_for(*code));
     if (!result || !result->passed()) {
       spdlog::warn("--baseline-solution {}: it did not pass here ({}); scoring by speedup over the reference", name,
-                   result ? std::string(eval::to_string(result->status)) + ": " + result->log : result.error().to_string());
+                   result ? std::string(tasks::to_string(result->status)) + ": " + result->log : result.error().to_string());
       return;
     }
     baseline_latencies ran;
@@ -181,7 +181,7 @@ class flashinfer_task final : public search_task {
     spdlog::info("baseline {}: {}", baseline_->solution, baseline_->source);
   }
 
-  result<candidate_evaluation> on_gpu(const eval::solution_code& code) {
+  result<evaluation_outcome> on_gpu(const eval::solution_code& code) {
     ensure_baseline();
     auto svc = service();
     if (!svc) return std::unexpected(svc.error());
@@ -189,11 +189,11 @@ class flashinfer_task final : public search_task {
     auto result = (*svc)->evaluate(request);
     if (!result) return std::unexpected(result.error());
 
-    candidate_evaluation out;
-    out.status = std::string(eval::to_string(result->status));
+    evaluation_outcome out;
+    out.status = result->status;
     out.passed = result->passed();
     out.score_name = baseline_ ? baseline_score : speedup_score;
-    out.detail = eval::to_json(*result);
+    out.phases.push_back({"workloads", *result});
     if (out.passed && !result->workloads.empty()) {
       double latency = 0, reference_latency = 0;
       for (const eval::workload_result& w : result->workloads) {
@@ -215,7 +215,7 @@ class flashinfer_task final : public search_task {
                         std::to_string(*out.mean_vs_baseline_factor) + "x\n";
       }
     } else {
-      out.feedback = out.status + ": " + result->log;
+      out.feedback = out.status_name() + ": " + result->log;
     }
     return out;
   }

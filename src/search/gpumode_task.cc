@@ -34,7 +34,7 @@ const char* mode_name(gpumode_mode mode) {
 std::string benchmark_line(const eval::workload_result& w) {
   char line[256];
   std::snprintf(line, sizeof line, "%s: %s mean %.4f ms (stderr %.2f%%, %zu samples), reference %.4f ms\n", w.uuid.c_str(),
-                std::string(eval::to_string(w.status)).c_str(), w.latency_ms,
+                std::string(tasks::to_string(w.status)).c_str(), w.latency_ms,
                 w.timing.samples > 0 ? 100 * w.timing.rel_noise / std::sqrt(static_cast<double>(w.timing.samples)) : 0.0,
                 w.timing.samples, w.reference_latency_ms);
   return line;
@@ -74,7 +74,7 @@ class gpumode_task final : public search_task {
 
   std::map<std::string, nlohmann::json> workload_records() const override { return trace_workloads(loaded_.workloads); }
 
-  result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
+  result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);
     if (!code) return unreadable_candidate(code.error());
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
@@ -95,20 +95,13 @@ class gpumode_task final : public search_task {
   }
 
  private:
-  candidate_evaluation to_candidate_evaluation(const phased_outcome& outcome) const {
-    candidate_evaluation out;
-    out.status = std::string(eval::to_string(outcome.status));
+  evaluation_outcome to_candidate_evaluation(const phased_outcome& outcome) const {
+    evaluation_outcome out;
+    out.status = outcome.status;
     out.score_name = score_name;
-    // "workloads" lists every phase's, in order: the run's traces are written from it.
-    out.detail = {{"mode", mode_name(options_.mode)}, {"phases", nlohmann::json::object()},
-                  {"workloads", nlohmann::json::array()}};
-    for (const auto& [phase, result] : outcome.phases) {
-      nlohmann::json doc = eval::to_json(result);
-      for (const nlohmann::json& w : doc.value("workloads", nlohmann::json::array())) out.detail["workloads"].push_back(w);
-      out.detail["phases"][phase] = std::move(doc);
-    }
+    for (const auto& [phase, result] : outcome.phases) out.phases.push_back({phase, result});
     if (!outcome.passed()) {
-      out.feedback = out.status + ": " + outcome.log;
+      out.feedback = out.status_name() + ": " + outcome.log;
       return out;
     }
     if (!outcome.geomean_ms) {

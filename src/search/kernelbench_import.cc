@@ -5,9 +5,9 @@
 #include <sstream>
 #include <vector>
 
-#include "ksearch/bench/run_command.h"
 #include "ksearch/common/content_hash.h"
 #include "ksearch/common/paths.h"
+#include "ksearch/common/subprocess.h"
 #include "ksearch/eval/reference_oracle.h"
 
 namespace ksearch::search {
@@ -121,9 +121,7 @@ result<kernelbench_dataset> import_kernelbench_problem(const tasks::kernelbench_
                                          "--out", root.string(), "--trials", std::to_string(options.correctness_trials),
                                          "--precision", options.precision, "--perf-trials", std::to_string(options.perf_trials),
                                          "--device", options.device < 0 ? std::string("cpu") : std::to_string(options.device)};
-  bench::command_options run;
-  run.timeout = options.timeout;
-  auto done = bench::run_command(argv, run);
+  auto done = run_command(argv, {.timeout = options.timeout});
   if (!done) {
     return fail(python, "cannot start it to import KernelBench problems: " + done.error().to_string(),
                 "install python3 with torch and safetensors (pip install torch safetensors), or point KSEARCH_PYTHON at one");

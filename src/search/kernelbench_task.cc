@@ -76,7 +76,7 @@ class kernelbench_task final : public search_task {
 
   std::map<std::string, json> workload_records() const override { return trace_workloads(loaded_.workloads); }
 
-  result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
+  result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     auto code = solution_code_of(candidate);
     if (!code) return unreadable_candidate(code.error());
     if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
@@ -102,21 +102,19 @@ class kernelbench_task final : public search_task {
     return text;
   }
 
-  candidate_evaluation to_candidate_evaluation(const phased_outcome& outcome) const {
-    candidate_evaluation out;
+  evaluation_outcome to_candidate_evaluation(const phased_outcome& outcome) const {
+    evaluation_outcome out;
     const kernelbench_verdict v = judge_kernelbench(outcome, dataset_);
-    out.status = std::string(eval::to_string(v.status));
+    out.status = v.status;
     out.score_name = score_name;
-    out.detail = {{"phases", json::object()}, {"workloads", json::array()}, {"kernelbench", v.to_json()}};
+    out.task_metrics = v.metrics();
     std::size_t trials = 0;
     for (const auto& [phase, result] : outcome.phases) {
-      json doc = eval::to_json(result);
-      for (const json& w : doc.value("workloads", json::array())) out.detail["workloads"].push_back(w);
-      out.detail["phases"][phase] = std::move(doc);
+      out.phases.push_back({phase, result});
       if (phase == "trials") trials = result.workloads.size();
     }
     if (!outcome.passed()) {
-      out.feedback = out.status + ": " + outcome.log;
+      out.feedback = out.status_name() + ": " + outcome.log;
       return out;
     }
     out.passed = v.kernel_ms.has_value();
@@ -178,7 +176,7 @@ result<eval::eval_request> kernelbench_request(const kernelbench_dataset& datase
 }
 
 json kernelbench_verdict::to_json() const {
-  return {{"status", eval::to_string(status)},
+  return {{"status", tasks::to_string(status)},
           {"correct", correct},
           {"kernel_ms", optional_number(kernel_ms)},
           {"eager_ms", optional_number(eager_ms)},
@@ -187,6 +185,19 @@ json kernelbench_verdict::to_json() const {
           {"speedup_vs_compile", optional_number(speedup_vs_compile)},
           {"suspicious", suspicious},
           {"log", log}};
+}
+
+std::map<std::string, double> kernelbench_verdict::metrics() const {
+  std::map<std::string, double> out{{"correct", correct ? 1 : 0}, {"suspicious", suspicious ? 1 : 0}};
+  const auto add = [&](const char* name, const std::optional<double>& value) {
+    if (value) out[name] = *value;
+  };
+  add("kernel_ms", kernel_ms);
+  add("eager_ms", eager_ms);
+  add("compile_ms", compile_ms);
+  add("speedup_vs_eager", speedup_vs_eager);
+  add("speedup_vs_compile", speedup_vs_compile);
+  return out;
 }
 
 kernelbench_verdict judge_kernelbench(const phased_outcome& outcome, const kernelbench_dataset& dataset) {

@@ -13,7 +13,7 @@ namespace ksearch::search {
 namespace {
 
 std::string round_summary(const round_record& r) {
-  std::string text = "Round " + std::to_string(r.round) + ": " + r.evaluation.status;
+  std::string text = "Round " + std::to_string(r.round) + ": " + r.evaluation.status_name();
   if (r.evaluation.passed && r.evaluation.score) {
     text += "\n" + r.evaluation.score_name + ": " + std::to_string(*r.evaluation.score);
   }
@@ -52,7 +52,7 @@ result<search_summary> run_plain_search(search_services& s, const search_setting
       plain_optimize_inputs in{.target_gpu = settings.target_gpu,
                                .definition_text = s.task.definition_text(),
                                .current_code = code_view_for_prompt(*last->solution),
-                               .trace_logs = last->evaluation.status + ": " + last->evaluation.feedback,
+                               .trace_logs = last->evaluation.status_name() + ": " + last->evaluation.feedback,
                                .last_round_summary = round_summary(*last),
                                .baseline_targets = s.task.baseline_targets_text()};
       if (const auto& best = s.runner.best(); best && best->solution) {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "ksearch/common/paths.h"
+#include "ksearch/common/text.h"
 
 // Implementation details: a template is parsed once into a tree of nodes (text, placeholder,
 // section). Rendering first cuts every value to its budget, then walks the tree. Names are
@@ -71,11 +72,8 @@ namespace {
   return std::ranges::all_of(s, [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
 }
 
-[[nodiscard]] std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+// Tags and the rest of their line are trimmed of spaces and tabs only: a '\r' is content.
+[[nodiscard]] std::string_view trim(std::string_view s) { return ksearch::trim(s, " \t"); }
 
 [[nodiscard]] std::size_t line_at(std::string_view text, std::size_t pos) {
   return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));

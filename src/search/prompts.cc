@@ -6,7 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "ksearch/common/text_lines.h"
+#include "ksearch/common/text.h"
 
 namespace ksearch::search {
 
@@ -14,26 +14,24 @@ namespace {
 
 namespace budget = prompt_budget;
 
-[[nodiscard]] bool blank(std::string_view s) {
-  return std::ranges::all_of(s, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
-}
+constexpr std::string_view value_blanks = " \t\r\n";
+
+[[nodiscard]] bool blank(std::string_view s) { return is_blank(s, value_blanks); }
 
 /// `text` without trailing blanks: templates decide the spacing after a value.
-[[nodiscard]] std::string trim_end(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r' || text.back() == '\t')) {
-    text.pop_back();
-  }
+[[nodiscard]] std::string without_trailing_blanks(std::string text) {
+  text.resize(trim_end(text, value_blanks).size());
   return text;
 }
 
 [[nodiscard]] prompt_value prose(std::string text, std::size_t limit) {
-  return {trim_end(std::move(text)), limit, cut_kind::prose};
+  return {without_trailing_blanks(std::move(text)), limit, cut_kind::prose};
 }
 [[nodiscard]] prompt_value code(std::string text, std::size_t limit) {
-  return {trim_end(std::move(text)), limit, cut_kind::code};
+  return {without_trailing_blanks(std::move(text)), limit, cut_kind::code};
 }
 [[nodiscard]] prompt_value whole(std::string text, std::size_t limit) {
-  return {trim_end(std::move(text)), limit, cut_kind::whole};
+  return {without_trailing_blanks(std::move(text)), limit, cut_kind::whole};
 }
 [[nodiscard]] prompt_value flag(bool on) { return {on ? "yes" : "", unlimited, cut_kind::whole}; }
 
@@ -66,7 +64,7 @@ namespace budget = prompt_budget;
   if (round > max_rounds) {
     return fail(where + std::string(round_field),
                 std::to_string(round) + " is over " + std::string(max_field) + " " + std::to_string(max_rounds),
-                "pass the cycle's real cap; the round shown must be the real one (spec §9.30)");
+                "pass the cycle's real cap; the round shown must be the real one");
   }
   return std::to_string(round) + " of " + std::to_string(max_rounds);
 }

@@ -47,33 +47,6 @@ std::string utc_timestamp() {
   return text;
 }
 
-json to_json(const candidate_evaluation& e) {
-  return {{"status", e.status},
-          {"passed", e.passed},
-          {"score", optional_number(e.score)},
-          {"score_name", e.score_name},
-          {"latency_ms", optional_number(e.latency_ms)},
-          {"reference_latency_ms", optional_number(e.reference_latency_ms)},
-          {"speedup_factor", optional_number(e.speedup_factor)},
-          {"feedback", e.feedback},
-          {"detail", e.detail}};
-}
-
-candidate_evaluation candidate_evaluation_from_json(const json& doc) {
-  candidate_evaluation e;
-  if (!doc.is_object()) return e;
-  e.status = string_at(doc, "status");
-  e.passed = doc.value("passed", false);
-  e.score = number_at(doc, "score");
-  e.score_name = string_at(doc, "score_name");
-  e.latency_ms = number_at(doc, "latency_ms");
-  e.reference_latency_ms = number_at(doc, "reference_latency_ms");
-  e.speedup_factor = number_at(doc, "speedup_factor");
-  e.feedback = string_at(doc, "feedback");
-  if (const auto it = doc.find("detail"); it != doc.end()) e.detail = *it;
-  return e;
-}
-
 const round_record* batch_representative(const std::vector<round_record>& batch) {
   const round_record* best = nullptr;
   const round_record* last_with_code = nullptr;
@@ -129,7 +102,11 @@ result<round_record> round_record_from_json(const json& doc, const std::string& 
     if (!parsed) return std::unexpected(parsed.error());
     r.solution = std::move(*parsed);
   }
-  if (const auto e = doc.find("evaluation"); e != doc.end()) r.evaluation = candidate_evaluation_from_json(*e);
+  if (const auto e = doc.find("evaluation"); e != doc.end()) {
+    auto evaluation = evaluation_outcome_from_json(*e, where + ": evaluation");
+    if (!evaluation) return std::unexpected(evaluation.error());
+    r.evaluation = std::move(*evaluation);
+  }
   if (const auto reused = doc.find("reused_from_round"); reused != doc.end() && reused->is_number_integer()) {
     r.reused_from_round = reused->get<int>();
   }

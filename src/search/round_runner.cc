@@ -58,7 +58,7 @@ std::string progress_line(const round_record& r, int max_rounds, std::optional<d
   const std::string cost = format_or(r.usage.cost_usd, "$%.3f", "$?");
   std::snprintf(text, sizeof text, "round %d/%d  %-24s %-11s %-19s %12s %7s  best %s  %s  %s", r.round, max_rounds,
                 r.node_id.empty() ? "-" : r.node_id.substr(0, 24).c_str(), r.prompt_kind.c_str(),
-                r.evaluation.status.c_str(), latency.c_str(), speedup.c_str(), best.c_str(),
+                r.evaluation.status_name().c_str(), latency.c_str(), speedup.c_str(), best.c_str(),
                 format_tokens(r.usage.prompt_tokens + r.usage.completion_tokens).c_str(), cost.c_str());
   return text;
 }
@@ -68,7 +68,7 @@ void round_runner::remember(const round_record& record) {
   if (record.kind == "seed") seed_ = record;
   if (record.kind == "round") {
     add_to(total_usage_, record.usage);
-    // Strictly greater replaces, so ties keep the earliest (spec §3.12).
+    // Strictly greater replaces, so ties keep the earliest, as in K-Search.
     if (record.score() && (!best_ || *record.score() > *best_->score())) best_ = record;
   }
 }
@@ -103,7 +103,7 @@ struct round_runner::batch {
     phase at = phase::drafting;
     int reply = 1;  // the reply awaited while drafting
     candidate_draft draft;
-    std::optional<result<candidate_evaluation>> evaluation;
+    std::optional<result<evaluation_outcome>> evaluation;
     std::string solution_id;
   };
   enum class happened { reply_wait, drafted, evaluated };
@@ -221,8 +221,7 @@ result<void> round_runner::record_sample(batch& b, std::size_t index, const roun
     r.solution->name = identity_for(r.round).name;  // numbered in the order recorded
     r.solution_id = s.solution_id;
   } else {
-    r.evaluation.status = s.draft.status;
-    r.evaluation.feedback = s.draft.feedback;
+    r.evaluation = outcome_without_evaluation(s.draft.status, s.draft.feedback);
   }
   if (s.draft.stop != call_failure::none && b.out.stop != call_failure::fatal) {
     b.out.stop = s.draft.stop;
@@ -240,8 +239,8 @@ result<void> round_runner::record_sample(batch& b, std::size_t index, const roun
     if (*s.evaluation) {
       r.evaluation = std::move(**s.evaluation);
     } else {
-      r.evaluation.status = "HARNESS_ERROR";
-      r.evaluation.feedback = "The harness could not evaluate this candidate: " + s.evaluation->error().to_string();
+      r.evaluation = outcome_without_evaluation(tasks::evaluation_status::harness_error,
+                                                "The harness could not evaluate this candidate: " + s.evaluation->error().to_string());
       spdlog::warn("round {}: {}", r.round, r.evaluation.feedback);
     }
   }
@@ -286,7 +285,7 @@ result<round_outcome> round_runner::run(const round_plan& plan) {
     if (!s.draft.solution) return settle(i, nullptr);
     s.solution_id = solution_id(*s.draft.solution);
     const round_record* seen = find_solution(s.solution_id);
-    if (seen != nullptr && seen->evaluation.status != "HARNESS_ERROR") return settle(i, seen);
+    if (seen != nullptr && seen->evaluation.status != tasks::evaluation_status::harness_error) return settle(i, seen);
     if (const auto twin = measuring.find(s.solution_id); twin != measuring.end()) {
       s.at = phase::waiting_for_twin;
       twins[twin->second].push_back(i);

@@ -63,7 +63,7 @@ result<void> run_store::append_round(const round_record& record, std::optional<d
                         {"kind", record.kind},
                         {"time", record.time},
                         {"node_id", record.node_id},
-                        {"status", record.evaluation.status},
+                        {"status", record.evaluation.status_name()},
                         {"passed", record.passed()},
                         {"score", record.score() ? json(*record.score()) : json(nullptr)},
                         {"best_score", best_score ? json(*best_score) : json(nullptr)},
@@ -74,13 +74,11 @@ result<void> run_store::append_round(const round_record& record, std::optional<d
                         {"cost_usd", record.usage.cost_usd ? json(*record.usage.cost_usd) : json(nullptr)}};
   if (auto done = append(metrics_, "metrics.jsonl", metrics); !done) return done;
 
-  const json& detail = record.evaluation.detail;
-  const auto workloads = detail.find("workloads");
-  if (!record.solution || workloads == detail.end() || !workloads->is_array()) return {};
+  if (!record.solution) return {};
   // The evaluator's per-workload result already has the Trace's evaluation shape (eval_result.h).
-  for (const json& w : *workloads) {
-    json evaluation = w;
-    const std::string uuid = w.value("workload_uuid", "");
+  for (const eval::workload_result& w : record.evaluation.workloads()) {
+    json evaluation = eval::to_json(w);
+    const std::string uuid = w.uuid;
     evaluation.erase("workload_uuid");
     evaluation["timestamp"] = record.time;
     if (!trace_environment_.is_null()) evaluation["environment"] = trace_environment_;

@@ -7,33 +7,32 @@
 #include <nlohmann/json.hpp>
 
 #include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/definition_plan.h"
 #include "ksearch/eval/nvrtc_compiler.h"
 #include "ksearch/eval/target_arch.h"
 #include "ksearch/tasks/definition_text.h"
 
 namespace ksearch::search {
 
-result<candidate_evaluation> compile_only_evaluation(const tasks::definition& def, const eval::solution_code& code,
+result<evaluation_outcome> compile_only_evaluation(const tasks::definition& def, const eval::solution_code& code,
                                                      const std::string& target_gpu, activity_observer& activity) {
-  candidate_evaluation out;
   auto iface = eval::plan_interface_for(def);
   if (!iface) return std::unexpected(iface.error());
   activity.detail("compiling");
   const std::string arch = eval::arch_for_gpu_name(target_gpu);
   auto compiled = eval::compile_cuda({.source = code.source, .arch = arch});
-  if (!compiled) {
-    out.status = "COMPILE_ERROR";
-    out.feedback = compiled.error().to_string();
-  } else if (auto plan = eval::parse_launch_plan_text(code.plan_json, *iface); !plan) {
-    out.status = "COMPILE_ERROR";
-    out.feedback = plan.error().to_string();
-  } else {
-    out.status = "COMPILED";
-    out.feedback = "compiled for " + arch + " and the launch plan is valid; not run (compile-only mode has no GPU)";
-    nlohmann::json kernels = nlohmann::json::array();
-    for (const eval::kernel_resources& k : compiled->kernels) kernels.push_back(k.summary());
-    out.detail = {{"compile_ms", compiled->compile_ms}, {"kernels", kernels}};
+  if (!compiled) return outcome_without_evaluation(tasks::evaluation_status::compile_error, compiled.error().to_string());
+  if (auto plan = eval::parse_launch_plan_text(code.plan_json, *iface); !plan) {
+    return outcome_without_evaluation(tasks::evaluation_status::compile_error, plan.error().to_string());
   }
+  evaluation_outcome out = outcome_without_evaluation(
+      tasks::evaluation_status::compiled,
+      "compiled for " + arch + " and the launch plan is valid; not run (compile-only mode has no GPU)");
+  eval::eval_result compile;
+  compile.status = tasks::evaluation_status::compiled;
+  compile.compile_ms = compiled->compile_ms;
+  compile.kernels = compiled->kernels;
+  out.phases.push_back({"compile", std::move(compile)});
   return out;
 }
 
@@ -74,11 +73,8 @@ result<eval::evaluation_pool*> lazy_pool::get() {
   return pool_.get();
 }
 
-candidate_evaluation unreadable_candidate(const error& why) {
-  candidate_evaluation out;
-  out.status = "COMPILE_ERROR";
-  out.feedback = why.to_string();
-  return out;
+evaluation_outcome unreadable_candidate(const error& why) {
+  return outcome_without_evaluation(tasks::evaluation_status::compile_error, why.to_string());
 }
 
 std::optional<double> geometric_mean(std::span<const double> values) {

@@ -265,7 +265,7 @@ class world_model_search {
   // ---- a world-model edit call (propose / refine / too-hard) --------------------------------------
 
   // Asks for an edit script up to edit_attempts times. Each attempt starts from `before` (edits
-  // never stack: spec §9.6); `accept` judges a candidate tree and returns its problems. The first
+  // never stack, unlike K-Search's); `accept` judges a candidate tree and returns its problems. The first
   // accepted tree is returned; when none is, the last parsed one if `keep_last`, else nullopt.
   std::optional<wm::world_model> edit(world_model_edit_inputs in, const wm::world_model& before,
                                       const std::function<std::vector<std::string>(const wm::world_model&, const wm::edit_report&)>& accept,
@@ -414,7 +414,7 @@ class world_model_search {
       if (c.last) {
         in.perf_summary = c.last->evaluation.perf_summary("last_attempt");
         if (c.best) in.perf_summary += c.best->evaluation.perf_summary("cycle_best");
-        if (!c.last->passed()) in.failure_logs = c.last->evaluation.status + ": " + c.last->evaluation.feedback;
+        if (!c.last->passed()) in.failure_logs = c.last->evaluation.status_name() + ": " + c.last->evaluation.feedback;
       }
     }
     in.mode = mode;
@@ -463,15 +463,15 @@ class world_model_search {
       attach_best(c);
       refine(c);
       wm::ensure_continuation(model_, c.node_id, {s_.task.name(), last_round, 3});
-      const candidate_evaluation& e = best.evaluation;
-      wm::merge_computed_signals(model_, best.round, {e.status, e.latency_ms, e.reference_latency_ms, e.speedup_factor, std::nullopt});
+      const evaluation_outcome& e = best.evaluation;
+      wm::merge_computed_signals(model_, best.round, {e.status_name(), e.latency_ms, e.reference_latency_ms, e.speedup_factor, std::nullopt});
     } else {
-      const std::string reason = c.last ? c.last->evaluation.status : "no round";
+      const std::string reason = c.last ? c.last->evaluation.status_name() : "no round";
       wm::mark_outcome(model_, c.node_id, wm::node_outcome::failed,
                        "no passing candidate in " + std::to_string(c.rounds) + " rounds (last: " + reason + ")", last_round);
       too_hard(c);
       if (c.last) {
-        wm::merge_computed_signals(model_, c.last->round, {c.last->evaluation.status, std::nullopt, std::nullopt, std::nullopt, std::nullopt});
+        wm::merge_computed_signals(model_, c.last->round, {c.last->evaluation.status_name(), std::nullopt, std::nullopt, std::nullopt, std::nullopt});
       }
     }
     if (auto saved = save(); !saved) return saved;
@@ -513,7 +513,8 @@ class world_model_search {
     in.max_debug_rounds = settings_.max_cycle_rounds;
     const auto anything = [](const wm::world_model&, const wm::edit_report&) { return std::vector<std::string>{}; };
     if (auto edited = edit(in, model_, anything, /*keep_last=*/false, "wm_too_hard")) {
-      // The LLM's edits update beliefs; the node stays FAILED whatever they say (spec §9.15).
+      // The LLM's edits update beliefs; the node stays FAILED whatever they say
+      // (docs/k-search-compatibility.md, "Failed actions are marked").
       model_ = std::move(*edited);
       if (model_.find(c.node_id) != nullptr && model_.find(c.node_id)->outcome == wm::node_outcome::none) {
         wm::mark_outcome(model_, c.node_id, wm::node_outcome::failed, "no passing candidate", next_round_ - 1);

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -15,19 +14,6 @@ namespace ksearch::store {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string errno_text(int code) { return std::strerror(code); }
-
-/// Writes all of `data` to `fd`, retrying short writes and EINTR.
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
 
 result<void> make_parent(const fs::path& file) {
   if (!file.has_parent_path()) return {};
@@ -44,21 +30,20 @@ result<void> write_file_atomic(const fs::path& file, std::string_view content) {
   // pid + a per-process counter: two writers of one file, in one process or several, never share a temp.
   static std::atomic<unsigned long> counter{0};
   const fs::path temp = file.string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(temp.string(), "open: " + errno_text(errno), "check that the folder is writable");
-  if (!write_all(fd, content)) {
-    const int saved = errno;
-    ::close(fd);
+  unique_fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return fail(temp.string(), "open: " + errno_text(errno), "check that the folder is writable");
+  if (auto written = write_all(fd.get(), content); !written) {
+    fd.reset();
     ::unlink(temp.c_str());
-    return fail(temp.string(), "write: " + errno_text(saved), "check the disk space");
+    return fail(temp.string(), "write: " + written.error().problem, "check the disk space");
   }
-  if (::fsync(fd) != 0) {
+  if (::fsync(fd.get()) != 0) {
     const int saved = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(temp.c_str());
     return fail(temp.string(), "fsync: " + errno_text(saved));
   }
-  ::close(fd);
+  fd.reset();
   if (::rename(temp.c_str(), file.c_str()) != 0) {
     const int saved = errno;
     ::unlink(temp.c_str());
@@ -78,29 +63,28 @@ result<std::string> read_file(const fs::path& file) {
 
 result<std::unique_ptr<line_appender>> line_appender::open(const fs::path& file) {
   if (auto made = make_parent(file); !made) return std::unexpected(made.error());
-  const int fd = ::open(file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return fail(file.string(), "open: " + errno_text(errno), "check that the folder is writable");
-  std::unique_ptr<line_appender> appender(new line_appender(file, fd));
+  unique_fd fd(::open(file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd) return fail(file.string(), "open: " + errno_text(errno), "check that the folder is writable");
   // A crash mid-write leaves a last line without '\n'; end it so the next record stands alone.
   struct stat info {};
-  if (::fstat(fd, &info) == 0 && info.st_size > 0) {
+  if (::fstat(fd.get(), &info) == 0 && info.st_size > 0) {
     char last = '\n';
-    if (::pread(fd, &last, 1, info.st_size - 1) == 1 && last != '\n' && !write_all(fd, "\n")) {
-      return fail(file.string(), "write: " + errno_text(errno));
+    if (::pread(fd.get(), &last, 1, info.st_size - 1) == 1 && last != '\n') {
+      if (auto ended = write_all(fd.get(), "\n"); !ended) return fail(file.string(), "write: " + ended.error().problem);
     }
   }
-  return appender;
+  return std::unique_ptr<line_appender>(new line_appender(file, std::move(fd)));
 }
 
-line_appender::~line_appender() {
-  if (fd_ >= 0) ::close(fd_);
-}
+line_appender::~line_appender() = default;
 
 result<void> line_appender::append(std::string_view line) {
   std::string whole(line);
   whole += '\n';
-  if (!write_all(fd_, whole)) return fail(path_.string(), "write: " + errno_text(errno), "check the disk space");
-  if (::fsync(fd_) != 0) return fail(path_.string(), "fsync: " + errno_text(errno));
+  if (auto written = write_all(fd_.get(), whole); !written) {
+    return fail(path_.string(), "write: " + written.error().problem, "check the disk space");
+  }
+  if (::fsync(fd_.get()) != 0) return fail(path_.string(), "fsync: " + errno_text(errno));
   return {};
 }
 

@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ksearch/common/posix.h"
 #include "ksearch/store/durable_file.h"
 
 namespace ksearch::tasks {
@@ -206,28 +207,20 @@ safetensors_file::~safetensors_file() = default;
 
 result<safetensors_file> safetensors_file::open(const std::filesystem::path& file) {
   const std::string where = file.string();
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(where, std::string("cannot open: ") + std::strerror(errno));
+  const unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(where, "cannot open: " + errno_text(errno));
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return fail(where, "not a regular file");
-  }
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return fail(where, "not a regular file");
   auto bytes = std::make_unique<storage>();
   bytes->size = static_cast<std::size_t>(st.st_size);
-  // An empty file cannot be mapped; load() reports it as truncated.
+  // An empty file cannot be mapped; load() reports it as truncated. The mapping outlives fd.
   if (bytes->size > 0) {
-    void* mapped = ::mmap(nullptr, bytes->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (mapped == MAP_FAILED) {
-      const int saved = errno;
-      ::close(fd);
-      return fail(where, std::string("mmap: ") + std::strerror(saved));
-    }
+    void* mapped = ::mmap(nullptr, bytes->size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (mapped == MAP_FAILED) return fail(where, "mmap: " + errno_text(errno));
     bytes->mapping = mapped;
     bytes->mapping_size = bytes->size;
     bytes->data = static_cast<const std::byte*>(mapped);
   }
-  ::close(fd);  // the mapping stays valid without the descriptor
   safetensors_file out(std::move(bytes), where);
   if (auto loaded = out.load(); !loaded) return std::unexpected(loaded.error());
   return out;

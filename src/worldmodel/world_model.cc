@@ -1,8 +1,9 @@
 #include "ksearch/worldmodel/world_model.h"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
+
+#include "ksearch/common/text.h"
 
 namespace ksearch::worldmodel {
 
@@ -92,15 +93,7 @@ bool eval_passed(const json& eval) {
   auto it = eval.find("status");
   if (it == eval.end() || it->is_null()) return true;
   if (!it->is_string()) return false;
-  std::string status = it->get<std::string>();
-  const auto blank = [](unsigned char c) { return std::isspace(c) != 0; };
-  while (!status.empty() && blank(static_cast<unsigned char>(status.back()))) status.pop_back();
-  std::size_t start = 0;
-  while (start < status.size() && blank(static_cast<unsigned char>(status[start]))) ++start;
-  status.erase(0, start);
-  std::transform(status.begin(), status.end(), status.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return status == "passed";
+  return equals_ignoring_case(trim(it->get_ref<const std::string&>()), "passed");
 }
 
 }  // namespace ksearch::worldmodel

@@ -235,7 +235,7 @@ class field_reader {
 [[nodiscard]] node_action read_action(field_reader& parent, double overall_rating) {
   node_action action;
   const json* doc = sub_object(parent, "action");
-  if (doc == nullptr) return action;  // no action at all: score 0 (spec §2.5)
+  if (doc == nullptr) return action;  // no action at all: score 0 (K-Search's default)
   field_reader r(*doc, join_path(parent.path(), "action"), parent.suffix(), parent.report());
   action.title = r.text("title");
   action.description = r.text("description");

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "ksearch/bench/plan_launches.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/definition_plan.h"
 #include "ksearch/eval/nvrtc_compiler.h"
 #include "support/hopper_limits.h"
 #include "support/temp_dir.h"

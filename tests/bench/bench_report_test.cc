@@ -13,7 +13,7 @@ namespace {
 
 run_entry passed_run(double wall_ms, double kernel_ms, std::vector<std::optional<double>> medians) {
   run_entry r;
-  r.status = "PASSED";
+  r.status = tasks::evaluation_status::passed;
   r.split = {.compile_ms = 400,
              .load_ms = 450,
              .correctness_ms = 100,

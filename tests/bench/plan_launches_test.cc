@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/definition_plan.h"
 #include "support/hopper_limits.h"
 
 namespace ksearch::bench {

@@ -11,22 +11,22 @@ namespace ksearch::eval {
 namespace {
 
 TEST(EvalResult, StatusNamesAreFlashInfers) {
-  for (auto s : {eval_status::passed, eval_status::compile_error, eval_status::runtime_error, eval_status::timeout,
-                 eval_status::incorrect_shape, eval_status::incorrect_numerical, eval_status::incorrect_dtype}) {
-    EXPECT_EQ(eval_status_from_string(to_string(s)).value(), s);
+  for (auto s : {tasks::evaluation_status::passed, tasks::evaluation_status::compile_error, tasks::evaluation_status::runtime_error, tasks::evaluation_status::timeout,
+                 tasks::evaluation_status::incorrect_shape, tasks::evaluation_status::incorrect_numerical, tasks::evaluation_status::incorrect_dtype}) {
+    EXPECT_EQ(tasks::evaluation_status_from_string(to_string(s)).value(), s);
   }
-  EXPECT_EQ(to_string(eval_status::incorrect_numerical), "INCORRECT_NUMERICAL");
-  EXPECT_FALSE(eval_status_from_string("FINE").has_value());
+  EXPECT_EQ(to_string(tasks::evaluation_status::incorrect_numerical), "INCORRECT_NUMERICAL");
+  EXPECT_FALSE(tasks::evaluation_status_from_string("FINE").has_value());
 }
 
 TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   eval_result r;
-  r.status = eval_status::incorrect_numerical;
+  r.status = tasks::evaluation_status::incorrect_numerical;
   r.log = "output 'out': NaN at [3]";
   r.kernels.push_back({.name = "k", .registers = 40, .static_smem_bytes = 1024});
   workload_result w;
   w.uuid = "u1";
-  w.status = eval_status::incorrect_numerical;
+  w.status = tasks::evaluation_status::incorrect_numerical;
   w.max_absolute_error = std::numeric_limits<double>::infinity();
   w.max_relative_error = std::numeric_limits<double>::quiet_NaN();
   w.timing.samples = 0;  // rel_noise stays +inf
@@ -40,7 +40,7 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   EXPECT_NE(text.find("\"Infinity\""), std::string::npos) << text;
   auto back = eval_result_from_json(nlohmann::json::parse(text));
   ASSERT_TRUE(back.has_value()) << back.error().to_string();
-  EXPECT_EQ(back->status, eval_status::incorrect_numerical);
+  EXPECT_EQ(back->status, tasks::evaluation_status::incorrect_numerical);
   EXPECT_EQ(back->kernels[0].registers, 40);
   ASSERT_EQ(back->workloads.size(), 1u);
   EXPECT_TRUE(std::isinf(back->workloads[0].max_absolute_error));
@@ -85,7 +85,7 @@ TEST(EvalResult, MeanSpeedupOnlyWhenAllPassed) {
   eval_result r;
   r.workloads = {{.uuid = "a", .speedup_factor = 2.0}, {.uuid = "b", .speedup_factor = 4.0}};
   EXPECT_DOUBLE_EQ(r.mean_speedup(), 3.0);
-  r.status = eval_status::timeout;
+  r.status = tasks::evaluation_status::timeout;
   EXPECT_EQ(r.mean_speedup(), -1);
   EXPECT_FALSE(eval_result_from_json(nlohmann::json::object()).has_value());
 }

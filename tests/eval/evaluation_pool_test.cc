@@ -34,27 +34,27 @@ TEST(EvaluationPool, SharesMergeInRequestOrderAndTheFirstFailureInThatOrderSpeak
   // Shares {0, 2, 4} and {1, 3}; workloads 3 and 4 fail.
   eval_result a, b;
   a.workloads = {passed("w0", 1), passed("w2", 3), passed("w4", 5)};
-  a.workloads[2].status = eval_status::incorrect_shape;
+  a.workloads[2].status = tasks::evaluation_status::incorrect_shape;
   a.workloads[2].log = "shape";
-  a.status = eval_status::incorrect_shape;
+  a.status = tasks::evaluation_status::incorrect_shape;
   a.compile_ms = 40;
   b.workloads = {passed("w1", 2), passed("w3", 4)};
-  b.workloads[1].status = eval_status::incorrect_numerical;
+  b.workloads[1].status = tasks::evaluation_status::incorrect_numerical;
   b.workloads[1].log = "numbers";
-  b.status = eval_status::incorrect_numerical;
+  b.status = tasks::evaluation_status::incorrect_numerical;
   b.compile_ms = 70;
   const eval_result merged = merge_shares({a, b}, {{0, 2, 4}, {1, 3}});
   ASSERT_EQ(merged.workloads.size(), 5u);
   for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(merged.workloads[i].uuid, "w" + std::to_string(i));
-  EXPECT_EQ(merged.status, eval_status::incorrect_numerical) << "w3 comes before w4";
+  EXPECT_EQ(merged.status, tasks::evaluation_status::incorrect_numerical) << "w3 comes before w4";
   EXPECT_EQ(merged.log, "workload w3: numbers");
   EXPECT_DOUBLE_EQ(merged.compile_ms, 70);
 
   eval_result crashed;
-  crashed.status = eval_status::runtime_error;
+  crashed.status = tasks::evaluation_status::runtime_error;
   crashed.log = "the evaluation worker died";
   const eval_result with_crash = merge_shares({a, crashed}, {{0, 2, 4}, {1, 3}});
-  EXPECT_EQ(with_crash.status, eval_status::runtime_error) << "a share that failed before its workloads speaks first";
+  EXPECT_EQ(with_crash.status, tasks::evaluation_status::runtime_error) << "a share that failed before its workloads speaks first";
   EXPECT_EQ(with_crash.log, "the evaluation worker died");
 
   const eval_result all_good = merge_shares({eval_result{.workloads = {passed("w0", 1)}}}, {{0}});
@@ -102,7 +102,7 @@ TEST(EvaluationPool, SpreadsWorkloadsOverItsWorkersAndMergesThem) {
   failing.workloads[1].uuid = "fail-1";
   auto failed = (*pool)->evaluate(failing);
   ASSERT_TRUE(failed.has_value());
-  EXPECT_EQ(failed->status, eval_status::incorrect_numerical);
+  EXPECT_EQ(failed->status, tasks::evaluation_status::incorrect_numerical);
   EXPECT_EQ(failed->log.rfind("workload fail-1", 0), 0u) << failed->log;
   EXPECT_LT(failed->workloads.size(), 6u) << "workloads after the failure were not started";
 }

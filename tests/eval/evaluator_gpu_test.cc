@@ -51,13 +51,13 @@ class EvaluatorGpu : public test_support::gpu_fixture {
     request_.candidate = {name, source, plan};
     auto r = service_->evaluate(request_);
     EXPECT_TRUE(r.has_value()) << r.error().to_string();
-    return r.value_or(eval_result{.status = eval_status::runtime_error, .log = "harness error"});
+    return r.value_or(eval_result{.status = tasks::evaluation_status::runtime_error, .log = "harness error"});
   }
 
   // The honest kernel must still pass on the same service afterwards.
   void expect_service_still_works() {
     const eval_result r = evaluate(code_from("scale_add_vec4.json").source, code_from("scale_add_vec4.json").plan_json);
-    EXPECT_EQ(r.status, eval_status::passed) << r.log;
+    EXPECT_EQ(r.status, tasks::evaluation_status::passed) << r.log;
   }
 
   eval_request request_;
@@ -67,7 +67,7 @@ class EvaluatorGpu : public test_support::gpu_fixture {
 TEST_F(EvaluatorGpu, AnHonestKernelPassesWithTimingsAndResources) {
   const solution_code vec = code_from("scale_add_vec4.json");
   const eval_result r = evaluate(vec.source, vec.plan_json, vec.name);
-  ASSERT_EQ(r.status, eval_status::passed) << r.log;
+  ASSERT_EQ(r.status, tasks::evaluation_status::passed) << r.log;
   ASSERT_EQ(r.workloads.size(), 2u);
   for (const workload_result& w : r.workloads) {
     EXPECT_GT(w.latency_ms, 0) << w.uuid;
@@ -99,7 +99,7 @@ TEST_F(EvaluatorGpu, TheOracleReferenceChecksAndTimesLikeTheNativeOne) {
   request_.oracle = oracle_reference{"python3", script->string(), 120};
   const solution_code vec = code_from("scale_add_vec4.json");
   const eval_result r = evaluate(vec.source, vec.plan_json, vec.name);
-  ASSERT_EQ(r.status, eval_status::passed) << r.log;
+  ASSERT_EQ(r.status, tasks::evaluation_status::passed) << r.log;
   for (const workload_result& w : r.workloads) {
     EXPECT_GT(w.reference_latency_ms, 0) << w.uuid;
     EXPECT_GE(w.reference_timing.samples, 10u) << w.uuid;
@@ -117,15 +117,15 @@ extern "C" __global__ void k(const float* x, const float* y, float* out, float a
   if (i < n) out[i] = a * x[i] - y[i];
 })",
                                      simple_plan("k"));
-  EXPECT_EQ(wrong.status, eval_status::incorrect_numerical) << wrong.log;
+  EXPECT_EQ(wrong.status, tasks::evaluation_status::incorrect_numerical) << wrong.log;
   const eval_result again = evaluate(vec.source, vec.plan_json, vec.name);
-  EXPECT_EQ(again.status, eval_status::passed) << again.log;
+  EXPECT_EQ(again.status, tasks::evaluation_status::passed) << again.log;
 }
 
 TEST_F(EvaluatorGpu, WritingNothingFails) {
   const eval_result r = evaluate(R"(extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << r.log;
   EXPECT_NE(r.log.find("output 'out'"), std::string::npos) << r.log;
 }
 
@@ -136,7 +136,7 @@ extern "C" __global__ void k(const float* x, const float* y, float* out, float a
   if (i < n) out[i] = (i == n / 2) ? __int_as_float(0x7fc00000) : a * x[i] + y[i];
 })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << r.log;
 }
 
 TEST_F(EvaluatorGpu, AMissingSyncthreadsRaceFails) {
@@ -154,7 +154,7 @@ extern "C" __global__ void racy(const float* x, const float* y, float* out, floa
   if (base + u < n) out[base + u] = tile[u];
 })",
                                  simple_plan("racy"));
-  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << r.log;
   expect_service_still_works();
 }
 
@@ -169,7 +169,7 @@ extern "C" __global__ void k(const float* x, const float* y, float* out, float a
   if (i == 0) atomicAdd(&calls, 1);
 })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << r.log;
   EXPECT_NE(r.log.find("trial 2"), std::string::npos) << r.log;
   expect_service_still_works();
 }
@@ -188,7 +188,7 @@ extern "C" __global__ void k(const float* x, const float* y, float* out, float a
   if (i == n - 1) filled = 1;
 })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::incorrect_numerical) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << r.log;
 }
 
 TEST_F(EvaluatorGpu, ModifyingAnInputFails) {
@@ -198,7 +198,7 @@ extern "C" __global__ void k(float* x, const float* y, float* out, float a, long
   if (i < n) { out[i] = a * x[i] + y[i]; x[i] = 0.0f; }
 })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::runtime_error) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::runtime_error) << r.log;
   EXPECT_NE(r.log.find("input 'x' was modified"), std::string::npos) << r.log;
   expect_service_still_works();
 }
@@ -210,7 +210,7 @@ extern "C" __global__ void k(const float* x, const float* y, float* out, float a
   if (i < n) out[i + (1LL << 40)] = a * x[i] + y[i];
 })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::runtime_error) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::runtime_error) << r.log;
   EXPECT_NE(r.log.find("CUDA_ERROR_ILLEGAL_ADDRESS"), std::string::npos) << r.log;
   expect_service_still_works();
   EXPECT_GE(service_->restarts(), 1);
@@ -220,7 +220,7 @@ TEST_F(EvaluatorGpu, ATrapIsARuntimeError) {
   const eval_result r = evaluate(R"(
 extern "C" __global__ void k(const float*, const float*, float*, float, long long) { __trap(); })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::runtime_error) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::runtime_error) << r.log;
   expect_service_still_works();
 }
 
@@ -233,7 +233,7 @@ extern "C" __global__ void k(const float*, const float*, float* out, float, long
   out[0] = 0;
 })",
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::timeout) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::timeout) << r.log;
   expect_service_still_works();
 }
 
@@ -241,19 +241,19 @@ TEST_F(EvaluatorGpu, ImpossibleLaunchesAndBadPlansAreCompileErrors) {
   const char* source = R"(extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})";
   const eval_result threads = evaluate(source, R"({"steps": [{"kernel": "k", "grid": [1], "block": [2048],
       "args": ["x", "y", "out", "alpha", {"i64": "rows"}]}]})");
-  EXPECT_EQ(threads.status, eval_status::compile_error) << threads.log;
+  EXPECT_EQ(threads.status, tasks::evaluation_status::compile_error) << threads.log;
   EXPECT_NE(threads.log.find("2048"), std::string::npos) << threads.log;
 
   const eval_result smem = evaluate(source, R"({"steps": [{"kernel": "k", "grid": [1], "block": [32], "dyn_smem": 1048576,
       "args": ["x", "y", "out", "alpha", {"i64": "rows"}]}]})");
-  EXPECT_EQ(smem.status, eval_status::compile_error) << smem.log;
+  EXPECT_EQ(smem.status, tasks::evaluation_status::compile_error) << smem.log;
 
   const eval_result missing = evaluate(source, simple_plan("not_there"));
-  EXPECT_EQ(missing.status, eval_status::compile_error) << missing.log;
+  EXPECT_EQ(missing.status, tasks::evaluation_status::compile_error) << missing.log;
   EXPECT_NE(missing.log.find("not_there"), std::string::npos) << missing.log;
 
   const eval_result unknown = evaluate(source, R"({"steps": [{"kernel": "k", "grid": ["bsz"], "block": [32], "args": []}]})");
-  EXPECT_EQ(unknown.status, eval_status::compile_error) << unknown.log;
+  EXPECT_EQ(unknown.status, tasks::evaluation_status::compile_error) << unknown.log;
   EXPECT_NE(unknown.log.find("bsz"), std::string::npos) << unknown.log;
   expect_service_still_works();
 }
@@ -266,13 +266,13 @@ TEST_F(EvaluatorGpu, ArgumentsThatDoNotMatchTheKernelsParametersAreCompileErrors
   // n is a long long; an i32 would leave its upper 4 bytes to chance.
   const eval_result narrow = evaluate(source, R"json({"steps": [{"kernel": "k", "grid": ["ceil_div(rows * dim, 256)"],
       "block": [256], "args": ["x", "y", "out", "alpha", {"i32": "rows * dim"}]}]})json");
-  EXPECT_EQ(narrow.status, eval_status::compile_error) << narrow.log;
+  EXPECT_EQ(narrow.status, tasks::evaluation_status::compile_error) << narrow.log;
   EXPECT_NE(narrow.log.find("argument 5 is i32 (4 bytes), but parameter 5 of the kernel is 8 bytes"), std::string::npos)
       << narrow.log;
 
   const eval_result too_few = evaluate(source, R"json({"steps": [{"kernel": "k", "grid": [1], "block": [32],
       "args": ["x", "y", "out", "alpha"]}]})json");
-  EXPECT_EQ(too_few.status, eval_status::compile_error) << too_few.log;
+  EXPECT_EQ(too_few.status, tasks::evaluation_status::compile_error) << too_few.log;
   EXPECT_NE(too_few.log.find("passes 4 arguments, the kernel takes 5 parameters"), std::string::npos) << too_few.log;
   expect_service_still_works();
 }
@@ -281,14 +281,14 @@ TEST_F(EvaluatorGpu, IncludingHostFilesIsRefused) {
   const eval_result r = evaluate("#include \"/etc/hostname\"\n" + std::string(R"(
 extern "C" __global__ void k(const float*, const float*, float*, float, long long) {})"),
                                  simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::compile_error) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::compile_error) << r.log;
   EXPECT_NE(r.log.find("refused"), std::string::npos) << r.log;
   EXPECT_EQ(r.log.find("localhost"), std::string::npos) << "host file content leaked into the log";
 }
 
 TEST_F(EvaluatorGpu, ASyntaxErrorIsACompileErrorWithTheLine) {
   const eval_result r = evaluate("extern \"C\" __global__ void k(const float* x) { x[0] = ; }\n", simple_plan("k"));
-  EXPECT_EQ(r.status, eval_status::compile_error) << r.log;
+  EXPECT_EQ(r.status, tasks::evaluation_status::compile_error) << r.log;
   EXPECT_NE(r.log.find("kernel.cu(1)"), std::string::npos) << r.log;
 }
 

@@ -121,20 +121,6 @@ TEST(WorkerProtocolFrames, ErrorsRoundTripThroughJsonAndMissingFieldsReadEmpty) 
   EXPECT_EQ(error_from_json(json("not an object")).problem, "");
 }
 
-TEST(WorkerProtocolFrames, WriteToAPipeWithoutReaderGivesEpipeNotSigpipe) {
-  int fds[2];
-  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
-  ::close(fds[0]);
-  errno = 0;
-  EXPECT_EQ(detail::write_without_sigpipe(fds[1], "hello"), -1);
-  EXPECT_EQ(errno, EPIPE);
-  // The SIGPIPE the write raised was consumed, not left pending for someone to trip over.
-  sigset_t pending;
-  sigpending(&pending);
-  EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
-  ::close(fds[1]);
-}
-
 // ---- the channel --------------------------------------------------------------------------------
 
 class WorkerProtocolChannel : public ::testing::Test {

@@ -156,7 +156,21 @@ TEST(ReplyParsing, UnclosedFileIsReportedNotReturned) {
   ASSERT_EQ(found.files.size(), 1U);
   EXPECT_EQ(found.files[0].name, "main.cpp");
   ASSERT_EQ(found.problems.size(), 1U);
-  EXPECT_EQ(found.problems[0], "line 1: <cuda_file name=\"kernel.cu\"> is never closed (expected </cuda_file>)");
+  EXPECT_EQ(found.problems[0].to_string(),
+            "line 1: <cuda_file name=\"kernel.cu\"> is never closed (expected </cuda_file>)");
+}
+
+TEST(ReplyParsing, AnUnclosedFileNamesItsFileAndProblemAsFields) {
+  const std::string text = "prose\n<Cuda_File PATH='my \"kernel\".cu'>\nint k;\n</cuda_file2>";
+  const tagged_files found = extract_tagged_files(text);
+  EXPECT_TRUE(found.files.empty());
+  ASSERT_EQ(found.problems.size(), 1U);
+  const tag_problem& problem = found.problems[0];
+  EXPECT_EQ(problem.what, tag_problem::kind::never_closed);
+  EXPECT_EQ(problem.file, "my \"kernel\".cu");
+  EXPECT_EQ(problem.tag, "Cuda_File");
+  EXPECT_EQ(problem.attribute, "PATH");
+  EXPECT_EQ(problem.line, 2U);
 }
 
 TEST(ReplyParsing, TagsWithoutAFileAttributeAndBrokenTagsAreIgnored) {

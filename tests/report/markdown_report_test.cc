@@ -56,7 +56,7 @@ TEST(MarkdownReport, HasOneTableRowPerRound) {
     const auto& cells = rows[i + 1];
     ASSERT_EQ(cells.size(), columns) << "round " << i + 1;
     EXPECT_EQ(cells[0], std::to_string(run->rounds[i].round));
-    EXPECT_EQ(cells[3], run->rounds[i].status);
+    EXPECT_EQ(cells[3], tasks::to_string(run->rounds[i].status));
   }
   EXPECT_EQ(rows[9][9], "best");  // round 9
   EXPECT_EQ(rows[5][9], "same as round 3");

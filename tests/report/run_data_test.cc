@@ -59,7 +59,7 @@ TEST(RunData, LoadsEveryRoundOfTheFixture) {
   ASSERT_GE(expected.size(), 10u);
   for (std::size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(run->rounds[i].round, expected[i].round);
-    EXPECT_EQ(run->rounds[i].status, expected[i].status) << "round " << expected[i].round;
+    EXPECT_EQ(tasks::to_string(run->rounds[i].status), expected[i].status) << "round " << expected[i].round;
     EXPECT_EQ(run->rounds[i].score, expected[i].score) << "round " << expected[i].round;
     EXPECT_EQ(run->rounds[i].line, i + 1);
   }
@@ -67,7 +67,7 @@ TEST(RunData, LoadsEveryRoundOfTheFixture) {
 
   // The mix the fixture was made for.
   const round_row& llm_error = run->rounds[6];
-  EXPECT_EQ(llm_error.status, "LLM_ERROR");
+  EXPECT_EQ(llm_error.status, tasks::evaluation_status::llm_error);
   EXPECT_TRUE(llm_error.solution_id.empty());
   EXPECT_NE(llm_error.feedback.find("HTTP 503"), std::string::npos);
   EXPECT_EQ(run->rounds[4].reused_from_round, 3);
@@ -118,7 +118,7 @@ TEST(RunData, TheBestCandidateComesWithItsCodeAndWorkloads) {
   ASSERT_EQ(run->best->workloads.size(), 2u);
   const workload_row& w = run->best->workloads[1];
   EXPECT_EQ(w.uuid, "test-0002");
-  EXPECT_EQ(w.status, "PASSED");
+  EXPECT_EQ(w.status, tasks::evaluation_status::passed);
   ASSERT_TRUE(w.latency_ms && w.reference_latency_ms && w.speedup_factor);
   EXPECT_NEAR(*w.speedup_factor, *w.reference_latency_ms / *w.latency_ms, 1e-3);
   EXPECT_EQ(w.samples, 1300);
@@ -129,7 +129,7 @@ TEST(RunData, CountsStatusesAndUsage) {
   ASSERT_TRUE(run) << run.error().to_string();
   const auto counts = run->status_counts();
   ASSERT_EQ(counts.size(), 4u);
-  EXPECT_EQ(counts[0].status, "PASSED");  // always first
+  EXPECT_EQ(counts[0].status, tasks::evaluation_status::passed);  // always first
   int total = 0;
   for (const status_count& c : counts) {
     total += c.rounds;
@@ -138,7 +138,7 @@ TEST(RunData, CountsStatusesAndUsage) {
   }
   EXPECT_EQ(total, 12);
   EXPECT_EQ(counts[0].rounds, 7);
-  EXPECT_EQ(counts.back().status, "LLM_ERROR");
+  EXPECT_EQ(counts.back().status, tasks::evaluation_status::llm_error);
 
   const usage_totals usage = run->round_usage();
   long prompt = 0;
@@ -290,9 +290,12 @@ TEST(RunData, SeedsAndTiesFollowTheSearchsRules) {
     nlohmann::json doc = {{"kind", kind}, {"round", round}, {"node_id", ""}, {"prompt_kind", kind == "seed" ? "seed" : "optimize"},
                           {"evaluation", {{"status", status}, {"passed", score.has_value()},
                                           {"score", score ? nlohmann::json(*score) : nlohmann::json(nullptr)},
-                                          {"latency_ms", "NaN"}, {"detail", {{"workloads", {{{"uuid", "w1"}, {"status", status},
-                                                                                              {"latency_ms", 0.5},
-                                                                                              {"max_absolute_error", "Infinity"}}}}}}}},
+                                          {"latency_ms", "NaN"},
+                                          // The evaluator's result as records before evaluation_outcome kept it.
+                                          {"detail", {{"status", status},
+                                                      {"workloads", {{{"workload_uuid", "w1"}, {"status", status},
+                                                                      {"performance", {{"latency_ms", 0.5}}},
+                                                                      {"correctness", {{"max_absolute_error", "Infinity"}}}}}}}}}},
                           {"usage", {{"calls", 1}, {"prompt_tokens", 10}, {"cost_usd", nullptr}}}};
     return doc.dump() + "\n";
   };
@@ -304,7 +307,7 @@ TEST(RunData, SeedsAndTiesFollowTheSearchsRules) {
   EXPECT_EQ(run->best->round, 1) << "a seed never counts, a tie keeps the earliest";
   EXPECT_FALSE(run->rounds[0].best_score);
   EXPECT_EQ(run->rounds[3].best_score, 2.0);
-  // Flat workload keys are read too; "Infinity" is a number, not a missing value.
+  // A record's untyped detail of an older version is read; "Infinity" is a number, not a missing value.
   ASSERT_EQ(run->best->workloads.size(), 1u);
   EXPECT_EQ(run->best->workloads[0].uuid, "w1");
   EXPECT_EQ(run->best->workloads[0].latency_ms, 0.5);

@@ -45,10 +45,10 @@ class stub_task final : public search_task {
     return "Name: stub_def\nType: test\nAxes:\n  n: variable\nInputs:\n  x: [n] float32\nOutputs:\n  y: [n] float32\n";
   }
   nlohmann::json describe() const override { return {{"backend", "stub"}}; }
-  result<candidate_evaluation> evaluate(const tasks::solution&) override {
+  result<evaluation_outcome> evaluate(const tasks::solution&) override {
     activity_.detail("workload 1/1 w1");
-    candidate_evaluation e;
-    e.status = "PASSED";
+    evaluation_outcome e;
+    e.status = tasks::evaluation_status::passed;
     e.passed = true;
     e.score = 1.0;
     e.score_name = "mean_speedup_vs_ref";
@@ -94,7 +94,7 @@ TEST_F(Activity, ARoundReportsEachLlmReplyAndTheEvaluationInOrder) {
   auto outcome = runner.run({.round = 1, .node_id = "", .cycle_start_round = 0, .prompt_kind = "generate",
                              .prompt = "Write a kernel."});
   ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
-  EXPECT_EQ(outcome->records.front().evaluation.status, "PASSED");
+  EXPECT_EQ(outcome->records.front().evaluation.status, tasks::evaluation_status::passed);
   EXPECT_EQ(observer_.events, (std::vector<std::string>{"begin round 1: waiting for the LLM (generate)", "end",
                                                         "begin round 1: waiting for the LLM (generate, reply 2/3)", "end",
                                                         "begin round 1: evaluating", "detail workload 1/1 w1", "end"}));
@@ -125,7 +125,7 @@ TEST_F(Activity, AFailedLlmCallStillEndsItsStep) {
   round_runner runner(task_, session, *store_, {.max_rounds = 1, .model = "scripted-model", .activity = &observer_});
   auto outcome = runner.run({.round = 4, .node_id = "n1", .cycle_start_round = 4, .prompt_kind = "debug", .prompt = "Fix it."});
   ASSERT_TRUE(outcome.has_value()) << outcome.error().to_string();
-  EXPECT_EQ(outcome->records.front().evaluation.status, "LLM_ERROR");
+  EXPECT_EQ(outcome->records.front().evaluation.status, tasks::evaluation_status::llm_error);
   EXPECT_EQ(observer_.events, (std::vector<std::string>{"begin round 4: waiting for the LLM (debug)", "end"}));
 }
 

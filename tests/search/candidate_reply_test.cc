@@ -103,6 +103,13 @@ TEST(CandidateReply, TruncatedRepliesAreReportedAsCutOff) {
       << failure(cut_fence);
 }
 
+TEST(CandidateReply, ACutOffFileIsKnownByTheParsersFieldNotByItsMessage) {
+  // An unclosed element whose name only ends in "kernel.cu" (quoted with ' so that it can hold a
+  // ") reads like kernel.cu in the message: <file path="notes"kernel.cu">. It is not kernel.cu.
+  const std::string reply = "<file path=\"launch.json\">\n" + plan + "</file>\n<file path='notes\"kernel.cu'>\nsee";
+  EXPECT_TRUE(failure(reply).starts_with("kernel.cu: the reply has no kernel.cu")) << failure(reply);
+}
+
 TEST(CandidateReply, OtherFilesAreRejected) {
   const std::string reply = tagged(kernel, plan) + "<cpp_file name=\"main.cpp\">\nint main() {}\n</cpp_file>\n";
   const std::string message = failure(reply);

@@ -155,18 +155,18 @@ TEST(FlashinferTask, CompileOnlyCompilesAndChecksThePlanButNeverPasses) {
       R"json({"steps": [{"kernel": "k", "grid": ["ceil_div(rows * dim, 256)"], "block": [256], "args": ["x", "y", "out", "alpha", {"i64": "rows * dim"}]}]})json";
   auto good = (*task)->evaluate(candidate(kernel, plan));
   ASSERT_TRUE(good.has_value()) << good.error().to_string();
-  EXPECT_EQ(good->status, "COMPILED");
+  EXPECT_EQ(good->status, tasks::evaluation_status::compiled);
   EXPECT_FALSE(good->passed);
   EXPECT_FALSE(good->score.has_value());
 
   auto broken = (*task)->evaluate(candidate("extern \"C\" __global__ void k( {", plan));
   ASSERT_TRUE(broken.has_value());
-  EXPECT_EQ(broken->status, "COMPILE_ERROR");
+  EXPECT_EQ(broken->status, tasks::evaluation_status::compile_error);
   EXPECT_NE(broken->feedback.find("kernel.cu"), std::string::npos) << broken->feedback;
 
   auto bad_plan = (*task)->evaluate(candidate(kernel, R"json({"steps": [{"kernel": "k", "grid": [1], "block": [1], "args": ["nope"]}]})json"));
   ASSERT_TRUE(bad_plan.has_value());
-  EXPECT_EQ(bad_plan->status, "COMPILE_ERROR");
+  EXPECT_EQ(bad_plan->status, tasks::evaluation_status::compile_error);
   EXPECT_NE(bad_plan->feedback.find("nope"), std::string::npos) << bad_plan->feedback;
 }
 

@@ -134,7 +134,7 @@ TEST_F(GpumodeTaskGpu, LeaderboardRecheckRejectsAKernelRightOnlyForTheFirstInput
 
   // Leaderboard mode draws fresh inputs and poisons the output before every timed call.
   const phased_outcome leaderboard = run(gpumode_mode::leaderboard, stale);
-  EXPECT_EQ(leaderboard.status, eval::eval_status::incorrect_numerical) << leaderboard.log;
+  EXPECT_EQ(leaderboard.status, tasks::evaluation_status::incorrect_numerical) << leaderboard.log;
   EXPECT_NE(leaderboard.log.find("recheck"), std::string::npos) << leaderboard.log;
   EXPECT_FALSE(leaderboard.geomean_ms.has_value());
 }

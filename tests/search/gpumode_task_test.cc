@@ -51,7 +51,7 @@ TEST(GpumodeTask, TheBundledDatasetHasTheLeaderboardsEighteenTestsAndSevenBenchm
   ASSERT_EQ(benchmarks.size(), 7u);
   EXPECT_EQ(benchmarks.front(), "benchmark-01-n256-b2-c128-nomask-normal-s9371");
   EXPECT_EQ(benchmarks.back(), "benchmark-07-n1024-b1-c384-nomask-normal-s23291");
-  // Distributions of tasks-spec §4.2, per shape.
+  // Distributions of docs/task-formats.md, "GPUMode TriMul: inputs", per shape.
   const tasks::workload& cauchy_masked = r.workloads[16];  // test-17: N=1024, C=384, mask, Cauchy
   ASSERT_EQ(cauchy_masked.uuid, "test-17-n1024-b1-c384-mask-cauchy-s5321");
   using kind = tasks::value_distribution::kind;
@@ -149,7 +149,7 @@ TEST(GpumodeTask, CompileOnlyChecksTheBundledSolutionsAndDescribesTheTask) {
   ASSERT_TRUE(example.has_value()) << example.error().to_string();
   auto evaluated = (*task)->evaluate(*example);
   ASSERT_TRUE(evaluated.has_value()) << evaluated.error().to_string();
-  EXPECT_EQ(evaluated->status, "COMPILED") << evaluated->feedback;
+  EXPECT_EQ(evaluated->status, tasks::evaluation_status::compiled) << evaluated->feedback;
   EXPECT_FALSE(evaluated->passed);
 }
 

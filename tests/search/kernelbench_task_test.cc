@@ -101,7 +101,7 @@ TEST(KernelbenchTask, VerdictGivesBothSpeedupsAndFlagsMoreThanTenTimesEager) {
   EXPECT_TRUE(judge_kernelbench(passed_with(0.5, 6.0), dataset).suspicious) << "12x over eager";
 
   phased_outcome failed;
-  failed.status = eval::eval_status::incorrect_numerical;
+  failed.status = tasks::evaluation_status::incorrect_numerical;
   failed.log = "trials: output 'output' differs";
   const kernelbench_verdict wrong = judge_kernelbench(failed, dataset);
   EXPECT_FALSE(wrong.correct);
@@ -130,7 +130,7 @@ kernelbench_verdict correct(double vs_eager, double vs_compile) {
 
 TEST(KernelbenchSummary, FastPCountsEveryProblemAskedFor) {
   kernelbench_verdict incorrect;
-  incorrect.status = eval::eval_status::incorrect_numerical;
+  incorrect.status = tasks::evaluation_status::incorrect_numerical;
   const std::vector<kernelbench_row> rows = {row(1, correct(4.0, 2.0)), row(2, correct(0.8, 0.5)),
                                              row(3, std::nullopt, ""), row(4, incorrect)};
   EXPECT_DOUBLE_EQ(fast_p(rows, 0, false), 0.5) << "fast_0 is the correctness rate";
@@ -223,7 +223,7 @@ TEST(KernelbenchTask, BundledExamplesCompileAgainstTheImportedDefinitions) {
       ASSERT_TRUE(code.has_value()) << code.error().to_string();
       auto compiled = compile_only_evaluation(*def, *code, "H100", no_activity());
       ASSERT_TRUE(compiled.has_value()) << compiled.error().to_string();
-      EXPECT_EQ(compiled->status, "COMPILED") << packed << ": " << compiled->feedback;
+      EXPECT_EQ(compiled->status, tasks::evaluation_status::compiled) << packed << ": " << compiled->feedback;
       ++checked;
     }
   }

@@ -160,7 +160,7 @@ TEST_F(Prompts, EditPromptPerUse) {
   EXPECT_EQ(
       world_model_edit_prompt(*lib_, in).error().to_string(),
       "world_model_edit_prompt: debug_round: 6 is over max_debug_rounds 5 (fix: pass the cycle's real cap; the round "
-      "shown must be the real one (spec §9.30))");
+      "shown must be the real one)");
   in.debug_round = 0;
   auto unnumbered = world_model_edit_prompt(*lib_, in);
   ASSERT_TRUE(unnumbered.has_value()) << unnumbered.error().to_string();

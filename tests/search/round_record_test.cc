@@ -24,9 +24,9 @@ TEST(RoundRecord, JsonRoundTripKeepsEverything) {
   r.solution = sample_solution("s7", "// code");
   r.solution_id = solution_id(*r.solution);
   r.raw_reply = "reply text";
-  r.evaluation = {.status = "PASSED", .passed = true, .score = 1.25, .score_name = "mean_speedup_vs_ref",
-                  .latency_ms = 0.5, .reference_latency_ms = 0.625, .speedup_factor = 1.25, .feedback = "ok",
-                  .detail = {{"workloads", nlohmann::json::array()}}};
+  r.evaluation = {.status = tasks::evaluation_status::passed, .passed = true, .score = 1.25, .score_name = "mean_speedup_vs_ref",
+                  .latency_ms = 0.5, .reference_latency_ms = 0.625, .speedup_factor = 1.25, .feedback = "ok"};
+  r.evaluation.phases.push_back({"workloads", {.status = tasks::evaluation_status::passed, .workloads = {{.uuid = "w"}}}});
   r.usage = {.calls = 2, .prompt_tokens = 100, .completion_tokens = 40, .reasoning_tokens = 10, .cost_usd = std::nullopt};
   auto back = round_record_from_json(to_json(r), "test");
   ASSERT_TRUE(back.has_value()) << back.error().to_string();
@@ -57,12 +57,12 @@ TEST(RunStore, RoundsComeBackInOrderAndAFailedScoreIsNeverBest) {
   EXPECT_FALSE((*store)->has_previous_run());
   round_record failed;
   failed.round = 1;
-  failed.evaluation = {.status = "INCORRECT_NUMERICAL", .passed = false, .score = 9.0};
-  EXPECT_FALSE(failed.score().has_value()) << "a failed round's partial score does not count (spec §9.11)";
+  failed.evaluation = {.status = tasks::evaluation_status::incorrect_numerical, .passed = false, .score = 9.0};
+  EXPECT_FALSE(failed.score().has_value()) << "a failed round's partial score does not count";
   ASSERT_TRUE((*store)->append_round(failed, std::nullopt).has_value());
   round_record passed;
   passed.round = 2;
-  passed.evaluation = {.status = "PASSED", .passed = true, .score = 1.1};
+  passed.evaluation = {.status = tasks::evaluation_status::passed, .passed = true, .score = 1.1};
   ASSERT_TRUE((*store)->append_round(passed, 1.1).has_value());
   EXPECT_TRUE((*store)->has_previous_run());
   auto rounds = (*store)->load_rounds();
@@ -82,9 +82,10 @@ TEST(RunStore, TracesCarryTheWorkloadAndTheEnvironment) {
   round_record r;
   r.round = 1;
   r.solution = sample_solution("cand", "k");
-  r.evaluation = {.status = "PASSED", .passed = true, .score = 1.0};
-  r.evaluation.detail = {{"workloads", {{{"workload_uuid", "w-1"}, {"status", "PASSED"}},
-                                        {{"workload_uuid", "w-2"}, {"status", "PASSED"}}}}};
+  r.evaluation = {.status = tasks::evaluation_status::passed, .passed = true, .score = 1.0};
+  eval::eval_result result;
+  result.workloads = {{.uuid = "w-1"}, {.uuid = "w-2"}};
+  r.evaluation.phases.push_back({"workloads", result});
   ASSERT_TRUE((*store)->append_round(r, 1.0).has_value());
   const auto traces = ksearch::store::read_jsonl((*store)->dir() / "traces.jsonl").value().records;
   ASSERT_EQ(traces.size(), 2u);

@@ -39,7 +39,7 @@ class marker_task final : public search_task {
            "Reference Implementation:\ndef run(x):\n    return x * 2\n";
   }
   json describe() const override { return {{"backend", "marker"}}; }
-  result<candidate_evaluation> evaluate(const tasks::solution& candidate) override {
+  result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     const std::string& code = *candidate.source("kernel.cu");
     {
       const std::lock_guard<std::mutex> hold(lock);
@@ -54,11 +54,11 @@ class marker_task final : public search_task {
       const std::lock_guard<std::mutex> hold(lock);
       --running;
     }
-    candidate_evaluation e;
+    evaluation_outcome e;
     if (const std::size_t at = code.find("// SCORE "); at != std::string::npos) {
       double score = 0;
       std::from_chars(code.data() + at + 9, code.data() + code.size(), score);
-      e.status = "PASSED";
+      e.status = tasks::evaluation_status::passed;
       e.passed = true;
       e.score = score;
       e.score_name = "mean_speedup_vs_ref";
@@ -66,10 +66,10 @@ class marker_task final : public search_task {
       e.latency_ms = 1.0 / score;
       e.feedback = "workload w1: PASSED";
     } else if (code.find("// FAIL") != std::string::npos) {
-      e.status = "INCORRECT_NUMERICAL";
+      e.status = tasks::evaluation_status::incorrect_numerical;
       e.feedback = "max_abs_error 3.0 at y[7]";
     } else {
-      e.status = "COMPILE_ERROR";
+      e.status = tasks::evaluation_status::compile_error;
       e.feedback = "kernel.cu(1): error: expected a declaration";
     }
     return e;
@@ -200,7 +200,8 @@ TEST_F(SearchLoop, WorldModelSearchChoosesByScoreAttachesTheCycleBestAndRecordsE
   EXPECT_EQ(best_score_, 1.5);
   EXPECT_TRUE(std::filesystem::exists(store_->best_solution_path()));
   EXPECT_EQ(store::read_jsonl(store_->dir() / "metrics.jsonl")->records.size(), 5u);
-  // Round 2 was a DEBUG/IMPROVE prompt that still carried the chosen action (spec §9.17).
+  // Round 2 was a DEBUG/IMPROVE prompt that still carried the chosen action (K-Search's IMPROVE
+  // prompt dropped it).
   const auto prompts = llm_.prompts(llm_call_kind::codegen);
   ASSERT_GE(prompts.size(), 2u);
   EXPECT_NE(prompts[1].find("do a"), std::string::npos);

@@ -97,8 +97,8 @@ TEST(BundledDefinitions, EveryWorkloadLoadsAgainstItsDefinition) {
   EXPECT_EQ(uuids.size(), 48u + 47u + 38u + 19u);
 }
 
-// The published tables list K-Search's feedback workloads (tasks-spec §0); the prefill list is
-// "the first 8 lines", so the table's order matters too.
+// The published tables list K-Search's feedback workloads (docs/k-search-compatibility.md,
+// "Launch settings"); the prefill list is "the first 8 lines", so the table's order matters too.
 TEST(BundledDefinitions, TablesKeepThePublishedRowsAndOrder) {
   auto uuid_prefixes = [](const std::string& name) {
     std::vector<std::string> out;
@@ -137,9 +137,9 @@ TEST(BundledDefinitions, TablesKeepThePublishedRowsAndOrder) {
   }
 }
 
-// What the index generator relies on (tasks-spec §6.2): every sequence can get at least one
-// token (and, in prefill, at least as many tokens as queries), and the tokens fit in distinct
-// cache slots.
+// What the index generator relies on (docs/task-formats.md, "FlashInfer: generated index arrays"):
+// every sequence can get at least one token (and, in prefill, at least as many tokens as
+// queries), and the tokens fit in distinct cache slots.
 TEST(BundledDefinitions, AxesLeaveRoomForGeneratedIndexArrays) {
   for (const bundled_definition& b : expected) {
     if (b.op_type != "gqa_paged" && b.op_type != "mla_paged") continue;

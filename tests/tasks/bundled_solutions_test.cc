@@ -11,7 +11,7 @@
 #include <iostream>
 #include <set>
 
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/definition_plan.h"
 #include "ksearch/eval/launch_plan.h"
 #include "ksearch/eval/nvrtc_compiler.h"
 #include "ksearch/store/durable_file.h"

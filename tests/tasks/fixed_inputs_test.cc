@@ -1,5 +1,5 @@
-// Fixed workload inputs: the generated index arrays of paged attention (tasks-spec §6.2) and
-// inputs read from a dataset's safetensors blobs.
+// Fixed workload inputs: the generated index arrays of paged attention (docs/task-formats.md,
+// "FlashInfer: generated index arrays") and inputs read from a dataset's safetensors blobs.
 #include "ksearch/tasks/fixed_inputs.h"
 
 #include <gtest/gtest.h>

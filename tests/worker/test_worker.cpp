@@ -19,8 +19,8 @@
 #include <string_view>
 #include <thread>
 
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/evaluator.h"
 #include "ksearch/eval/worker_protocol.h"
 
 namespace {
@@ -122,7 +122,7 @@ std::map<std::string, worker_handler> handlers(int protocol_write_fd) {
       wr.latency_ms = static_cast<double>(r.workloads.size() + 1);
       r.workloads.push_back(wr);
       if (w.uuid.starts_with("fail")) {  // fails, and ends the evaluation as the evaluator does
-        r.workloads.back().status = r.status = ksearch::eval::eval_status::incorrect_numerical;
+        r.workloads.back().status = r.status = ksearch::tasks::evaluation_status::incorrect_numerical;
         r.workloads.back().log = "failed on purpose";
         break;
       }

@@ -97,7 +97,7 @@ TEST(Selection, RelaxationOnlyRaisesTheCapAndOnlyWhenAllowed) {
   wm.find("s")->solution.eval["mean_vs_baseline_factor"] = 0.6;
   EXPECT_EQ(difficulty_cap(wm, default_policy), 4);
   EXPECT_EQ(choose_next_action(wm, default_policy), "hard");
-  // The user's cap is never overridden, up or down (spec §9.4).
+  // The user's cap is never overridden, up or down (K-Search lowered a 5 to 4).
   EXPECT_EQ(difficulty_cap(wm, {.max_difficulty = 3, .relax_when_good = false}), 3);
   EXPECT_EQ(difficulty_cap(wm, {.max_difficulty = 5, .relax_when_good = true}), 5);
   // A failed evaluation does not count as good.

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::bench {

@@ -17,6 +17,7 @@
 
 #include "ksearch/bench/bench_stats.h"
 #include "ksearch/bench/compile_timing.h"
+#include "ksearch/tasks/evaluation_status.h"
 
 namespace ksearch::bench {
 
@@ -39,7 +40,7 @@ struct bench_environment {
 };
 
 struct run_entry {
-  std::string status;  // "PASSED", "INCORRECT_NUMERICAL", ...
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   std::string log;     // the failure; empty when passed
   wall_split split;
   std::vector<std::optional<double>> median_ms;            // per workload of the definition; nullopt: not timed

@@ -1,10 +1,11 @@
 // ksearch/bench/ncu_profile.h — runs a program under Nsight Compute and returns the GPU time of each
 // profiled call of a solution.
 //
-// Puts ncu_command.h, run_command.h and ncu_csv.h together: ncu writes its CSV to a log file in a
-// scratch folder (stdout is read instead when the file is missing, for ncu versions that print the
-// CSV there anyway), the rows are grouped into calls of the solution's kernels, and ncu's own error
-// line is kept for the report when nothing was profiled (ERR_NVGPUCTRPERM: profiling not permitted).
+// Puts ncu_command.h, run_command (common/subprocess.h) and ncu_csv.h together: ncu writes its CSV
+// to a log file in a scratch folder (stdout is read instead when the file is missing, for ncu
+// versions that print the CSV there anyway), the rows are grouped into calls of the solution's
+// kernels, and ncu's own error line is kept for the report when nothing was profiled
+// (ERR_NVGPUCTRPERM: profiling not permitted).
 //
 // Thread-safety: independent calls may run on separate threads.
 #pragma once
@@ -15,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "ksearch/bench/run_command.h"
 #include "ksearch/common/error.h"
+#include "ksearch/common/subprocess.h"
 
 namespace ksearch::bench {
 

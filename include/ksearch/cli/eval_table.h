@@ -9,7 +9,7 @@
 #include <string>
 
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 
 namespace ksearch::cli {
 

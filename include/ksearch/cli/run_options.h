@@ -67,7 +67,7 @@ struct endpoint_selection {
 struct run_options {
   task_selection task;
   endpoint_selection llm;
-  llm::llm_options llm_client;          // provider, retries, budgets, transcript replay (llm/llm_flags.h)
+  llm::llm_options llm_client;          // provider, retries, budgets, transcript replay (cli/llm_flags.h)
   std::string language = "cuda";        // --language (see README: ksearch generates CUDA only)
   int max_opt_rounds = 5;               // --max-opt-rounds
   int samples_per_round = 1;            // --samples-per-round

@@ -1,6 +1,7 @@
 // ksearch/eval/compare.h — correctness comparators for output tensors, on host copies.
 //
-// Three rules, one per task family (tasks-spec §3.2, §4.4, §5.2):
+// Three rules, one per task family (docs/task-formats.md, "FlashInfer-Bench: correctness",
+// "GPUMode TriMul: correctness" and "KernelBench: correctness"):
 //   - compare_flashinfer: FlashInfer-Bench. Any NaN/inf in the candidate fails the tensor. An
 //     element fails only if abs > atol AND rel > rtol, with abs = |got - expected| and
 //     rel = abs / (|expected| + 1e-8), both computed in float32 as FlashInfer does after upcasting.
@@ -9,7 +10,7 @@
 //   - compare_allclose: torch.allclose, |got - expected| <= atol + rtol * |scale| (scale = expected,
 //     or the candidate for KernelBench, whose allclose(ref, new) scales by the new output). Without
 //     NaN/inf parity a NaN never matches and an inf matches only the same inf (torch, equal_nan
-//     off). With parity (GPUMode, §4.4) an element also matches when both are NaN, and fails when
+//     off). With parity (GPUMode) an element also matches when both are NaN, and fails when
 //     NaN-ness, +inf-ness or -inf-ness differ.
 //   - integer and bool outputs are compared exactly by every comparator (a deliberate deviation
 //     from FlashInfer, which would push integers through the float tolerance); a bool byte other

@@ -7,7 +7,7 @@
 // output type happens once (no double rounding through float):
 //   - float16, bfloat16, float8_e5m2: IEEE-like; overflow becomes ±inf, NaN stays NaN.
 //   - float8_e4m3fn: no infinities; 0x7F/0xFF are NaN; everything beyond ±448 (±inf included)
-//     saturates to ±448, as the spec's fp8 input generation asks (tasks-spec §6.1).
+//     saturates to ±448 (docs/task-formats.md, "FlashInfer-Bench: inputs").
 //   - integers: rounded to nearest (ties to even) and clamped to the type's range, NaN to 0;
 //     bool: any non-zero value is 1.
 // Bytes are little-endian (the host and every CUDA GPU).

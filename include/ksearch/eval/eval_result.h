@@ -1,6 +1,6 @@
 // ksearch/eval/eval_result.h — what an evaluation says about a candidate.
 //
-// Statuses are FlashInfer Trace's (reference/tasks-spec.md §1.4). A candidate's failure is never
+// Statuses are FlashInfer Trace's (tasks/evaluation_status.h). A candidate's failure is never
 // an error value: it is an eval_result with a failing status and a log written for the LLM
 // (what failed, where, with numbers). JSON field names follow the Trace's evaluation object.
 #pragma once
@@ -14,26 +14,13 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/kernel_resources.h"
 #include "ksearch/eval/timing_stats.h"
+#include "ksearch/tasks/evaluation_status.h"
 
 namespace ksearch::eval {
 
-enum class eval_status {
-  passed,
-  compile_error,        // NVRTC failed, an include was refused, or the launch plan is invalid
-  runtime_error,        // a CUDA error during a call, the worker crashed, or inputs were modified
-  timeout,              // the worker's watchdog fired
-  incorrect_shape,
-  incorrect_numerical,  // wrong values, NaN/Inf, or a time faster than physics allows
-  incorrect_dtype,
-};
-
-/// "PASSED", "COMPILE_ERROR", "RUNTIME_ERROR", "TIMEOUT", "INCORRECT_SHAPE", ...
-[[nodiscard]] std::string_view to_string(eval_status status);
-[[nodiscard]] result<eval_status> eval_status_from_string(std::string_view text);
-
 struct workload_result {
   std::string uuid;
-  eval_status status = eval_status::passed;
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   std::string log;                    // for the LLM: what failed, with numbers; empty when passed
   double max_absolute_error = 0;
   double max_relative_error = 0;
@@ -49,18 +36,22 @@ struct workload_result {
 };
 
 struct eval_result {
-  eval_status status = eval_status::passed;  // the first failing workload's, else PASSED
+  tasks::evaluation_status status = tasks::evaluation_status::passed;  // the first failing workload's, else PASSED
   std::string log;                           // compile log or the first failure, trimmed for a prompt
   double compile_ms = 0;                     // NVRTC time of the candidate (0 when cached) [ms]
   double load_wall_ms = 0;                   // host wall time to compile and load both solutions [ms]
   std::vector<kernel_resources> kernels;     // registers, smem, spills of the candidate's kernels
   std::vector<workload_result> workloads;
 
-  [[nodiscard]] bool passed() const { return status == eval_status::passed; }
+  [[nodiscard]] bool passed() const { return status == tasks::evaluation_status::passed; }
   /// Arithmetic mean of speedup_factor over the workloads (when all passed), else -1.
   [[nodiscard]] double mean_speedup() const;
 };
 
+/// The JSON of a workload: FlashInfer Trace's evaluation object plus "workload_uuid"
+/// (docs/task-formats.md, "FlashInfer Trace: trace and statuses").
+[[nodiscard]] nlohmann::json to_json(const workload_result& w);
+[[nodiscard]] result<workload_result> workload_result_from_json(const nlohmann::json& doc);
 [[nodiscard]] nlohmann::json to_json(const eval_result& r);
 [[nodiscard]] result<eval_result> eval_result_from_json(const nlohmann::json& doc);
 

@@ -33,7 +33,7 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/eval_result.h"
 #include "ksearch/eval/evaluation_service.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 
 namespace ksearch::eval {
 

@@ -26,7 +26,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 
 namespace ksearch::eval {
 

@@ -45,75 +45,12 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/launch_plan.h"
-#include "ksearch/eval/timing_clock.h"
-#include "ksearch/eval/timing_stats.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::eval {
-
-struct solution_code {
-  std::string name;
-  std::string source;     // kernel.cu
-  std::string plan_json;  // launch.json text
-};
-
-struct eval_config {
-  int correctness_trials = 3;             // input sets with different seeds per workload
-  std::uint64_t seed = 20261121;          // base seed; trial t of workload w uses hash(seed, w.uuid, t)
-  std::string comparator = "flashinfer";  // "flashinfer" (tasks-spec §3.2), "allclose" (§4.4) or
-                                          // "allclose_candidate" (KernelBench §5.2: rtol scales |candidate|)
-  double atol = 1e-2;
-  double rtol = 1e-2;
-  double required_matched_ratio = 1.0;    // 0.95 for FP8 MoE
-  bool time_reference = true;
-  bool time_candidate = true;             // false: correctness trials only (GPUMode's test shapes), no latency
-  bool recheck = false;                   // every timed call on fresh inputs, each output checked (GPUMode leaderboard)
-  bool flush_l2 = true;
-  timing_clock clock = timing_clock::cupti;  // GPUMode and KernelBench time with CUDA events, as upstream
-  criterion_params timing;                // stopping rule for the timed samples
-  double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see evaluator.cc)
-};
-
-/// The definition's Python reference as the reference, run with PyTorch (eval/reference_oracle.h).
-struct oracle_reference {
-  std::string python = "python3";
-  std::string script;            // tasks/oracle/oracle_server.py
-  double call_timeout_s = 600;   // one reference call, with its timing
-};
-
-struct eval_request {
-  tasks::definition definition;
-  std::vector<tasks::workload> workloads;
-  solution_code reference;                 // unused when `oracle` is set
-  solution_code candidate;
-  eval_config config;
-  std::optional<oracle_reference> oracle;  // set: the expected outputs come from the Python reference
-  std::string dataset_root;  // where workloads' safetensors blobs are; "" when they have none
-};
-
-/// What starts each progress line the evaluator writes to stderr (see above).
-inline constexpr std::string_view progress_marker = "ksearch-progress: ";
-
-/// Inputs at least this large are drawn once per definition when the oracle is the reference (see above) [bytes].
-inline constexpr std::size_t shared_input_bytes = std::size_t{256} << 20;
-
-/// The request as the worker protocol carries it. The definition travels as JSON text, so its
-/// input order (the call signature) survives any JSON library's key ordering.
-[[nodiscard]] nlohmann::json to_json(const eval_request& request);
-[[nodiscard]] result<eval_request> eval_request_from_json(const nlohmann::json& doc);
-
-/// The launch plan's view of `def`: its tensor inputs, scalar inputs (with their kernel-parameter
-/// types), outputs and axes. Fails for a scalar input whose dtype cannot be passed by value.
-[[nodiscard]] result<plan_interface> plan_interface_for(const tasks::definition& def);
-/// The symbols a plan reads for workload `w`: every axis (ints), and every scalar input's value (a
-/// float for float dtypes, else an int). Error: a scalar input the workload gives no value for
-/// (subject: the workload and input).
-[[nodiscard]] result<symbol_table> plan_symbols(const tasks::definition& def, const tasks::workload& w);
 
 class evaluator {
  public:

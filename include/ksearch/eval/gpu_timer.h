@@ -1,8 +1,9 @@
 // ksearch/eval/gpu_timer.h — times GPU work on one stream, cold L2 by default.
 //
-// A gpu_timer owns what a measurement needs (STYLE.md §7): a non-blocking stream, one pair of
-// events (reused: every sample is waited for before the next starts) and an L2 flush buffer of
-// max(2 x L2, 256 MiB), the size FlashInfer, Triton and KernelBench overwrite. measure() runs
+// A gpu_timer owns what a measurement needs, as nvbench's cold measurement does: a non-blocking
+// stream, one pair of events (reused: every sample is waited for before the next starts) and an
+// L2 flush buffer of max(2 x L2, 256 MiB), the size FlashInfer, Triton and KernelBench overwrite.
+// measure() runs
 //   1. warm-up: calls until warmup_params say enough (count and GPU time, capped in wall time),
 //      so module loading, first-touch and clock ramp-up stay out of the numbers;
 //   2. samples: [flush L2] -> start event -> launch(stream) -> stop event -> wait -> read,

@@ -1,9 +1,10 @@
 // ksearch/eval/input_generator.h — random inputs drawn on the GPU, and input checksums.
 //
-// By default inputs are drawn as FlashInfer-Bench draws them (tasks-spec §3.1): floating types
-// from N(0,1), fp8 from N(0,1) clamped to [-2, 2] then converted (saturating, round to nearest
-// even), bool from {0, 1}, int8 uniform in [-128, 128), uint8 in [0, 256), other integers uniform
-// in [-1024, 1024). A workload may name another distribution for an input
+// By default inputs are drawn as FlashInfer-Bench draws them (docs/task-formats.md,
+// "FlashInfer-Bench: inputs"): floating types from N(0,1), fp8 from N(0,1) clamped to [-2, 2]
+// then converted (saturating, round to nearest even), bool from {0, 1}, int8 uniform in
+// [-128, 128), uint8 in [0, 256), other integers uniform in [-1024, 1024). A workload may name
+// another distribution for an input
 // (tasks/value_distribution.h): normal, cauchy, uniform, randint or a constant, drawn in float32
 // and rounded to the dtype. The generator is counter-based (a 64-bit mix of seed and element
 // index), so a (seed, element) pair always gives the same value, on any GPU and any launch shape; values differ

@@ -1,15 +1,16 @@
 // ksearch/eval/timing_stats.h — statistics over timing samples, the rules that decide when to stop
 // sampling, and the roofline floor that flags physically impossible timings. No GPU: pure host code.
 //
-// Stopping criteria follow nvbench's design (STYLE.md §7): a non-virtual public interface
+// Stopping criteria follow nvbench's design (its stopping_criterion): a non-virtual public interface
 // (add, is_finished, stop_reason) over private hooks, one object per measurement, passed in by the
 // caller. Three rules, picked by criterion_params::kind:
 //   - stdrel (default, after nvbench): once min_samples are in and at least min_gpu_time_ms of GPU
 //     time has accumulated, stop when the relative standard deviation is under target_rel_noise,
 //     or when it has settled (stopped moving over a trailing window) above it.
-//   - gpumode (GPUMode eval.py, tasks-spec §4.5): from the third sample on, stop when the standard
-//     error of the mean is under target_rel_noise (0.1%) of the mean, when the samples add up to
-//     max_gpu_time_ms, or when the wall clock passes time_budget_ms (120 s); at most 100 samples.
+//   - gpumode (GPUMode eval.py, docs/task-formats.md, "GPUMode TriMul: modes and timing"): from
+//     the third sample on, stop when the standard error of the mean is under target_rel_noise
+//     (0.1%) of the mean, when the samples add up to max_gpu_time_ms, or when the wall clock
+//     passes time_budget_ms (120 s); at most 100 samples.
 //   - fixed: a sample count (max_samples) or a GPU-time budget (max_gpu_time_ms, the Triton
 //     do_bench "rep" in milliseconds), whichever comes first.
 // Every rule also stops at max_samples and, after at least one sample, at time_budget_ms of wall

@@ -121,12 +121,4 @@ using worker_handler = std::function<result<nlohmann::json>(const nlohmann::json
 /// descriptors in `io` are closed on return.
 [[nodiscard]] int serve_worker(worker_io io, const std::map<std::string, worker_handler>& handlers);
 
-namespace detail {
-/// One write(2) of `bytes` to `fd` with SIGPIPE blocked for the calling thread, so a pipe whose
-/// reader is gone gives EPIPE instead of killing the process (a SIGPIPE raised by this write is
-/// discarded; one pending from elsewhere is left alone). Returns the bytes written, or -1 with
-/// errno set (EAGAIN on a full non-blocking pipe, EPIPE, ...). Used by both ends of the channel.
-[[nodiscard]] long write_without_sigpipe(int fd, std::string_view bytes);
-}  // namespace detail
-
 }  // namespace ksearch::eval

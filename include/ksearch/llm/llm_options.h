@@ -1,6 +1,6 @@
 // ksearch/llm/llm_options.h — the LLM settings of a run, with their defaults, checks and JSON form.
 //
-// One field per flag (llm_flags.h registers them). The endpoint itself (--model-name,
+// One field per flag (cli/llm_flags.h registers them). The endpoint itself (--model-name,
 // --base-url, --api-key) is the CLI's endpoint_selection and comes in as arguments where needed.
 //
 // Defaults, and why:

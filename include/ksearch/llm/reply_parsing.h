@@ -63,9 +63,25 @@ struct tagged_file {
   std::size_t line = 0; // line of the opening tag [1-based]
 };
 
+/// A file element that could not be read, as data: the file it names and what is wrong, so a
+/// caller never has to search the message for a file name.
+struct tag_problem {
+  enum class kind {
+    never_closed,  // the text ends before the closing tag (a truncated reply, usually)
+  };
+  kind what = kind::never_closed;
+  std::string file;       // the name/path attribute's value, e.g. "kernel.cu"
+  std::string tag;        // the element name as written, e.g. "cuda_file"
+  std::string attribute;  // the attribute as written: "name", "path", "PATH", ...
+  std::size_t line = 0;   // line of the opening tag [1-based]
+
+  /// "line 12: <cuda_file name=\"kernel.cu\"> is never closed (expected </cuda_file>)"
+  [[nodiscard]] std::string to_string() const;
+};
+
 struct tagged_files {
   std::vector<tagged_file> files;     // in order of appearance; the same name may occur twice
-  std::vector<std::string> problems;  // "line 12: <cuda_file name=\"kernel.cu\"> is never closed"
+  std::vector<tag_problem> problems;  // elements reported, not returned
 };
 
 [[nodiscard]] tagged_files extract_tagged_files(std::string_view text);

@@ -8,10 +8,12 @@
 
 #include <string_view>
 
+#include "ksearch/tasks/evaluation_status.h"
+
 namespace ksearch::report {
 
 /// PASSED green, COMPILE_ERROR amber, INCORRECT_* red, RUNTIME_ERROR dark red, TIMEOUT purple,
-/// LLM_ERROR slate blue, NO_CANDIDATE / unknown grey, HARNESS_ERROR brown, COMPILED teal.
-[[nodiscard]] std::string_view status_color(std::string_view status);
+/// LLM_ERROR slate blue, NO_CANDIDATE grey, HARNESS_ERROR brown, COMPILED teal.
+[[nodiscard]] std::string_view status_color(tasks::evaluation_status status);
 
 }  // namespace ksearch::report

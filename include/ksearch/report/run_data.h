@@ -21,14 +21,15 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/tasks/evaluation_status.h"
 #include "ksearch/worldmodel/world_model.h"
 
 namespace ksearch::report {
 
-/// One workload of an evaluation (the evaluator's detail.workloads[]).
+/// One workload of an evaluation (search/evaluation_outcome.h).
 struct workload_row {
   std::string uuid;
-  std::string status;
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   std::optional<double> latency_ms, reference_latency_ms;  // [ms]; nullopt when not timed
   std::optional<double> speedup_factor;                     // reference / candidate
   std::optional<double> max_absolute_error, max_relative_error;
@@ -45,7 +46,7 @@ struct round_row {
   std::string time;           // UTC, ISO 8601
   std::string node_id;        // world-model node ("" in the plain loop)
   std::string prompt_kind;    // "action", "debug", "improve", "generate", "optimize", "seed"
-  std::string status;         // "PASSED", "COMPILE_ERROR", ..., "LLM_ERROR", "NO_CANDIDATE"
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   bool passed = false;
   std::optional<double> score;                              // set only when passed
   std::optional<double> latency_ms, reference_latency_ms;   // mean over workloads [ms]
@@ -86,7 +87,7 @@ struct usage_totals {
 };
 
 struct status_count {
-  std::string status;
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   int rounds = 0;
   std::vector<int> round_numbers;
 };

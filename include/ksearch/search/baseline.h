@@ -1,5 +1,5 @@
 // ksearch/search/baseline.h — per-workload latencies of a baseline solution, for K-Search's
-// vs_base score (tasks-spec §3.4).
+// vs_base score (docs/task-formats.md, "FlashInfer-Bench: vs-baseline score").
 //
 // K-Search scores a FlashInfer candidate by how it compares with a baseline (the FlashInfer
 // library call of the definition): vs_base(w) = baseline latency(w) / candidate latency(w),

@@ -18,6 +18,7 @@
 #include "ksearch/search/candidate_reply.h"
 #include "ksearch/search/llm_session.h"
 #include "ksearch/search/round_record.h"
+#include "ksearch/tasks/evaluation_status.h"
 #include "ksearch/tasks/solution.h"
 
 namespace ksearch::search {
@@ -26,7 +27,7 @@ struct candidate_draft {
   std::optional<tasks::solution> solution;
   std::string raw_reply;       // the last reply ("" when none came)
   round_usage usage;
-  std::string status;          // "" with a solution; "LLM_ERROR" or "NO_CANDIDATE" without
+  tasks::evaluation_status status = tasks::evaluation_status::no_candidate;  // without a solution: LLM_ERROR or NO_CANDIDATE
   std::string feedback;        // why there is no solution
   call_failure stop = call_failure::none;  // stop or fatal: the search must end after this round
 };

@@ -9,7 +9,7 @@
 //      cpp / c++ block is kernel.cu, the first ```json block is launch.json.
 // launch.json must parse as a JSON object; whether the plan is valid is the evaluator's call. The
 // solution's sources are the two extracted files only: the raw reply is never a source (K-Search
-// stored prose and fences as code, spec §9.2). Errors are written as feedback for a retry prompt:
+// stored prose and fences as code). Errors are written as feedback for a retry prompt:
 // the subject is the file at fault, the problem and the fix say what to send instead.
 //
 // Thread-safety: pure functions.

@@ -7,7 +7,7 @@
 // (eval/reference_oracle.h); every report says which.
 // The workloads the search sees are chosen deterministically — the UUIDs given, else the first N
 // in file order — and recorded in the run's metadata, so a resumed run scores on the same ones
-// (the original drew a random subset each time; spec §9.23).
+// (the original drew a random subset each time).
 //
 // Score, set only when every workload passed: with --baseline-solution, K-Search's mean
 // vs-baseline factor over those workloads (score_name "mean_vs_baseline", search/baseline.h),
@@ -39,7 +39,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_pool.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/tasks/definition.h"
@@ -64,7 +64,8 @@ struct flashinfer_task_options {
 };
 
 /// The share of output elements that must be within tolerance: 0.95 for FP8 block-scale MoE
-/// definitions (FlashInfer-Bench's low-bit evaluator, tasks-spec §3.2), else every element.
+/// definitions (FlashInfer-Bench's low-bit evaluator, docs/task-formats.md, "FlashInfer-Bench:
+/// correctness"), else every element.
 [[nodiscard]] double required_matched_ratio(std::string_view definition_name);
 
 /// A ksearch CUDA solution's kernel.cu and launch.json; the error names the solution.

@@ -6,17 +6,18 @@
 // reference and notes for the prompt. A candidate is device code plus a launch plan, like any
 // other (docs/candidate-contract.md); its GEMMs are its own (tensor-core mma/wgmma in device code).
 //
-// Modes (tasks-spec §4.5), as evaluation phases run one after the other in the isolated worker:
+// Modes (docs/task-formats.md, "GPUMode TriMul: modes and timing"), as evaluation phases run one
+// after the other in the isolated worker:
 //   test         the test shapes, checked, not timed (cannot pass: no latency, as upstream);
 //   benchmark    the benchmark shapes, checked, then timed with GPUMode's loop (stop when the
 //                standard error is < 0.1% of the mean, 10 s of GPU time or 120 s of wall clock,
 //                at most 100 samples), warm L2 as upstream unless cold_l2;
 //   leaderboard  the test shapes checked, then the benchmark shapes timed for up to 30 s of GPU
 //                time with recheck: fresh inputs before every timed call, each output checked.
-// Every check is allclose with atol = rtol = 2e-2 and NaN/inf parity (§4.4), over
-// `correctness_trials` input sets per shape. Latency is the geometric mean of the benchmark means;
-// the score is 1 / latency_ms ("inv_latency_ms"), set only when every phase passed. The
-// reference's geometric mean (timed alongside) gives the speedup.
+// Every check is allclose with atol = rtol = 2e-2 and NaN/inf parity ("GPUMode TriMul:
+// correctness"), over `correctness_trials` input sets per shape. Latency is the geometric mean of
+// the benchmark means; the score is 1 / latency_ms ("inv_latency_ms"), set only when every phase
+// passed. The reference's geometric mean (timed alongside) gives the speedup.
 //
 // Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
 // workers start once, by the first caller, while the others wait; each candidate then runs its
@@ -33,7 +34,7 @@
 #include "ksearch/common/error.h"
 #include "ksearch/eval/eval_result.h"
 #include "ksearch/eval/evaluation_pool.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/search/task_evaluation.h"

@@ -1,11 +1,12 @@
 // ksearch/search/kernelbench_summary.h — KernelBench's fast_p over a batch of problems.
 //
 // A batch evaluates one solution per problem of a level (or of a list of ids). Its summary is
-// what the KernelBench paper and its peers report (tasks-spec §5.3): fast_p = the share of ALL the
-// problems asked for whose kernel is correct and more than p times faster than the baseline, for
-// p in {0, 1, 1.5, 2}, against PyTorch eager and against torch.compile; fast_0 is the correctness
-// rate. A problem without a solution, or one the harness could not evaluate, counts as not
-// correct. Also the geometric mean of the speedups of the correct problems, and one row per problem.
+// what the KernelBench paper and its peers report (docs/task-formats.md, "KernelBench: fast_p"):
+// fast_p = the share of ALL the problems asked for whose kernel is correct and more than p times
+// faster than the baseline, for p in {0, 1, 1.5, 2}, against PyTorch eager and against
+// torch.compile; fast_0 is the correctness rate. A problem without a solution, or one the harness
+// could not evaluate, counts as not correct. Also the geometric mean of the speedups of the
+// correct problems, and one row per problem.
 //
 // Thread-safety: pure functions.
 #pragma once

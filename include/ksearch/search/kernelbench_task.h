@@ -6,7 +6,8 @@
 // A candidate is device code plus a launch plan like any other (docs/candidate-contract.md);
 // its inputs are forward's arguments, then the module's parameters and buffers.
 //
-// Two evaluation phases in the isolated worker (tasks-spec §5.2):
+// Two evaluation phases in the isolated worker (docs/task-formats.md, "KernelBench: correctness"
+// and "KernelBench: timing and baselines"):
 //   trials  every trial's inputs, checked, not timed: shapes, then allclose(ref, out) with
 //           atol = rtol = tolerance scaled by the candidate's output (|ref - out| <= tol + tol*|out|),
 //           a NaN never equal; tolerance 1e-4 for fp32, 1e-2 for fp16/bf16 (upstream since Nov
@@ -24,6 +25,7 @@
 // into the cache folder: one at a time per folder (search/kernelbench_import.h).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,7 +35,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_pool.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/kernelbench_import.h"
 #include "ksearch/search/search_task.h"
@@ -62,7 +64,7 @@ inline constexpr double kernelbench_suspicious_speedup = 10.0;
 
 /// KernelBench's verdict on one candidate.
 struct kernelbench_verdict {
-  eval::eval_status status = eval::eval_status::passed;
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   bool correct = false;                // every trial (and the perf inputs) matched
   std::optional<double> kernel_ms;     // mean of the timed calls
   std::optional<double> eager_ms;      // the reference's mean, timed alongside
@@ -73,6 +75,8 @@ struct kernelbench_verdict {
   std::string log;                     // why it failed
 
   [[nodiscard]] nlohmann::json to_json() const;
+  /// The numbers and flags (as 0/1) by their to_json names, for evaluation_outcome::task_metrics.
+  [[nodiscard]] std::map<std::string, double> metrics() const;
 };
 
 [[nodiscard]] kernelbench_verdict judge_kernelbench(const phased_outcome& outcome, const kernelbench_dataset& dataset);

@@ -2,22 +2,23 @@
 //
 // One builder per call, each taking a struct of inputs and rendering a template file of
 // prompts/ (search/prompt_template.h) with the budgets below:
-//   world_model_init_prompt   prompts/world_model_init.md    the first world model (spec §4.4)
-//   world_model_edit_prompt   prompts/world_model_edit.md    propose / refine / too-hard edits (§4.5)
-//   codegen_prompt            prompts/codegen_{action,debug,improve}.md   one kernel per round (§3.6, §4.2)
-//   plain_generate_prompt     prompts/plain_generate.md      the loop without a world model (§3.13, §4.1)
+//   world_model_init_prompt   prompts/world_model_init.md    the first world model
+//   world_model_edit_prompt   prompts/world_model_edit.md    propose / refine / too-hard edits
+//   codegen_prompt            prompts/codegen_{action,debug,improve}.md   one kernel per round
+//   plain_generate_prompt     prompts/plain_generate.md      the loop without a world model
 //   plain_optimize_prompt     prompts/plain_optimize.md
 //   candidate_format_text     prompts/candidate_format.md    what a candidate is and how to reply
 // Shared pieces are templates too: hardware_hint.md, performance_targets.md and
 // world_model_context.md. Builders check their inputs (a missing required field is an error
 // naming the builder and the field) and never invent content: an empty optional input drops its
-// section.
+// section. What K-Search's prompts hold: docs/k-search-compatibility.md, "Search: code-generation
+// prompts", "Search: plain loop", "Prompts: world-model init" and "Prompts: world-model edit".
 //
-// Deliberate differences from K-Search: the init prompt shows the seed solution (§9.9); a
-// refine retry's validation errors get their own section and are shown in full (§9.5); the
-// improve prompt keeps the chosen action (§9.17); the round shown is the real round of the
-// cycle and its real cap, never a saturated label (§9.30); the world-model view is passed whole,
-// never cut mid-JSON, and the caller bounds it by selecting nodes (§9.19).
+// Deliberate differences from K-Search (that file, "Deliberate differences"): the init prompt
+// shows the seed solution; a refine retry's validation errors get their own section and are shown
+// in full; the improve prompt keeps the chosen action; the round shown is the real round of the
+// cycle and its real cap, never a saturated label; the world-model view is passed whole, never
+// cut mid-JSON, and the caller bounds it by selecting nodes.
 //
 // Thread-safety: pure functions of their arguments; a prompt_library is immutable.
 #pragma once
@@ -31,7 +32,8 @@
 
 namespace ksearch::search {
 
-/// Default budgets [bytes] per value. From K-Search (spec §4.5, §3.6) unless a comment says why not.
+/// Default budgets [bytes] per value. From K-Search (docs/k-search-compatibility.md, "Prompts:
+/// world-model edit" and "Search: code-generation prompts") unless a comment says why not.
 namespace prompt_budget {
 inline constexpr std::size_t definition_text = 50'000;  // init, codegen and plain prompts
 inline constexpr std::size_t code = 200'000;            // K-Search's emergency guard on code
@@ -39,7 +41,7 @@ inline constexpr std::size_t schema_guide = 20'000;     // whole: the example wo
 inline constexpr std::size_t seed_summary = 2'000;
 // world_model_edit_prompt
 inline constexpr std::size_t edit_world_model_view = 8'000;  // whole; K-Search cut a note-less view at 2600
-                                                             // characters, mid-JSON (§9.19)
+                                                             // characters, mid-JSON
 inline constexpr std::size_t edit_status = 900;
 inline constexpr std::size_t edit_frontier = 1'200;
 inline constexpr std::size_t edit_tree_path = 800;
@@ -47,7 +49,7 @@ inline constexpr std::size_t edit_baseline_targets = 900;
 inline constexpr std::size_t edit_chosen_action = 500;
 inline constexpr std::size_t edit_prediction_json = 800;
 inline constexpr std::size_t edit_eval_json = 800;
-inline constexpr std::size_t validation_errors = 16'000;  // "in full" (§9.5); a guard, not a cut
+inline constexpr std::size_t validation_errors = 16'000;  // "in full"; a guard, not a cut
 // codegen_prompt and the plain loop
 inline constexpr std::size_t world_model_section = 50'000;  // whole
 inline constexpr std::size_t action_block = 4'000;          // K-Search did not bound it
@@ -58,11 +60,12 @@ inline constexpr std::size_t round_summary = 2'000;
 }  // namespace prompt_budget
 
 /// Shortens a definition text (tasks/definition_text.h layout) for the edit prompts, as K-Search
-/// does (§4.5): the first `head_lines` lines, then the Axes:, Inputs: and Outputs: sections with
-/// at most `section_lines` lines each, Constraints: with at most `constraint_lines`, and the
-/// first `reference_lines` lines after "Reference Implementation:". Headers are matched as
-/// exact lines; each cut leaves a line "... (N lines omitted) ...". A text without any of these
-/// headers keeps its first head_lines + reference_lines lines.
+/// does (docs/k-search-compatibility.md, "Prompts: world-model edit"): the first `head_lines`
+/// lines, then the Axes:, Inputs: and Outputs: sections with at most `section_lines` lines each,
+/// Constraints: with at most `constraint_lines`, and the first `reference_lines` lines after
+/// "Reference Implementation:". Headers are matched as exact lines; each cut leaves a line
+/// "... (N lines omitted) ...". A text without any of these headers keeps its first head_lines +
+/// reference_lines lines.
 struct prompt_compaction {
   std::size_t head_lines = 2;
   std::size_t section_lines = 18;
@@ -89,7 +92,7 @@ struct world_model_init_inputs {
 };
 [[nodiscard]] result<std::string> world_model_init_prompt(const prompt_library& lib, const world_model_init_inputs& in);
 
-/// What an edit call is for (spec §4.5 table).
+/// What an edit call is for (docs/k-search-compatibility.md, "Prompts: world-model edit").
 enum class edit_use {
   propose,   // cycle start: stock the frontier; `status` carries the requirement note
   refine,    // cycle end, a solution passed: update beliefs from the evidence, add the next step
@@ -116,7 +119,7 @@ struct world_model_edit_inputs {
 };
 [[nodiscard]] result<std::string> world_model_edit_prompt(const prompt_library& lib, const world_model_edit_inputs& in);
 
-/// Which code-generation prompt (spec §3.6).
+/// Which code-generation prompt (docs/k-search-compatibility.md, "Search: code-generation prompts").
 enum class codegen_mode {
   action,       // attempt 1 on a node whose parent has code: implement the action on it
   spec_action,  // attempt 1 without base code: implement the action from the specification

@@ -27,7 +27,7 @@
 namespace ksearch::search {
 
 /// The content id of a solution: a hash of its definition and sources (not its name, so renaming
-/// keeps the id; spec §9.14).
+/// keeps the id, unlike K-Search's).
 [[nodiscard]] std::string solution_id(const tasks::solution& s);
 
 struct round_usage {
@@ -51,7 +51,7 @@ struct round_record {
   std::optional<tasks::solution> solution;
   std::string solution_id;         // "" when there is no solution
   std::string raw_reply;           // the model's last reply ("" when none)
-  candidate_evaluation evaluation;
+  evaluation_outcome evaluation;
   int reused_from_round = -1;      // >= 0: the candidate is identical to that round's (0 = the seed) and its
                                    // evaluation was reused, not measured again
   round_usage usage;
@@ -68,9 +68,6 @@ struct round_record {
 [[nodiscard]] nlohmann::json to_json(const round_record& r);
 /// `where` prefixes error subjects ("solutions.jsonl:12").
 [[nodiscard]] result<round_record> round_record_from_json(const nlohmann::json& doc, const std::string& where);
-
-[[nodiscard]] nlohmann::json to_json(const candidate_evaluation& e);
-[[nodiscard]] candidate_evaluation candidate_evaluation_from_json(const nlohmann::json& doc);
 
 /// The current time, UTC, as "2026-11-21T10:00:00Z".
 [[nodiscard]] std::string utc_timestamp();

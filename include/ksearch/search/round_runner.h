@@ -68,7 +68,7 @@ class round_runner {
 
   /// Rebuilds the best solution and the solution index from stored rounds.
   void restore(const stored_rounds& rounds);
-  /// Records a seed (round 0) solution and its evaluation (never counted as best; spec §3.12).
+  /// Records a seed (round 0) solution and its evaluation (never counted as best, as in K-Search).
   [[nodiscard]] result<void> record_seed(round_record seed);
 
   /// Runs the plan's rounds. Errors only when a record cannot be written (the disk is full, ...);

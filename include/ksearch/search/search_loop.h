@@ -1,14 +1,15 @@
 // ksearch/search/search_loop.h — the two searches: world-model cycles and the plain loop.
 //
-// World model (spec §3, with the fixes of §9): at each cycle start the frontier is stocked
-// (propose), the next action is chosen deterministically, and rounds are spent on it — ACTION
-// (or SPEC+ACTION) first, then DEBUG until something passes and IMPROVE after — until it
-// stagnates for --wm-stagnation-window rounds, reaches --wm-max-cycle-rounds, or the round
-// budget ends. A cycle that passed attaches its best solution to the node and asks the LLM to
-// refine the tree (validated; invalid edits are discarded, not stacked); a cycle that never
-// passed marks the node FAILED, so it is never chosen again, and asks the LLM to update its
-// beliefs. Plain (no --world-model): one generation, then one optimisation per round from the
-// last code, with the best so far shown (spec §3.13).
+// World model (docs/k-search-compatibility.md, "Search: cycles", with the fixes under "Deliberate
+// differences"): at each cycle start the frontier is stocked (propose), the next action is chosen
+// deterministically, and rounds are spent on it — ACTION (or SPEC+ACTION) first, then DEBUG until
+// something passes and IMPROVE after — until it stagnates for --wm-stagnation-window rounds,
+// reaches --wm-max-cycle-rounds, or the round budget ends. A cycle that passed attaches its best
+// solution to the node and asks the LLM to refine the tree (validated; invalid edits are
+// discarded, not stacked); a cycle that never passed marks the node FAILED, so it is never chosen
+// again, and asks the LLM to update its beliefs. Plain (no --world-model): one generation, then
+// one optimisation per round from the last code, with the best so far shown ("Search: plain
+// loop").
 //
 // Samples (--samples-per-round N): each prompt asks for N candidates at once, drafted and
 // evaluated concurrently by the round runner; each is a round of its own, so --max-opt-rounds,

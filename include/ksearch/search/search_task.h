@@ -3,7 +3,7 @@
 // The search loops see a task only through this interface: the text that describes the problem
 // to the LLM, and an evaluation of a candidate that says whether it passed, how good it is (a
 // score, higher is better) and what the LLM should read about it next round. A candidate's
-// failure (compile error, wrong numbers, a crash, a timeout) is a candidate_evaluation with
+// failure (compile error, wrong numbers, a crash, a timeout) is an evaluation_outcome with
 // passed = false; an error value means the harness itself could not evaluate (no GPU, a broken
 // reference), which costs the search one round, not the run.
 //
@@ -12,34 +12,15 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "ksearch/common/error.h"
+#include "ksearch/search/evaluation_outcome.h"
 #include "ksearch/tasks/solution.h"
 
 namespace ksearch::search {
-
-struct candidate_evaluation {
-  std::string status;            // "PASSED", "COMPILE_ERROR", ... (eval_status names), "COMPILED" in compile-only mode
-  bool passed = false;
-  std::optional<double> score;   // higher is better; set only when passed
-  std::string score_name;        // what the score is, e.g. "mean_speedup_vs_ref"
-  std::optional<double> latency_ms;            // mean over workloads [ms]
-  std::optional<double> reference_latency_ms;  // [ms]
-  std::optional<double> speedup_factor;        // reference / candidate, mean over workloads
-  std::optional<double> mean_vs_baseline_factor;  // baseline / candidate, mean over workloads
-  std::string feedback;          // for the next prompt: the failure with numbers, or a per-workload summary
-  nlohmann::json detail = nlohmann::json::object();  // the full evaluation, for the record
-
-  /// The original's eval dict (spec §2.4): {status, latency_ms, reference_latency_ms,
-  /// speedup_factor, mean_vs_baseline_factor, metrics{score, score_name}}; nulls where unknown.
-  [[nodiscard]] nlohmann::json summary_json() const;
-  /// "mean_latency_ms=0.0123 speedup_vs_ref=1.420x score=1.4200" lines (only when passed).
-  [[nodiscard]] std::string perf_summary(const std::string& prefix) const;
-};
 
 class search_task {
  public:
@@ -57,7 +38,7 @@ class search_task {
   /// for the traces; empty when the task has none to offer.
   [[nodiscard]] virtual std::map<std::string, nlohmann::json> workload_records() const { return {}; }
   /// Evaluates `candidate` (kernel.cu + launch.json).
-  [[nodiscard]] virtual result<candidate_evaluation> evaluate(const tasks::solution& candidate) = 0;
+  [[nodiscard]] virtual result<evaluation_outcome> evaluate(const tasks::solution& candidate) = 0;
 };
 
 }  // namespace ksearch::search

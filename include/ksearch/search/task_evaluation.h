@@ -35,14 +35,14 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/evaluation_pool.h"
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::search {
 
-[[nodiscard]] result<candidate_evaluation> compile_only_evaluation(const tasks::definition& def,
+[[nodiscard]] result<evaluation_outcome> compile_only_evaluation(const tasks::definition& def,
                                                                    const eval::solution_code& code,
                                                                    const std::string& target_gpu,
                                                                    activity_observer& activity);
@@ -72,7 +72,7 @@ class lazy_pool {
 
 /// The evaluation of a candidate whose files cannot be read as device code and a plan
 /// (solution_code_of failed): COMPILE_ERROR with the reason as feedback.
-[[nodiscard]] candidate_evaluation unreadable_candidate(const error& why);
+[[nodiscard]] evaluation_outcome unreadable_candidate(const error& why);
 
 [[nodiscard]] std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def);
 
@@ -86,11 +86,11 @@ struct evaluation_phase {
 
 struct phased_outcome {
   std::vector<std::pair<std::string, eval::eval_result>> phases;  // in order; stops at the first failure
-  eval::eval_status status = eval::eval_status::passed;
+  tasks::evaluation_status status = tasks::evaluation_status::passed;
   std::string log;                          // the failing phase's log
   std::optional<double> geomean_ms;         // candidate, over the timed workloads' means (all passed)
   std::optional<double> reference_geomean_ms;
-  [[nodiscard]] bool passed() const { return status == eval::eval_status::passed; }
+  [[nodiscard]] bool passed() const { return status == tasks::evaluation_status::passed; }
 };
 
 /// A candidate's request split by workload into a check-only request (nothing timed) and the

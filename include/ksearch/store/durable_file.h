@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ksearch/common/error.h"
+#include "ksearch/common/posix.h"
 
 namespace ksearch::store {
 
@@ -45,9 +46,9 @@ class line_appender {
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
  private:
-  line_appender(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+  line_appender(std::filesystem::path path, unique_fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
   std::filesystem::path path_;
-  int fd_;  // owned, O_APPEND
+  unique_fd fd_;  // O_APPEND
 };
 
 struct jsonl_record {

@@ -5,7 +5,8 @@
 // shape null) and a reference implementation. A Workload binds the var axes and says how each
 // input is produced (random, a scalar value, or a safetensors blob; a random input may name its
 // distribution, tasks/value_distribution.h). Field names and semantics
-// follow FlashInfer-Bench (reference/tasks-spec.md §1); parse errors name the file and JSON path.
+// follow FlashInfer-Bench (docs/task-formats.md, "FlashInfer Trace: definition" and "FlashInfer
+// Trace: workload"); parse errors name the file and JSON path.
 //
 // Thread-safety: plain values.
 #pragma once

@@ -1,7 +1,8 @@
 // ksearch/tasks/definition_text.h — a Definition as the text the LLM reads.
 //
-// The layout follows K-Search's FlashInfer adapter (reference spec §4.6), one fact per line so
-// that prompts can compact it by section (search/prompts.h: prompt_compaction):
+// The layout follows K-Search's FlashInfer adapter (docs/k-search-compatibility.md, "Prompts:
+// definition text"), one fact per line so that prompts can compact it by section
+// (search/prompts.h: prompt_compaction):
 //
 //   Name: gqa_paged_decode_h32_kv4_d128_ps1
 //   Type: gqa_paged

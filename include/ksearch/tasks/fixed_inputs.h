@@ -6,7 +6,8 @@
 //   - kind::safetensors with a blob on disk: read from <dataset root>/<path>, tensor <tensor_key>,
 //     checked against the definition's dtype and the workload's shape;
 //   - kind::safetensors marked "generated" (the blob is not shipped, tasks/flashinfer/README.md):
-//     index arrays generated deterministically from the workload's uuid (tasks-spec §6.2):
+//     index arrays generated deterministically from the workload's uuid (docs/task-formats.md,
+//     "FlashInfer: generated index arrays"):
 //       qo_indptr   total_q queries split into len_indptr - 1 sequences of at least one query;
 //       kv_indptr   decode: num_kv_indices tokens split into sequences of at least one token;
 //                   with a qo_indptr (prefill): each sequence gets its queries plus a cached prefix

@@ -2,7 +2,8 @@
 //
 // A KernelBench checkout holds level folders (level1 .. level4), either at its root or under
 // KernelBench/ (the upstream repository's layout), each with one Python file per problem named
-// <id>_<Name>.py (tasks-spec §5.1). This module lists and locates them; it reads no Python.
+// <id>_<Name>.py (docs/task-formats.md, "KernelBench: problem files"). This module lists and
+// locates them; it reads no Python.
 // Errors name what is missing — the root, the level folder, the problem id (with the ids the level
 // does have) — and the flag that chose it.
 //

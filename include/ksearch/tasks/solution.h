@@ -1,9 +1,9 @@
 // ksearch/tasks/solution.h — FlashInfer Trace Solution files.
 //
 // A Solution is {name, definition, author, description, spec{language, target_hardware,
-// entry_point, ...}, sources[{path, content}]} (reference/tasks-spec.md §1.3). A ksearch CUDA
-// solution holds two sources: `kernel.cu` (device code) and `launch.json` (its launch plan, see
-// docs/candidate-contract.md).
+// entry_point, ...}, sources[{path, content}]} (docs/task-formats.md, "FlashInfer Trace:
+// solution"). A ksearch CUDA solution holds two sources: `kernel.cu` (device code) and
+// `launch.json` (its launch plan, see docs/candidate-contract.md).
 #pragma once
 
 #include <filesystem>

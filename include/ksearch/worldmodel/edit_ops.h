@@ -1,4 +1,5 @@
-// ksearch/worldmodel/edit_ops.h — edit scripts: how the LLM changes the world model (spec §2.10).
+// ksearch/worldmodel/edit_ops.h — edit scripts: how the LLM changes the world model
+// (docs/k-search-compatibility.md, "World model: edit scripts").
 //
 // The LLM answers an edit prompt with {"active_leaf_id": optional id, "ops": [...]}; each op is
 // one of
@@ -9,10 +10,10 @@
 // Ops are applied in order, deterministically, and never throw. An op that cannot be applied is
 // skipped as a whole and reported with its index and reason; a field of an applied op that is
 // refused (or a value that is clamped) is reported in `adjusted`. Differences from the original,
-// on purpose:
+// on purpose (docs/k-search-compatibility.md, "Deliberate differences"):
 //  * solution_ref and the search outcome ("ksearch") are owned by the search: patches and inserted
-//    nodes that carry them are applied without them, and reported (§9.8);
-//  * generated ids keep counting until unused and carry the round (§9.14b);
+//    nodes that carry them are applied without them, and reported;
+//  * generated ids keep counting until unused and carry the round;
 //  * the new-node cap (inserts + split children) holds per application, and an op over the cap is
 //    skipped, not silently dropped;
 //  * inserted and patched nodes get last_updated_round = the context's round unless the op sets it.
@@ -60,11 +61,12 @@ struct edit_report {
 /// Applies `script` to `wm`. split_node considers at most the first 8 children.
 [[nodiscard]] edit_report apply_edit_script(world_model& wm, const edit_script& script, const edit_context& context);
 
-/// Refine validation (spec §3.9 step 3): what is wrong with `after` (the model after applying a
-/// refine script, whose application produced `report`) relative to `before`, for the node that was
-/// just solved. Empty means valid. Rules: the root keeps its id, existence and (null) decision and
-/// choice; every node solved in `before` still exists with the same solution id; the solved node has
-/// at least one open child action with difficulty < 5; no op was skipped.
+/// Refine validation (docs/k-search-compatibility.md, "Search: refine validation"): what is wrong
+/// with `after` (the model after applying a refine script, whose application produced `report`)
+/// relative to `before`, for the node that was just solved. Empty means valid. Rules: the root
+/// keeps its id, existence and (null) decision and choice; every node solved in `before` still
+/// exists with the same solution id; the solved node has at least one open child action with
+/// difficulty < 5; no op was skipped.
 [[nodiscard]] std::vector<std::string> check_refine(const world_model& before, const world_model& after,
                                                     std::string_view solved_node_id, const edit_report& report);
 

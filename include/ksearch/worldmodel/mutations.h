@@ -1,6 +1,7 @@
-// ksearch/worldmodel/mutations.h — the changes the search itself makes to the world model (spec
-// §2.11 plus ours): attaching solutions, recording attempts and outcomes, machine signals, the
-// fallback continuation children, and the reference excerpt in the root's notes.
+// ksearch/worldmodel/mutations.h — the changes the search itself makes to the world model
+// (K-Search's, docs/k-search-compatibility.md, "World model: search-made changes", plus ours):
+// attaching solutions, recording attempts and outcomes, machine signals, the fallback
+// continuation children, and the reference excerpt in the root's notes.
 //
 // Each function is a no-op when the node it names does not exist (the search only names nodes it
 // has just selected or attached, so that would be a bug there, not a state to recover from).
@@ -34,13 +35,13 @@ void mark_outcome(world_model& wm, std::string_view node_id, node_outcome outcom
 /// computed_signals: round_index = round; trace.status when non-empty; each number when set.
 void merge_computed_signals(world_model& wm, int round, const trace_signals& trace);
 
-/// The refine fallback (spec §2.11): when the solved node has no open child action with
+/// The refine fallback: when the solved node has no open child action with
 /// difficulty < 5, inserts node_<task>_r<round>_cont_<k> under it (a generic "next-step
 /// refinement", score 0.35, difficulty 2). Returns the new id, or "" when nothing was inserted
 /// (the node has such a child, is not solved, or does not exist).
 std::string ensure_continuation(world_model& wm, std::string_view solved_node_id, const edit_context& ctx);
 
-/// The propose fallback (spec §3.5): when the best node (selection.h) has no open child action,
+/// The propose fallback: when the best node (selection.h) has no open child action,
 /// inserts node_best_cont_r<round>_<k> under it (score 0.6, difficulty 2). Returns the new id or "".
 std::string ensure_best_continuation(world_model& wm, const edit_context& ctx);
 

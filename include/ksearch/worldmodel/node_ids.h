@@ -1,8 +1,9 @@
 // ksearch/worldmodel/node_ids.h — ids for nodes the search or an edit script adds.
 //
 // Generated ids follow K-Search's shapes (node_<task>_r<round>_<k>, child_..., node_..._cont_<k>,
-// node_best_cont_r<round>_<k>) but, unlike the original (spec §9.14b), the counter keeps counting
-// until the id is unused, so a resumed run whose round numbers restart cannot produce duplicates.
+// node_best_cont_r<round>_<k>) but, unlike the original (which retried a collision once), the
+// counter keeps counting until the id is unused, so a resumed run whose round numbers restart
+// cannot produce duplicates.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -1,5 +1,5 @@
-// ksearch/worldmodel/selection.h — which action the search runs next (spec §3.4, fixed per §9.4,
-// §9.10 and §9.15).
+// ksearch/worldmodel/selection.h — which action the search runs next (docs/k-search-compatibility.md,
+// "Search: action selection", with the fixes under "Deliberate differences").
 //
 // One frontier definition everywhere: action nodes that are open (not solved, no recorded outcome)
 // whose parent is the root or solved. Selection is deterministic: keep frontier nodes within the
@@ -42,7 +42,7 @@ struct selection_policy {
 /// ties go to the earlier node. nullptr when there is none.
 [[nodiscard]] const node* best_node(const world_model& wm);
 
-/// Spec §3.5's skip rule: at least 3 frontier actions, and the best node (if any) has an open
+/// K-Search's propose skip rule: at least 3 frontier actions, and the best node (if any) has an open
 /// child action. When true, the search need not ask the LLM for more actions.
 [[nodiscard]] bool frontier_is_healthy(const world_model& wm);
 

@@ -1,10 +1,12 @@
-// ksearch/worldmodel/views.h — the world model as prompts show it (spec §2.12, fixed per §9.19).
+// ksearch/worldmodel/views.h — the world model as prompts show it.
 //
-// Every view is bounded and whole. The compact JSON view never cuts text mid-JSON: it chooses
-// which nodes to show (root→active path first, then the active node's children and siblings, the
-// frontier in selection order, the best node's path, then the rest) and how much of each node's
-// text to show, and says how many nodes it left out. Node notes, action descriptions and search
-// outcomes are included (clipped) so what the LLM wrote earlier is read again.
+// Every view is bounded and whole, unlike K-Search's (docs/k-search-compatibility.md, "World
+// model: prompt views" and "The world model is shown whole"). The compact JSON view never cuts
+// text mid-JSON: it chooses which nodes to show (root→active path first, then the active node's
+// children and siblings, the frontier in selection order, the best node's path, then the rest)
+// and how much of each node's text to show, and says how many nodes it left out. Node notes,
+// action descriptions and search outcomes are included (clipped) so what the LLM wrote earlier
+// is read again.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -46,7 +48,7 @@ namespace ksearch::worldmodel {
 [[nodiscard]] std::string eval_perf_text(const nlohmann::json& eval);
 
 /// An example world model (a root and one action child, every field filled with what belongs
-/// there) as indented JSON, for the init prompt (spec §4.4).
+/// there) as indented JSON, for the init prompt.
 [[nodiscard]] std::string schema_guide_json();
 
 }  // namespace ksearch::worldmodel

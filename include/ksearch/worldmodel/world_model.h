@@ -1,11 +1,11 @@
 // ksearch/worldmodel/world_model.h — the world model: a typed decision tree of hypotheses and
-// actions that steers the search (reference/ksearch-spec.md §2).
+// actions that steers the search (docs/k-search-compatibility.md, "World model: JSON fields").
 //
 // The tree is a flat list of nodes linked by parent ids. A root→node path composes a plan;
 // siblings are mutually exclusive alternatives; a child refines its parent. A node with an action
 // title is something the search can run; a node with a solution id has been run and holds the
 // best passed solution of that run. The states that the original derives on the fly are defined
-// here once (spec §2.6, unified per §9.10):
+// here once (docs/k-search-compatibility.md, "World model: node states"):
 //   open      action title, no solution, no recorded outcome (failed / too hard / pruned)
 //   frontier  open, and the parent is the root or solved (selection.h)
 //   blocked   open, but the parent has no solution
@@ -31,7 +31,7 @@
 
 namespace ksearch::worldmodel {
 
-/// The three impact dimensions every node carries (spec §2.3), in the order prompts show them.
+/// The three impact dimensions every node carries (as in K-Search), in the order prompts show them.
 inline constexpr std::string_view impact_memory_bandwidth = "memory_bandwidth";
 inline constexpr std::string_view impact_register_pressure = "register_pressure";
 inline constexpr std::string_view impact_compute_fit = "compute_intensity_and_hw_fit";
@@ -59,8 +59,9 @@ struct solution_ref {
   nlohmann::json eval = nlohmann::json::object();   // the evaluation as the search attached it
 };
 
-/// What happened when the search ran this node's action (ours, spec §9.15). Stored under the node's
-/// "ksearch" key; the Python tool drops unknown node keys, so snapshots stay loadable there.
+/// What happened when the search ran this node's action (ours: docs/k-search-compatibility.md,
+/// "Failed actions are marked"). Stored under the node's "ksearch" key; the Python tool drops
+/// unknown node keys, so snapshots stay loadable there.
 enum class node_outcome { none, failed, too_hard, pruned };
 
 /// "none", "failed", "too_hard", "pruned".

@@ -1,11 +1,12 @@
 // ksearch/worldmodel/world_model_json.h — the world model as JSON, read with repair.
 //
-// The JSON uses K-Search's field names (spec §2.2–2.5), so a Python snapshot loads here and ours
-// load there. Layout: {kernel_summary, open_questions, decision_tree{root_id, active_leaf_id,
-// nodes[]}, computed_signals{round_index, trace{...}}, <unknown keys kept>}. Two additions, both
-// dropped by the Python normalizer without harm: solution_ref keeps solution_name and round_index
-// (the original wrote and then dropped them, §9.3), and a node's search outcome lives under its
-// "ksearch" key {attempts, outcome, outcome_reason, outcome_round}, written only when not default.
+// The JSON uses K-Search's field names (docs/k-search-compatibility.md, "World model: JSON
+// fields"), so a Python snapshot loads here and ours load there. Layout: {kernel_summary,
+// open_questions, decision_tree{root_id, active_leaf_id, nodes[]}, computed_signals{round_index,
+// trace{...}}, <unknown keys kept>}. Two additions, both dropped by the Python normalizer without
+// harm: solution_ref keeps solution_name and round_index (the original wrote and then dropped
+// them), and a node's search outcome lives under its "ksearch" key {attempts, outcome,
+// outcome_reason, outcome_round}, written only when not default.
 //
 // Reading never fails on content, only when the document is not an object. Whatever had to be
 // changed is said in the repair report, one line per change, naming the JSON path: missing root
@@ -49,9 +50,9 @@ struct repair_report {
 /// comes back with an empty one.
 [[nodiscard]] node node_from_json(const nlohmann::json& doc, std::string_view path, repair_report& report);
 
-/// The world model inside an LLM's init reply (spec §4.4): the first JSON object in the text
+/// The world model inside an LLM's init reply: the first JSON object in the text
 /// (prose, fences and trailing commas tolerated), read with repair. Solution references the model
-/// wrote are removed and reported: only the search attaches solutions (§9.8). Errors (subject
+/// wrote are removed and reported: only the search attaches solutions. Errors (subject
 /// "reply") when there is no JSON object, or the object has neither decision_tree nor kernel_summary.
 [[nodiscard]] result<world_model> parse_init_reply(std::string_view reply_text, repair_report& report);
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Writes workloads/trimul/trimul.jsonl: GPUMode TriMul's 18 test and 7 benchmark shapes
-(problems/bioml/trimul/task.yml, tasks-spec §4.3) as FlashInfer Trace workload records.
+(problems/bioml/trimul/task.yml; docs/task-formats.md, "GPUMode TriMul: shapes") as FlashInfer
+Trace workload records.
 
 The uuid says which set a shape belongs to ("test-..." is checked only, "benchmark-..." is checked
 and timed) and carries the leaderboard's seed, which ksearch mixes into its own input seeds.
-Inputs name their distribution (§4.2): x ~ N(0, 1) or Cauchy(0, 2); the mask is all ones
-("nomask") or 0/1 integers; norm weights and biases ~ N(0, 1); the five projections
-~ N(0, 1)/sqrt(hidden_dim); to_out ~ N(0, 1)/sqrt(dim).
+Inputs name their distribution (docs/task-formats.md, "GPUMode TriMul: inputs"): x ~ N(0, 1) or
+Cauchy(0, 2); the mask is all ones ("nomask") or 0/1 integers; norm weights and biases ~ N(0, 1);
+the five projections ~ N(0, 1)/sqrt(hidden_dim); to_out ~ N(0, 1)/sqrt(dim).
 """
 import json
 import math

@@ -1,4 +1,4 @@
-#include "ksearch/llm/llm_flags.h"
+#include "ksearch/cli/llm_flags.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +12,9 @@
 
 namespace ksearch::llm {
 namespace {
+
+using cli::add_llm_flags;
+using cli::llm_flag_set;
 
 using nlohmann::json;
 using test_support::temp_dir;

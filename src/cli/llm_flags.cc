@@ -1,8 +1,10 @@
-#include "ksearch/llm/llm_flags.h"
+#include "ksearch/cli/llm_flags.h"
 
 #include <CLI/CLI.hpp>
 
-namespace ksearch::llm {
+namespace ksearch::cli {
+
+using llm::llm_options;
 
 namespace {
 
@@ -93,4 +95,4 @@ void add_llm_flags(CLI::App& app, llm_options& options, llm_flag_set set) {
   if (set == llm_flag_set::run) add_run_only_flags(app, options);
 }
 
-}  // namespace ksearch::llm
+}  // namespace ksearch::cli

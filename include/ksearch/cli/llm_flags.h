@@ -1,4 +1,4 @@
-// ksearch/llm/llm_flags.h — registers the LLM flags (llm_options.h) on a CLI11 command.
+// ksearch/cli/llm_flags.h — registers the LLM flags (llm/llm_options.h) on a CLI11 command.
 //
 // The endpoint flags (--model-name, --base-url, --api-key) belong to the CLI's endpoint_selection
 // and are not registered here. Each flag checks its own value (choices, ranges, existing files);
@@ -13,7 +13,7 @@ namespace CLI {
 class App;
 }
 
-namespace ksearch::llm {
+namespace ksearch::cli {
 
 enum class llm_flag_set {
   run,    // every flag: provider, API style, generation, timeouts, retries, budgets, pricing, replay, exchange
@@ -23,6 +23,6 @@ enum class llm_flag_set {
 
 /// Adds the flags of `set` to `app`, bound to `options` (which must outlive parsing), in the
 /// "LLM" group.
-void add_llm_flags(CLI::App& app, llm_options& options, llm_flag_set set = llm_flag_set::run);
+void add_llm_flags(CLI::App& app, llm::llm_options& options, llm_flag_set set = llm_flag_set::run);
 
-}  // namespace ksearch::llm
+}  // namespace ksearch::cli

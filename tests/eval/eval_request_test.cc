@@ -1,6 +1,6 @@
 // The evaluation request as the worker protocol carries it (CPU only; the GPU side is in
 // evaluator_gpu_test.cc).
-#include "ksearch/eval/evaluator.h"
+#include "ksearch/eval/eval_request.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,75 @@
+// ksearch/eval/eval_request.h — what the search asks the evaluator, as it crosses to the worker.
+//
+// An evaluation request names a definition, its workloads, a reference (native device code and a
+// plan, or the definition's Python reference run by the PyTorch oracle) and a candidate, with the
+// settings of the checks and the timing (eval_config). The search builds one per candidate; the
+// parent sends it to an evaluation worker (eval/evaluation_service.h) as JSON and the worker
+// runs it with eval/evaluator.h. This header is all the parent side needs: it pulls in no CUDA.
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "ksearch/common/error.h"
+#include "ksearch/eval/timing_clock.h"
+#include "ksearch/eval/timing_stats.h"
+#include "ksearch/tasks/definition.h"
+
+namespace ksearch::eval {
+
+struct solution_code {
+  std::string name;
+  std::string source;     // kernel.cu
+  std::string plan_json;  // launch.json text
+};
+
+struct eval_config {
+  int correctness_trials = 3;             // input sets with different seeds per workload
+  std::uint64_t seed = 20261121;          // base seed; trial t of workload w uses hash(seed, w.uuid, t)
+  std::string comparator = "flashinfer";  // "flashinfer", "allclose" (GPUMode) or "allclose_candidate"
+                                          // (KernelBench: rtol scales |candidate|); eval/compare.h
+  double atol = 1e-2;
+  double rtol = 1e-2;
+  double required_matched_ratio = 1.0;    // 0.95 for FP8 MoE
+  bool time_reference = true;
+  bool time_candidate = true;             // false: correctness trials only (GPUMode's test shapes), no latency
+  bool recheck = false;                   // every timed call on fresh inputs, each output checked (GPUMode leaderboard)
+  bool flush_l2 = true;
+  timing_clock clock = timing_clock::cupti;  // GPUMode and KernelBench time with CUDA events, as upstream
+  criterion_params timing;                // stopping rule for the timed samples
+  double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see workload_evaluation.cc)
+};
+
+/// The definition's Python reference as the reference, run with PyTorch (eval/reference_oracle.h).
+struct oracle_reference {
+  std::string python = "python3";
+  std::string script;            // tasks/oracle/oracle_server.py
+  double call_timeout_s = 600;   // one reference call, with its timing
+};
+
+struct eval_request {
+  tasks::definition definition;
+  std::vector<tasks::workload> workloads;
+  solution_code reference;                 // unused when `oracle` is set
+  solution_code candidate;
+  eval_config config;
+  std::optional<oracle_reference> oracle;  // set: the expected outputs come from the Python reference
+  std::string dataset_root;  // where workloads' safetensors blobs are; "" when they have none
+};
+
+/// What starts each progress line the evaluator writes to stderr (eval/evaluator.h).
+inline constexpr std::string_view progress_marker = "ksearch-progress: ";
+
+/// The request as the worker protocol carries it. The definition travels as JSON text, so its
+/// input order (the call signature) survives any JSON library's key ordering.
+[[nodiscard]] nlohmann::json to_json(const eval_request& request);
+[[nodiscard]] result<eval_request> eval_request_from_json(const nlohmann::json& doc);
+
+}  // namespace ksearch::eval
