@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <nlohmann/json.hpp>
+
+#include "ksearch/common/json.h"
 
 namespace ksearch::bench {
 
-using nlohmann::ordered_json;
 
 namespace {
 

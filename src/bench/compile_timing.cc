@@ -2,7 +2,7 @@
 
 #include "ksearch/bench/bench_stats.h"
 #include "ksearch/common/subprocess.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
 
 namespace ksearch::bench {
 

@@ -1,6 +1,6 @@
 #include "ksearch/bench/plan_launches.h"
 
-#include "ksearch/eval/definition_plan.h"
+#include "ksearch/eval/plan/definition_plan.h"
 
 namespace ksearch::bench {
 

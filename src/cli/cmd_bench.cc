@@ -21,7 +21,6 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <set>
@@ -36,10 +35,11 @@
 #include "ksearch/bench/tool_lookup.h"
 #include "ksearch/cli/cmd_bench_pool.h"
 #include "ksearch/cli/commands.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/evaluation_service.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/isolation/evaluation_service.h"
 
 namespace ksearch::cli {
 
@@ -134,7 +134,7 @@ result<std::vector<bench::evaluation_entry>> measure_evaluations(const bench::be
   auto service = eval::evaluation_service::create(
       {.worker_argv = {}, .device = options.device, .timeout = seconds(options.timeout_s)});
   if (!service) return std::unexpected(service.error());
-  // Cubins are cached by source in the worker and on disk (eval/cubin_cache.h), across invocations
+  // Cubins are cached by source in the worker and on disk (eval/compile/cubin_cache.h), across invocations
   // too: a tag unique to this invocation and run makes each run's candidate source new.
   char tag[32];
   std::snprintf(tag, sizeof tag, "%016llx",

@@ -1,5 +1,5 @@
 // `ksearch bench pool`: evaluation throughput with 1, 2, ... GPUs (issue 10), a table rather than a
-// timed test. For each GPU count it starts a pool with one worker per GPU (eval/evaluation_pool.h),
+// timed test. For each GPU count it starts a pool with one worker per GPU (eval/isolation/evaluation_pool.h),
 // runs one untimed warm-up evaluation (worker start, CUDA context, the reference's compile), then
 // --candidates evaluations of the solution, each with a fresh comment line appended to kernel.cu so
 // it is compiled anew as in a search, and reports candidates per minute, the scaling over one GPU
@@ -12,11 +12,11 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "ksearch/cli/run_options.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/common/json.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
@@ -116,8 +116,8 @@ int run_bench_pool(const bench_pool_options& o, const global_options& globals) {
     rows.push_back(std::move(row));
   }
 
-  nlohmann::json doc = {{"definition", entry->def.name}, {"solution", candidate->name}, {"workloads", request.workloads.size()},
-                        {"candidates", o.candidates}, {"rows", nlohmann::json::array()}};
+  json doc = {{"definition", entry->def.name}, {"solution", candidate->name}, {"workloads", request.workloads.size()},
+                        {"candidates", o.candidates}, {"rows", json::array()}};
   std::string table = "| GPUs | candidates | wall s | candidates/min | scaling vs 1 GPU | busy share per GPU |\n"
                       "|---|---|---|---|---|---|\n";
   for (const pool_row& r : rows) {

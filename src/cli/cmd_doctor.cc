@@ -11,16 +11,16 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/compile/target_arch.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/self_test.h"
 #include "ksearch/eval/reference_oracle.h"
-#include "ksearch/eval/self_test.h"
-#include "ksearch/eval/target_arch.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/endpoint_probe.h"
 #include "ksearch/store/artifacts_dir.h"
@@ -293,8 +293,8 @@ void print_human(const std::vector<check_result>& results) {
   }
 }
 
-nlohmann::json to_json(const std::vector<check_result>& results, bool ok) {
-  nlohmann::json checks = nlohmann::json::array();
+json to_json(const std::vector<check_result>& results, bool ok) {
+  json checks = json::array();
   for (const check_result& r : results) {
     checks.push_back({{"name", r.name}, {"status", status_label(r.status)}, {"detail", r.detail}, {"fix", r.fix}});
   }

@@ -11,14 +11,14 @@
 #include <optional>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
-#include "ksearch/cli/eval_table.h"
 #include "ksearch/cli/eval_kernelbench.h"
+#include "ksearch/cli/eval_table.h"
 #include "ksearch/cli/run_options.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
-#include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/gpumode_task.h"
 #include "ksearch/tasks/dataset_scan.h"
@@ -71,7 +71,7 @@ int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& r
     std::cerr << "error: cannot evaluate: " << outcome.error().to_string() << "\n";
     return exit_failure;
   }
-  nlohmann::json doc = {{"mode", task.gpumode_mode}, {"status", tasks::to_string(outcome->status)}, {"phases", nlohmann::json::object()}};
+  json doc = {{"mode", task.gpumode_mode}, {"status", tasks::to_string(outcome->status)}, {"phases", json::object()}};
   for (std::size_t i = 0; i < outcome->phases.size(); ++i) {
     const auto& [name, result] = outcome->phases[i];
     std::fprintf(stderr, "\n== %s (%s mode) ==\n", name.c_str(), task.gpumode_mode.c_str());
@@ -86,7 +86,7 @@ int evaluate_gpumode(eval::evaluation_pool& service, const eval::eval_request& r
     }
     std::fprintf(stderr, "; score 1/latency = %.4f\n", 1.0 / *outcome->geomean_ms);
     doc["geomean_ms"] = *outcome->geomean_ms;
-    doc["reference_geomean_ms"] = outcome->reference_geomean_ms ? nlohmann::json(*outcome->reference_geomean_ms) : nlohmann::json(nullptr);
+    doc["reference_geomean_ms"] = outcome->reference_geomean_ms ? json(*outcome->reference_geomean_ms) : json(nullptr);
   }
   if (json_out) std::cout << doc.dump(2) << "\n";
   return outcome->passed() ? exit_ok : exit_failure;

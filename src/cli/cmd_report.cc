@@ -9,9 +9,8 @@
 #include <iostream>
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/cli/commands.h"
+#include "ksearch/common/json.h"
 #include "ksearch/report/html_report.h"
 #include "ksearch/report/markdown_report.h"
 #include "ksearch/report/run_data.h"
@@ -52,11 +51,11 @@ int run_report(const report_options& o, const global_options& globals) {
 
   // 3. Machine output: what was written (and the Markdown itself when it had no file).
   if (globals.json) {
-    nlohmann::json out = {{"format", o.format},
-                          {"output", output.empty() ? nlohmann::json(nullptr) : nlohmann::json(output.string())},
+    json out = {{"format", o.format},
+                          {"output", output.empty() ? json(nullptr) : json(output.string())},
                           {"rounds", run->last_round()},
-                          {"best_round", run->best ? nlohmann::json(run->best->round) : nlohmann::json(nullptr)},
-                          {"best_score", run->best && run->best->score ? nlohmann::json(*run->best->score) : nlohmann::json(nullptr)},
+                          {"best_round", run->best ? json(run->best->round) : json(nullptr)},
+                          {"best_score", run->best && run->best->score ? json(*run->best->score) : json(nullptr)},
                           {"warnings", run->warnings}};
     if (output.empty()) out["report"] = text;
     std::cout << out.dump(2) << "\n";

@@ -9,14 +9,14 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
 #include "ksearch/cli/terminal_status.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/provider_factory.h"
 #include "ksearch/search/flashinfer_task.h"
@@ -120,7 +120,7 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     for (const error& problem : problems) std::cerr << "error: " << problem.to_string() << "\n";
     if (!problems.empty()) return exit_usage;
 
-    const nlohmann::json config = to_json(o);
+    const json config = to_json(o);
     if (*dry_run) {
       if (globals.json) {
         std::cout << config.dump(2) << "\n";
@@ -133,7 +133,7 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
 
     // 0. A GPU search without a GPU would spend LLM calls on rounds that cannot be evaluated.
     //    The device is recorded with the run (run.json).
-    nlohmann::json gpu = nullptr;
+    json gpu = nullptr;
     if (o.eval_mode == "gpu") {
       auto driver = eval::cuda_driver::load();
       std::optional<eval::device_info> device;
@@ -247,9 +247,9 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
     }
 
     // 4. What ran, then the search.
-    nlohmann::json run = {{"ksearch", KSEARCH_VERSION}, {"task", (*task)->describe()}};
+    json run = {{"ksearch", KSEARCH_VERSION}, {"task", (*task)->describe()}};
     const eval::nvrtc_version nvrtc = eval::loaded_nvrtc_version();
-    nlohmann::json session_record = {{"started", search::utc_timestamp()},
+    json session_record = {{"started", search::utc_timestamp()},
                                      {"resumed_after_round", rounds->last_round()},
                                      {"gpu", gpu},
                                      {"nvrtc", std::to_string(nvrtc.major) + "." + std::to_string(nvrtc.minor)},
@@ -271,17 +271,17 @@ void add_run_command(CLI::App& command, const global_options& globals, command_h
                                  : search::run_plain_search(services, settings);
     if (!summary) return report(summary.error());
     print_summary(*summary, runner, **store, o);
-    const nlohmann::json ended = {
+    const json ended = {
         {"ended", search::utc_timestamp()},
         {"stop_reason", summary->stop_reason},
         {"last_round", summary->last_round},
-        {"best_score", runner.best_score() ? nlohmann::json(*runner.best_score()) : nlohmann::json(nullptr)}};
+        {"best_score", runner.best_score() ? json(*runner.best_score()) : json(nullptr)}};
     if (auto done = (*store)->finish_session(ended); !done) return report(done.error());
     if (globals.json) {
-      nlohmann::json out = {{"stop_reason", summary->stop_reason},
+      json out = {{"stop_reason", summary->stop_reason},
                             {"last_round", summary->last_round},
                             {"artifacts", (*store)->dir().string()},
-                            {"best_score", runner.best_score() ? nlohmann::json(*runner.best_score()) : nlohmann::json(nullptr)}};
+                            {"best_score", runner.best_score() ? json(*runner.best_score()) : json(nullptr)}};
       std::cout << out.dump(2) << "\n";
     }
     return summary->fatal ? exit_failure : exit_ok;

@@ -7,11 +7,11 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/run_options.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/search/gpumode_task.h"
 #include "ksearch/tasks/dataset_scan.h"
@@ -19,7 +19,6 @@
 namespace ksearch::cli {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 

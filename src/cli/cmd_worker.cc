@@ -6,11 +6,11 @@
 #include <cstdio>
 
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "ksearch/cli/commands.h"
+#include "ksearch/common/json.h"
 #include "ksearch/eval/evaluator.h"
-#include "ksearch/eval/worker_protocol.h"
+#include "ksearch/eval/isolation/worker_protocol.h"
 
 namespace ksearch::cli {
 
@@ -35,7 +35,7 @@ void add_worker_command(CLI::App& command, const global_options& /*globals*/, co
     }
     std::unique_ptr<eval::evaluator> evaluator;
     const std::map<std::string, eval::worker_handler> handlers = {
-        {"evaluate", [&](const nlohmann::json& request) -> result<nlohmann::json> {
+        {"evaluate", [&](const eval::worker_message& request) -> result<eval::worker_message> {
            if (!evaluator) {
              auto created = eval::evaluator::create(options->device);
              if (!created) return std::unexpected(created.error());
@@ -45,7 +45,7 @@ void add_worker_command(CLI::App& command, const global_options& /*globals*/, co
            if (!parsed) return std::unexpected(parsed.error());
            auto outcome = evaluator->evaluate(*parsed);
            if (!outcome) return std::unexpected(outcome.error());
-           return eval::to_json(*outcome);
+           return eval::worker_message(eval::to_json(*outcome));
          }},
     };
     return eval::serve_worker(*io, handlers);

@@ -6,11 +6,10 @@
 #include <map>
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/cli/commands.h"
 #include "ksearch/cli/eval_table.h"
-#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/common/json.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/kernelbench_summary.h"
 #include "ksearch/store/durable_file.h"
@@ -22,7 +21,6 @@ namespace ksearch::cli {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 // The GPU's name (part of the import's cache key: baselines are per GPU); "" when unknown.
 std::string gpu_name(int ordinal) {

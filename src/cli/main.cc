@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "ksearch/cli/commands.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
 #include "ksearch/llm/http_client.h"
 
 int main(int argc, char** argv) {

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <sstream>
-#include <nlohmann/json.hpp>
 
-#include "ksearch/common/paths.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/llm/api_key.h"
 #include "ksearch/cli/llm_flags.h"
+#include "ksearch/common/json.h"
+#include "ksearch/common/paths.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/llm/api_key.h"
 #include "ksearch/search/gpumode_task.h"
 #include "ksearch/tasks/kernelbench_problems.h"
 
@@ -369,10 +369,10 @@ std::vector<error> validate_run(const run_options& o) {
   return problems;
 }
 
-nlohmann::json to_json(const run_options& o) {
+json to_json(const run_options& o) {
   const llm::api_key key = llm::resolve_api_key(o.llm.api_key);
-  auto optional_int = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  nlohmann::json config = {
+  auto optional_int = [](const std::optional<int>& v) { return v ? json(*v) : json(nullptr); };
+  json config = {
       {"task", o.task.task},
       {"task_path", o.task.task_path},
       {"definition", o.task.definition},
@@ -381,7 +381,7 @@ nlohmann::json to_json(const run_options& o) {
       {"kernelbench_problem_id", o.task.kernelbench_problem_id},
       {"kernelbench_root", o.task.kernelbench_root},
       {"kernelbench_precision", o.task.kernelbench_precision},
-      {"kernelbench_tolerance", o.task.kernelbench_tolerance ? nlohmann::json(*o.task.kernelbench_tolerance) : nlohmann::json(nullptr)},
+      {"kernelbench_tolerance", o.task.kernelbench_tolerance ? json(*o.task.kernelbench_tolerance) : json(nullptr)},
       {"kernelbench_perf_trials", o.task.kernelbench_perf_trials},
       {"kernelbench_cache", o.task.kernelbench_cache},
       {"gpumode_mode", o.task.gpumode_mode},

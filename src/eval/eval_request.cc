@@ -2,24 +2,24 @@
 
 #include <cmath>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::eval {
 
-using nlohmann::json;
-
-json to_json(const eval_request& request) {
-  json workloads = json::array();
-  for (const tasks::workload& w : request.workloads) workloads.push_back(json::parse(tasks::to_json(w).dump()));
-  auto solution = [](const solution_code& s) { return json{{"name", s.name}, {"source", s.source}, {"plan", s.plan_json}}; };
+ordered_json to_json(const eval_request& request) {
+  ordered_json workloads = ordered_json::array();
+  for (const tasks::workload& w : request.workloads) workloads.push_back(tasks::to_json(w));
+  auto solution = [](const solution_code& s) {
+    return ordered_json{{"name", s.name}, {"source", s.source}, {"plan", s.plan_json}};
+  };
   const eval_config& c = request.config;
-  return {{"definition", tasks::to_json(request.definition).dump()},
+  return {{"definition", tasks::to_json(request.definition)},
           {"workloads", workloads},
           {"reference", solution(request.reference)},
-          {"oracle", request.oracle ? json{{"python", request.oracle->python},
+          {"oracle", request.oracle ? ordered_json{{"python", request.oracle->python},
                                            {"script", request.oracle->script},
                                            {"call_timeout_s", request.oracle->call_timeout_s}}
-                                    : json(nullptr)},
+                                    : ordered_json(nullptr)},
           {"dataset_root", request.dataset_root},
           {"candidate", solution(request.candidate)},
           {"config",
@@ -43,36 +43,34 @@ json to_json(const eval_request& request) {
               {"min_gpu_time_ms", c.timing.min_gpu_time_ms},
               {"time_budget_ms", c.timing.time_budget_ms},
               // JSON has no infinity: "no GPU-time cap" travels as null.
-              {"max_gpu_time_ms", std::isfinite(c.timing.max_gpu_time_ms) ? json(c.timing.max_gpu_time_ms) : json(nullptr)}}}}}};
+              {"max_gpu_time_ms", std::isfinite(c.timing.max_gpu_time_ms) ? ordered_json(c.timing.max_gpu_time_ms) : ordered_json(nullptr)}}}}}};
 }
 
-result<eval_request> eval_request_from_json(const json& doc) {
-  if (!doc.is_object() || !doc.contains("definition") || !doc["definition"].is_string()) {
-    return fail("evaluation request", "missing the definition (JSON text)");
+result<eval_request> eval_request_from_json(const ordered_json& doc) {
+  if (!doc.is_object() || !doc.contains("definition") || !doc["definition"].is_object()) {
+    return fail("evaluation request", "missing the definition (a JSON object)");
   }
   eval_request request;
-  const auto def_doc = nlohmann::ordered_json::parse(doc["definition"].get<std::string>(), nullptr, false);
-  auto def = tasks::parse_definition(def_doc, "request.definition");
+  auto def = tasks::parse_definition(doc["definition"], "request.definition");
   if (!def) return std::unexpected(def.error());
   request.definition = std::move(*def);
-  const json workloads = doc.value("workloads", json::array());
+  const ordered_json workloads = doc.value("workloads", ordered_json::array());
   for (std::size_t i = 0; i < workloads.size(); ++i) {
-    auto w = tasks::parse_workload(nlohmann::ordered_json::parse(workloads[i].dump()), request.definition,
-                                   "request.workloads[" + std::to_string(i) + "]");
+    auto w = tasks::parse_workload(workloads[i], request.definition, "request.workloads[" + std::to_string(i) + "]");
     if (!w) return std::unexpected(w.error());
     request.workloads.push_back(std::move(*w));
   }
-  auto solution = [](const json& s) {
+  auto solution = [](const ordered_json& s) {
     return solution_code{s.value("name", ""), s.value("source", ""), s.value("plan", "")};
   };
-  request.reference = solution(doc.value("reference", json::object()));
-  request.candidate = solution(doc.value("candidate", json::object()));
+  request.reference = solution(doc.value("reference", ordered_json::object()));
+  request.candidate = solution(doc.value("candidate", ordered_json::object()));
   if (const auto oracle = doc.find("oracle"); oracle != doc.end() && oracle->is_object()) {
     request.oracle = oracle_reference{oracle->value("python", std::string("python3")), oracle->value("script", std::string()),
                                       oracle->value("call_timeout_s", 600.0)};
   }
   request.dataset_root = doc.value("dataset_root", std::string());
-  const json c = doc.value("config", json::object());
+  const ordered_json c = doc.value("config", ordered_json::object());
   eval_config& config = request.config;
   config.correctness_trials = c.value("correctness_trials", config.correctness_trials);
   config.seed = c.value("seed", config.seed);
@@ -90,7 +88,7 @@ result<eval_request> eval_request_from_json(const json& doc) {
     config.clock = *clock;
   }
   config.peak_bandwidth_bytes_per_s = c.value("peak_bandwidth_bytes_per_s", 0.0);
-  const json t = c.value("timing", json::object());
+  const ordered_json t = c.value("timing", ordered_json::object());
   config.timing.kind = static_cast<criterion_kind>(t.value("kind", static_cast<int>(config.timing.kind)));
   config.timing.min_samples = t.value("min_samples", config.timing.min_samples);
   config.timing.max_samples = t.value("max_samples", config.timing.max_samples);

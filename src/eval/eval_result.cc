@@ -2,12 +2,11 @@
 
 #include <cmath>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <utility>
 
-namespace ksearch::eval {
+#include "ksearch/common/json.h"
 
-using nlohmann::json;
+namespace ksearch::eval {
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Implementation details
 //
-// A request's work: the reference and the candidate compiled (eval/worker_compiler.h) and loaded
+// A request's work: the reference and the candidate compiled (eval/compile/worker_compiler.h) and loaded
 // (eval/loaded_solution.h), or the oracle started for the definition, then each workload in turn
 // (eval/workload_evaluation.h) until the first that fails.
 
@@ -8,21 +8,22 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <memory>
 #include <optional>
 
-#include "ksearch/eval/cubin_cache.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/definition_plan.h"
-#include "ksearch/eval/driver_handles.h"
-#include "ksearch/eval/gpu_timer.h"
-#include "ksearch/eval/input_generator.h"
+#include "ksearch/common/json.h"
+#include "ksearch/common/posix.h"
+#include "ksearch/eval/check/input_generator.h"
+#include "ksearch/eval/compile/cubin_cache.h"
+#include "ksearch/eval/compile/worker_compiler.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/driver_handles.h"
+#include "ksearch/eval/gpu/gpu_timer.h"
 #include "ksearch/eval/loaded_solution.h"
+#include "ksearch/eval/plan/definition_plan.h"
 #include "ksearch/eval/reference_oracle.h"
-#include "ksearch/eval/worker_compiler.h"
 #include "ksearch/eval/workload_evaluation.h"
 
 namespace ksearch::eval {
@@ -43,14 +44,7 @@ namespace {
 // One progress line on stderr (evaluator.h). One write(2) of at most PIPE_BUF bytes to a pipe is
 // atomic, so the line reaches the parent whole; a failed write is ignored (progress is for display).
 void report_progress(std::string_view text) {
-  const std::string line = std::string(progress_marker) + std::string(text) + "\n";
-  std::size_t written = 0;
-  while (written < line.size()) {
-    const ssize_t n = ::write(STDERR_FILENO, line.data() + written, line.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    written += static_cast<std::size_t>(n);
-  }
+  (void)write_all(STDERR_FILENO, std::string(progress_marker) + std::string(text) + "\n");
 }
 
 // The session's oracle for this request, started (or restarted for another definition) as needed.

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ksearch/eval/detail/driver_api.h"
+#include "ksearch/eval/gpu/detail/driver_api.h"
 
 namespace ksearch::eval {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "ksearch/eval/detail/driver_api.h"
+#include "ksearch/eval/gpu/detail/driver_api.h"
 
 namespace ksearch::eval {
 

@@ -8,16 +8,16 @@
 #include <fstream>
 #include <set>
 
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/common/posix.h"
-#include "ksearch/eval/timing_clock.h"
-#include "ksearch/eval/worker_process.h"
+#include "ksearch/eval/gpu/timing_clock.h"
+#include "ksearch/eval/isolation/worker_process.h"
 #include "ksearch/tasks/safetensors.h"
 
 namespace ksearch::eval {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 

@@ -7,11 +7,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "ksearch/eval/compare.h"
-#include "ksearch/eval/definition_plan.h"
-#include "ksearch/eval/dtype.h"
+#include "ksearch/common/json.h"
+#include "ksearch/eval/check/compare.h"
+#include "ksearch/eval/check/dtype.h"
+#include "ksearch/eval/plan/definition_plan.h"
 #include "ksearch/eval/plan_call.h"
 #include "ksearch/tasks/fixed_inputs.h"
 
@@ -175,7 +174,7 @@ result<oracle_call_result> ask_oracle(const evaluation_context& ctx, const tasks
     if (!bytes) return std::unexpected(bytes.error());
     own.push_back(host_tensor{t.name, spec.dtype, shape, std::move(*bytes)});
   }
-  nlohmann::json scalars = nlohmann::json::object();
+  json scalars = json::object();
   for (const tasks::tensor_spec& spec : ctx.request.definition.inputs) {
     if (!spec.is_scalar()) continue;
     const double value = w.inputs.at(spec.name).scalar_value;

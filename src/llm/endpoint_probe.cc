@@ -4,8 +4,7 @@
 #include <optional>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/common/text.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/http_failure.h"
@@ -18,8 +17,6 @@
 // cut cannot leave a recognisable prefix of the key behind.
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

@@ -12,14 +12,12 @@
 #include <sstream>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/store/durable_file.h"
 
 namespace ksearch::llm {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 

@@ -3,15 +3,12 @@
 #include <cctype>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/common/text.h"
 #include "ksearch/llm/api_key.h"
 #include "ksearch/llm/retry_policy.h"
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

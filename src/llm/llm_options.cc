@@ -3,11 +3,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

@@ -2,13 +2,10 @@
 
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/llm/http_failure.h"
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

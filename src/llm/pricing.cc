@@ -5,13 +5,10 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/common/text.h"
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

@@ -4,13 +4,10 @@
 #include <cctype>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/common/text.h"
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

@@ -10,9 +10,8 @@
 #include <map>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/content_hash.h"
+#include "ksearch/common/json.h"
 #include "ksearch/llm/api_key.h"
 
 // Implementation details
@@ -26,9 +25,8 @@
 namespace ksearch::llm {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 // Records are written with their fields in a fixed, readable order ("type" and "call" first).
-using record_json = nlohmann::ordered_json;
+using record_json = ordered_json;
 
 namespace {
 
@@ -36,7 +34,6 @@ constexpr int transcript_version = 1;
 constexpr std::array all_failures{llm_failure::unavailable, llm_failure::auth,       llm_failure::quota,
                                   llm_failure::not_found,   llm_failure::bad_request, llm_failure::budget,
                                   llm_failure::malformed_reply, llm_failure::replay_divergence, llm_failure::storage};
-
 
 /// "2025-01-31T12:34:56.789Z"
 [[nodiscard]] std::string utc_now() {

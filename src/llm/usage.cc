@@ -1,10 +1,8 @@
 #include "ksearch/llm/usage.h"
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::llm {
-
-using nlohmann::json;
 
 namespace {
 

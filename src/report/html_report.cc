@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/report/format.h"
 #include "ksearch/report/palette.h"
 #include "ksearch/report/run_charts.h"
@@ -55,9 +54,9 @@ std::string esc(std::string_view text) { return escape_html(text); }
 
 // JSON laid out for reading: a value that fits on the rest of the line stays on it, containers
 // that do not are spread one member per line. Keys keep their order.
-std::string readable_json(const nlohmann::ordered_json& value, std::size_t indent) {
+std::string readable_json(const ordered_json& value, std::size_t indent) {
   constexpr std::size_t line_width = 88;
-  const std::string flat = value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  const std::string flat = value.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
   if (!value.is_structured() || value.empty() || indent + flat.size() <= line_width) {
     // Separators as people write them: ", " and ": ".
     std::string spaced;
@@ -75,7 +74,7 @@ std::string readable_json(const nlohmann::ordered_json& value, std::size_t inden
   std::size_t i = 0;
   for (auto it = value.begin(); it != value.end(); ++it, ++i) {
     out += pad;
-    if (value.is_object()) out += nlohmann::ordered_json(it.key()).dump() + ": ";
+    if (value.is_object()) out += ordered_json(it.key()).dump() + ": ";
     out += readable_json(*it, indent + 2);
     out += i + 1 < value.size() ? ",\n" : "\n";
   }
@@ -288,7 +287,7 @@ std::string best_kernel_section(const run_data& run) {
   // model laid out itself is shown as written.
   std::string plan = best.launch_json;
   if (plan.find('\n') == std::string::npos) {
-    const nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(plan, nullptr, /*allow_exceptions=*/false);
+    const ordered_json parsed = ordered_json::parse(plan, nullptr, /*allow_exceptions=*/false);
     if (!parsed.is_discarded()) plan = readable_json(parsed, 0);
   }
   out += "<h3>launch.json</h3>\n<pre class=\"code\"><code>" + esc(plan.empty() ? "(not recorded)" : plan) + "</code></pre>\n";

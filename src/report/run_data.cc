@@ -5,8 +5,8 @@
 #include <limits>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
+#include "ksearch/common/json_fields.h"
 #include "ksearch/search/round_record.h"
 #include "ksearch/store/durable_file.h"
 #include "ksearch/worldmodel/world_model_json.h"
@@ -14,31 +14,8 @@
 namespace ksearch::report {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
-
-// Numbers as the evaluator writes them: JSON numbers, or "NaN" / "Infinity" / "-Infinity" strings
-// (JSON has no such values). Anything else is missing.
-std::optional<double> number_at(const json& doc, const char* key) {
-  if (!doc.is_object()) return std::nullopt;
-  const auto it = doc.find(key);
-  if (it == doc.end()) return std::nullopt;
-  if (it->is_number()) return it->get<double>();
-  if (it->is_string()) {
-    const std::string& text = it->get_ref<const std::string&>();
-    if (text == "NaN") return std::numeric_limits<double>::quiet_NaN();
-    if (text == "Infinity") return std::numeric_limits<double>::infinity();
-    if (text == "-Infinity") return -std::numeric_limits<double>::infinity();
-  }
-  return std::nullopt;
-}
-
-std::string string_at(const json& doc, const char* key) {
-  if (!doc.is_object()) return {};
-  const auto it = doc.find(key);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 long long_at(const json& doc, const char* key) {
   auto value = number_at(doc, key);

@@ -1,9 +1,9 @@
 #include "ksearch/search/baseline.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 
+#include "ksearch/common/text.h"
 #include "ksearch/store/durable_file.h"
 #include "ksearch/tasks/evaluation_status.h"
 
@@ -13,24 +13,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 // The latency of a trace line that counts, or a negative number.
-double passed_latency(const nlohmann::json& trace, const std::string& definition, const std::string& solution,
+double passed_latency(const json& trace, const std::string& definition, const std::string& solution,
                       const std::string& gpu) {
-  if (!trace.is_object() || trace.value("definition", nlohmann::json()) != definition ||
-      trace.value("solution", nlohmann::json()) != solution) {
+  if (!trace.is_object() || trace.value("definition", json()) != definition ||
+      trace.value("solution", json()) != solution) {
     return -1;
   }
-  const nlohmann::json evaluation = trace.value("evaluation", nlohmann::json());
-    const auto status = tasks::evaluation_status_from_string(evaluation.is_object() ? evaluation.value("status", "") : "");
+  const json evaluation = trace.value("evaluation", json());
+  const auto status = tasks::evaluation_status_from_string(evaluation.is_object() ? evaluation.value("status", "") : "");
   if (!status || *status != tasks::evaluation_status::passed) return -1;
-  const nlohmann::json hardware = evaluation.value("environment", nlohmann::json::object()).value("hardware", nlohmann::json());
-  if (!hardware.is_string() || lowercase(hardware.get<std::string>()) != gpu) return -1;
-  const nlohmann::json latency = evaluation.value("performance", nlohmann::json::object()).value("latency_ms", nlohmann::json());
+  const json hardware = evaluation.value("environment", json::object()).value("hardware", json());
+  if (!hardware.is_string() || to_lower(hardware.get<std::string>()) != gpu) return -1;
+  const json latency = evaluation.value("performance", json::object()).value("latency_ms", json());
   return latency.is_number() && latency.get<double>() > 0 ? latency.get<double>() : -1;
 }
 
@@ -45,7 +40,7 @@ baseline_latencies baseline_from_traces(const fs::path& root, const std::string&
   baseline_latencies out;
   out.solution = solution;
   out.source = "dataset traces on " + gpu_name;
-  const std::string gpu = lowercase(gpu_name);
+  const std::string gpu = to_lower(gpu_name);
   std::error_code ec;
   if (!fs::is_directory(root / "traces", ec)) return out;
   for (fs::recursive_directory_iterator it(root / "traces", ec), end; !ec && it != end; it.increment(ec)) {
@@ -55,8 +50,8 @@ baseline_latencies baseline_from_traces(const fs::path& root, const std::string&
     for (const store::jsonl_record& record : lines->records) {
       const double latency = passed_latency(record.value, definition, solution, gpu);
       if (latency < 0) continue;
-      const nlohmann::json workload = record.value.value("workload", nlohmann::json::object());
-      if (!workload.is_object() || !workload.value("uuid", nlohmann::json()).is_string()) continue;
+      const json workload = record.value.value("workload", json::object());
+      if (!workload.is_object() || !workload.value("uuid", json()).is_string()) continue;
       const std::string uuid = workload["uuid"].get<std::string>();
       const auto known = out.latency_ms.find(uuid);
       if (known == out.latency_ms.end() || latency < known->second) out.latency_ms[uuid] = latency;

@@ -4,8 +4,7 @@
 #include <array>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/common/text.h"
 #include "ksearch/llm/reply_parsing.h"
 
@@ -114,12 +113,12 @@ result<tasks::solution> parse_candidate_reply(std::string_view reply, const cand
   // 3. Their contents.
   if (is_blank(*found->kernel)) return fail(std::string(kernel_file), "is empty", wrap_kernel);
   try {
-    const nlohmann::json plan = nlohmann::json::parse(*found->plan);
+    const json plan = json::parse(*found->plan);
     if (!plan.is_object()) {
       return fail(std::string(plan_file), "must be a JSON object, not " + std::string(plan.type_name()),
                   "send the plan as one object: {\"let\": [...], \"workspaces\": [...], \"steps\": [...]}");
     }
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const json::parse_error& e) {
     return fail(std::string(plan_file), "is not valid JSON: " + parse_error_text(e.what()),
                 "send strict JSON: double-quoted keys and strings, no comments, no trailing commas");
   }

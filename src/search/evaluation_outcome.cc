@@ -5,27 +5,14 @@
 #include <cstdio>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
+#include "ksearch/common/json_fields.h"
 
 namespace ksearch::search {
 
 namespace {
 
-using nlohmann::json;
 using tasks::evaluation_status;
-
-json optional_number(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
-
-std::optional<double> number_at(const json& doc, const char* key) {
-  const auto it = doc.find(key);
-  if (it == doc.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-std::string string_at(const json& doc, const char* key) {
-  const auto it = doc.find(key);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 result<phase_result> phase_from_json(const json& doc, std::string name, const std::string& where) {
   auto parsed = eval::eval_result_from_json(doc);

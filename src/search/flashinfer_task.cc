@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ksearch/common/json.h"
 #include "ksearch/eval/reference_oracle.h"
 #include "ksearch/search/baseline.h"
 #include "ksearch/search/task_evaluation.h"
@@ -64,7 +65,6 @@ result<eval::oracle_reference> oracle_for(const tasks::definition& def) {
   return oracle;
 }
 
-
 std::string workload_line(const eval::workload_result& w) {
   char line[256];
   std::snprintf(line, sizeof line, "workload %s: %s latency %.4f ms, reference %.4f ms, speedup %.3fx\n", w.uuid.c_str(),
@@ -86,8 +86,8 @@ class flashinfer_task final : public search_task {
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
 
-  nlohmann::json describe() const override {
-    nlohmann::json uuids = nlohmann::json::array();
+  json describe() const override {
+    json uuids = json::array();
     for (const tasks::workload& w : workloads_) uuids.push_back(w.uuid);
     return {{"backend", "flashinfer"},
             {"dataset", fs::absolute(options_.dataset_root).string()},
@@ -102,12 +102,12 @@ class flashinfer_task final : public search_task {
             {"atol", options_.config.atol},
             {"rtol", options_.config.rtol},
             {"timer", std::string(eval::to_string(options_.config.clock))},
-            {"baseline_solution", options_.baseline_solution.empty() ? nlohmann::json(nullptr)
-                                                                     : nlohmann::json(options_.baseline_solution)},
+            {"baseline_solution", options_.baseline_solution.empty() ? json(nullptr)
+                                                                     : json(options_.baseline_solution)},
             {"score", options_.baseline_solution.empty() ? speedup_score : baseline_score}};
   }
 
-  std::map<std::string, nlohmann::json> workload_records() const override { return trace_workloads(workloads_); }
+  std::map<std::string, json> workload_records() const override { return trace_workloads(workloads_); }
 
   std::string baseline_targets_text() const override {
     ensure_baseline();
@@ -115,10 +115,10 @@ class flashinfer_task final : public search_task {
   }
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
-    auto code = solution_code_of(candidate);
-    if (!code) return unreadable_candidate(code.error());
-    return options_.compile_only ? compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity)
-                                 : on_gpu(*code);
+    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
+    return evaluate_candidate(candidate, route, [this](eval::evaluation_pool& pool, const eval::solution_code& code) {
+      return on_gpu(pool, code);
+    });
   }
 
  private:
@@ -181,12 +181,10 @@ class flashinfer_task final : public search_task {
     spdlog::info("baseline {}: {}", baseline_->solution, baseline_->source);
   }
 
-  result<evaluation_outcome> on_gpu(const eval::solution_code& code) {
+  result<evaluation_outcome> on_gpu(eval::evaluation_pool& pool, const eval::solution_code& code) {
     ensure_baseline();
-    auto svc = service();
-    if (!svc) return std::unexpected(svc.error());
     eval::eval_request request = request_for(code);
-    auto result = (*svc)->evaluate(request);
+    auto result = pool.evaluate(request);
     if (!result) return std::unexpected(result.error());
 
     evaluation_outcome out;
@@ -233,15 +231,6 @@ class flashinfer_task final : public search_task {
 
 }  // namespace
 
-result<eval::solution_code> solution_code_of(const tasks::solution& s) {
-  const std::string* source = s.source("kernel.cu");
-  const std::string* plan = s.source("launch.json");
-  if (source == nullptr || plan == nullptr) {
-    return fail("solution " + s.name, "needs the sources kernel.cu and launch.json", "see docs/candidate-contract.md");
-  }
-  return eval::solution_code{s.name, *source, *plan};
-}
-
 std::string reference_choice::describe() const {
   return native ? "solution " + native->name : std::string("oracle: the definition's Python reference (PyTorch)");
 }
@@ -278,14 +267,14 @@ result<std::vector<std::string>> dataset_feedback_workloads(const fs::path& data
   std::error_code ec;
   if (!fs::exists(file, ec)) return std::vector<std::string>{};
   std::ifstream in(file);
-  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
   const auto table = doc.is_object() ? doc.find("feedback_workloads") : doc.end();
   if (!doc.is_object() || table == doc.end() || !table->is_object()) {
     return fail(file.string(), "must be a JSON object with a \"feedback_workloads\" object (definition -> UUID list)");
   }
   const auto entry = table->find(definition);
   if (entry == table->end()) return std::vector<std::string>{};
-  if (!entry->is_array() || !std::all_of(entry->begin(), entry->end(), [](const nlohmann::json& u) { return u.is_string(); })) {
+  if (!entry->is_array() || !std::all_of(entry->begin(), entry->end(), [](const json& u) { return u.is_string(); })) {
     return fail(file.string() + ": feedback_workloads." + definition, "must be a list of workload UUID strings");
   }
   return entry->get<std::vector<std::string>>();

@@ -4,8 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/task_evaluation.h"
 #include "ksearch/tasks/dataset_scan.h"
@@ -52,8 +51,8 @@ class gpumode_task final : public search_task {
   std::string name() const override { return loaded_.def.name; }
   std::string definition_text() const override { return text_; }
 
-  nlohmann::json describe() const override {
-    nlohmann::json tests = nlohmann::json::array(), benchmarks = nlohmann::json::array();
+  json describe() const override {
+    json tests = json::array(), benchmarks = json::array();
     for (const tasks::workload& w : loaded_.workloads) (is_gpumode_benchmark(w.uuid) ? benchmarks : tests).push_back(w.uuid);
     return {{"backend", "gpumode"},
             {"dataset", fs::absolute(options_.dataset_root).string()},
@@ -72,15 +71,18 @@ class gpumode_task final : public search_task {
             {"score", score_name}};
   }
 
-  std::map<std::string, nlohmann::json> workload_records() const override { return trace_workloads(loaded_.workloads); }
+  std::map<std::string, json> workload_records() const override { return trace_workloads(loaded_.workloads); }
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
-    auto code = solution_code_of(candidate);
-    if (!code) return unreadable_candidate(code.error());
-    if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
-    auto pool = service_.get();
-    if (!pool) return std::unexpected(pool.error());
-    eval::eval_request base{loaded_.def, loaded_.workloads, {}, *code, options_.config};
+    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
+    return evaluate_candidate(candidate, route, [this](eval::evaluation_pool& pool, const eval::solution_code& code) {
+      return on_gpu(pool, code);
+    });
+  }
+
+ private:
+  result<evaluation_outcome> on_gpu(eval::evaluation_pool& pool, const eval::solution_code& code) const {
+    eval::eval_request base{loaded_.def, loaded_.workloads, {}, code, options_.config};
     if (reference_.native) {
       auto reference = solution_code_of(*reference_.native);
       if (!reference) return std::unexpected(reference.error());
@@ -89,12 +91,11 @@ class gpumode_task final : public search_task {
       base.oracle = reference_.oracle;
     }
     base.dataset_root = options_.dataset_root.string();
-    auto outcome = run_phases(**pool, gpumode_phases(options_.mode, base, options_.cold_l2));
+    auto outcome = run_phases(pool, gpumode_phases(options_.mode, base, options_.cold_l2));
     if (!outcome) return std::unexpected(outcome.error());
     return to_candidate_evaluation(*outcome);
   }
 
- private:
   evaluation_outcome to_candidate_evaluation(const phased_outcome& outcome) const {
     evaluation_outcome out;
     out.status = outcome.status;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "ksearch/common/content_hash.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/common/subprocess.h"
 #include "ksearch/eval/reference_oracle.h"
@@ -15,7 +16,6 @@ namespace ksearch::search {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 constexpr std::size_t max_message_chars = 3000;  // of the importer's stderr, in an error
 

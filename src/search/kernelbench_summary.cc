@@ -2,13 +2,12 @@
 
 #include <cstdio>
 
+#include "ksearch/common/json.h"
 #include "ksearch/search/task_evaluation.h"
 
 namespace ksearch::search {
 
 namespace {
-
-using nlohmann::json;
 
 std::optional<double> speedup(const kernelbench_row& row, bool vs_compile) {
   if (!row.verdict || !row.verdict->correct) return std::nullopt;

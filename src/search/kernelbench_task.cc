@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "ksearch/common/json_fields.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/tasks/dataset_scan.h"
 
@@ -12,11 +13,8 @@ namespace ksearch::search {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 constexpr const char* score_name = "speedup_vs_eager";
-
-json optional_number(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
 
 std::string verdict_text(const kernelbench_verdict& v, std::size_t trials, int perf_trials) {
   char line[512];
@@ -77,19 +75,21 @@ class kernelbench_task final : public search_task {
   std::map<std::string, json> workload_records() const override { return trace_workloads(loaded_.workloads); }
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
-    auto code = solution_code_of(candidate);
-    if (!code) return unreadable_candidate(code.error());
-    if (options_.compile_only) return compile_only_evaluation(loaded_.def, *code, options_.target_gpu, *options_.activity);
-    auto pool = service_.get();
-    if (!pool) return std::unexpected(pool.error());
-    auto base = kernelbench_request(dataset_, *code);
+    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
+    return evaluate_candidate(candidate, route, [this](eval::evaluation_pool& pool, const eval::solution_code& code) {
+      return on_gpu(pool, code);
+    });
+  }
+
+ private:
+  result<evaluation_outcome> on_gpu(eval::evaluation_pool& pool, const eval::solution_code& code) const {
+    auto base = kernelbench_request(dataset_, code);
     if (!base) return std::unexpected(base.error());
-    auto outcome = run_phases(**pool, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
+    auto outcome = run_phases(pool, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
     if (!outcome) return std::unexpected(outcome.error());
     return to_candidate_evaluation(*outcome);
   }
 
- private:
   std::string checks_text() const {
     char text[640];
     std::snprintf(text, sizeof text,

@@ -4,32 +4,10 @@
 #include <ctime>
 
 #include "ksearch/common/content_hash.h"
+#include "ksearch/common/json.h"
+#include "ksearch/common/json_fields.h"
 
 namespace ksearch::search {
-
-namespace {
-
-using nlohmann::json;
-
-json optional_number(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
-
-std::optional<double> number_at(const json& doc, const char* key) {
-  const auto it = doc.find(key);
-  if (it == doc.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-std::string string_at(const json& doc, const char* key) {
-  const auto it = doc.find(key);
-  return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-int int_at(const json& doc, const char* key, int missing) {
-  const auto it = doc.find(key);
-  return it != doc.end() && it->is_number_integer() ? it->get<int>() : missing;
-}
-
-}  // namespace
 
 std::string solution_id(const tasks::solution& s) {
   content_hash hash;

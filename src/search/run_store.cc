@@ -7,7 +7,6 @@
 namespace ksearch::search {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 int stored_rounds::last_round() const {
   int last = 0;

@@ -4,12 +4,11 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "ksearch/eval/launch_plan.h"
-#include "ksearch/eval/definition_plan.h"
-#include "ksearch/eval/nvrtc_compiler.h"
-#include "ksearch/eval/target_arch.h"
+#include "ksearch/common/json.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/compile/target_arch.h"
+#include "ksearch/eval/plan/definition_plan.h"
+#include "ksearch/eval/plan/launch_plan.h"
 #include "ksearch/tasks/definition_text.h"
 
 namespace ksearch::search {
@@ -55,9 +54,9 @@ std::string prompt_definition_text(const std::filesystem::path& dataset_root, co
   return text + "\n" + notes.str();
 }
 
-std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::workload>& workloads) {
-  std::map<std::string, nlohmann::json> out;
-  for (const tasks::workload& w : workloads) out.emplace(w.uuid, nlohmann::json::parse(tasks::to_json(w).dump()));
+std::map<std::string, json> trace_workloads(const std::vector<tasks::workload>& workloads) {
+  std::map<std::string, json> out;
+  for (const tasks::workload& w : workloads) out.emplace(w.uuid, json(tasks::to_json(w)));
   return out;
 }
 
@@ -73,8 +72,27 @@ result<eval::evaluation_pool*> lazy_pool::get() {
   return pool_.get();
 }
 
+result<eval::solution_code> solution_code_of(const tasks::solution& s) {
+  const std::string* source = s.source("kernel.cu");
+  const std::string* plan = s.source("launch.json");
+  if (source == nullptr || plan == nullptr) {
+    return fail("solution " + s.name, "needs the sources kernel.cu and launch.json", "see docs/candidate-contract.md");
+  }
+  return eval::solution_code{s.name, *source, *plan};
+}
+
 evaluation_outcome unreadable_candidate(const error& why) {
   return outcome_without_evaluation(tasks::evaluation_status::compile_error, why.to_string());
+}
+
+result<evaluation_outcome> evaluate_candidate(const tasks::solution& candidate, const candidate_route& route,
+                                              const gpu_evaluation_fn& on_gpu) {
+  auto code = solution_code_of(candidate);
+  if (!code) return unreadable_candidate(code.error());
+  if (route.compile_only) return compile_only_evaluation(route.definition, *code, route.target_gpu, route.activity);
+  auto pool = route.pool.get();
+  if (!pool) return std::unexpected(pool.error());
+  return on_gpu(**pool, *code);
 }
 
 std::optional<double> geometric_mean(std::span<const double> values) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "ksearch/common/json.h"
 #include "ksearch/search/candidate_reply.h"
 #include "ksearch/search/prompts.h"
 #include "ksearch/search/search_loop.h"
@@ -21,7 +22,6 @@ namespace ksearch::search {
 
 namespace {
 
-using nlohmann::json;
 namespace wm = worldmodel;
 
 // The world model shown in edit prompts, and (smaller than the prompt's 50 KB ceiling, so the

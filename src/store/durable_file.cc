@@ -100,8 +100,8 @@ result<jsonl_contents> read_jsonl(const fs::path& file) {
     ++line;
     if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
-      contents.records.push_back({line, nlohmann::json::parse(text)});
-    } catch (const nlohmann::json::parse_error& e) {
+      contents.records.push_back({line, json::parse(text)});
+    } catch (const json::parse_error& e) {
       contents.skipped.push_back(file.string() + ":" + std::to_string(line) + ": not JSON (" + e.what() + ")");
     }
   }

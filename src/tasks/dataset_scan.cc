@@ -1,18 +1,17 @@
 #include "ksearch/tasks/dataset_scan.h"
 
+#include "ksearch/common/json.h"
 #include "ksearch/tasks/definition.h"
 
 #include <algorithm>
 #include <fstream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <system_error>
 
 namespace ksearch::tasks {
 
 namespace fs = std::filesystem;
 // ordered_json keeps inputs/outputs in file order, which is the call signature order.
-using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -50,7 +49,7 @@ void count_workloads(const fs::path& root, std::map<std::string, std::size_t>& c
     std::string line;
     for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      json record = json::parse(line, nullptr, false);
+      ordered_json record = ordered_json::parse(line, nullptr, false);
       if (record.is_discarded() || !record.is_object() || !record.contains("definition") ||
           !record["definition"].is_string()) {
         problems.push_back({file.string() + ":" + std::to_string(line_no),

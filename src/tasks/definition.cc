@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
+
+#include "ksearch/common/json.h"
 
 namespace ksearch::tasks {
 
-using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -22,14 +22,14 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
-result<std::string> required_string(const json& doc, const char* field, const std::string& where) {
+result<std::string> required_string(const ordered_json& doc, const char* field, const std::string& where) {
   if (!doc.contains(field) || !doc[field].is_string() || doc[field].get<std::string>().empty()) {
     return fail(where + ": " + field, "missing or not a non-empty string");
   }
   return doc[field].get<std::string>();
 }
 
-result<std::vector<tensor_spec>> parse_tensors(const json& group, const std::string& path, const definition& def) {
+result<std::vector<tensor_spec>> parse_tensors(const ordered_json& group, const std::string& path, const definition& def) {
   if (!group.is_object()) return fail(path, "must be an object of name -> {shape, dtype}");
   std::vector<tensor_spec> tensors;
   for (const auto& [name, spec] : group.items()) {
@@ -44,7 +44,7 @@ result<std::vector<tensor_spec>> parse_tensors(const json& group, const std::str
       if (!spec["shape"].is_array()) return fail(at + ".shape", "must be a list of axis names or null");
       std::vector<std::string> dims;
       for (std::size_t i = 0; i < spec["shape"].size(); ++i) {
-        const json& dim = spec["shape"][i];
+        const ordered_json& dim = spec["shape"][i];
         if (!dim.is_string() || def.find_axis(dim.get<std::string>()) == nullptr) {
           std::vector<std::string> axis_names;
           for (const axis& a : def.axes) axis_names.push_back(a.name);
@@ -72,7 +72,7 @@ bool is_known_dtype(std::string_view dtype) {
   return std::find(known_dtypes.begin(), known_dtypes.end(), dtype) != known_dtypes.end();
 }
 
-result<definition> parse_definition(const json& doc, const std::string& where) {
+result<definition> parse_definition(const ordered_json& doc, const std::string& where) {
   if (!doc.is_object()) return fail(where, "a Definition must be a JSON object");
   definition def;
   auto name = required_string(doc, "name", where);
@@ -83,12 +83,12 @@ result<definition> parse_definition(const json& doc, const std::string& where) {
   def.op_type = *op_type;
   if (auto d = doc.find("description"); d != doc.end() && d->is_string()) def.description = *d;
   if (auto t = doc.find("tags"); t != doc.end() && t->is_array()) {
-    for (const json& tag : *t) {
+    for (const ordered_json& tag : *t) {
       if (tag.is_string()) def.tags.push_back(tag.get<std::string>());
     }
   }
   if (auto c = doc.find("constraints"); c != doc.end() && c->is_array()) {
-    for (const json& constraint : *c) {
+    for (const ordered_json& constraint : *c) {
       if (constraint.is_string()) def.constraints.push_back(constraint.get<std::string>());
     }
   }
@@ -140,29 +140,29 @@ result<definition> parse_definition(const json& doc, const std::string& where) {
 result<definition> load_definition(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return fail(file.string(), "cannot open");
-  json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  ordered_json doc = ordered_json::parse(in, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return fail(file.string(), "not valid JSON");
   return parse_definition(doc, file.string());
 }
 
-json to_json(const definition& def) {
-  json axes = json::object();
+ordered_json to_json(const definition& def) {
+  ordered_json axes = ordered_json::object();
   for (const axis& a : def.axes) {
-    json spec = {{"type", a.is_const ? "const" : "var"}};
+    ordered_json spec = {{"type", a.is_const ? "const" : "var"}};
     if (a.is_const) spec["value"] = a.value;
     if (!a.description.empty()) spec["description"] = a.description;
     axes[a.name] = spec;
   }
   auto tensors = [](const std::vector<tensor_spec>& list) {
-    json out = json::object();
+    ordered_json out = ordered_json::object();
     for (const tensor_spec& t : list) {
-      json spec = {{"shape", t.shape ? json(*t.shape) : json(nullptr)}, {"dtype", t.dtype}};
+      ordered_json spec = {{"shape", t.shape ? ordered_json(*t.shape) : ordered_json(nullptr)}, {"dtype", t.dtype}};
       if (!t.description.empty()) spec["description"] = t.description;
       out[t.name] = spec;
     }
     return out;
   };
-  json doc = {{"name", def.name}, {"description", def.description}, {"op_type", def.op_type}, {"tags", def.tags},
+  ordered_json doc = {{"name", def.name}, {"description", def.description}, {"op_type", def.op_type}, {"tags", def.tags},
               {"axes", axes}};
   if (!def.constraints.empty()) doc["constraints"] = def.constraints;
   doc["inputs"] = tensors(def.inputs);
@@ -171,19 +171,19 @@ json to_json(const definition& def) {
   return doc;
 }
 
-result<workload> parse_workload(const json& record, const definition& def, const std::string& where) {
+result<workload> parse_workload(const ordered_json& record, const definition& def, const std::string& where) {
   if (!record.is_object()) return fail(where, "a workload record must be a JSON object");
   if (record.contains("definition") && record["definition"] != def.name) {
     return fail(where + ": definition", "names '" + record["definition"].dump() + "', expected '" + def.name + "'");
   }
-  const json& body = record.contains("workload") ? record["workload"] : record;
+  const ordered_json& body = record.contains("workload") ? record["workload"] : record;
   if (!body.is_object()) return fail(where + ": workload", "must be an object");
   workload w;
   auto uuid = required_string(body, "uuid", where + ": workload");
   if (!uuid) return std::unexpected(uuid.error());
   w.uuid = *uuid;
 
-  const json axes = body.value("axes", json::object());
+  const ordered_json axes = body.value("axes", ordered_json::object());
   if (!axes.is_object()) return fail(where + ": workload.axes", "must be an object");
   for (const auto& [name, value] : axes.items()) {
     const axis* a = def.find_axis(name);
@@ -204,7 +204,7 @@ result<workload> parse_workload(const json& record, const definition& def, const
     }
   }
 
-  const json inputs = body.value("inputs", json::object());
+  const ordered_json inputs = body.value("inputs", ordered_json::object());
   if (!inputs.is_object()) return fail(where + ": workload.inputs", "must be an object");
   for (const auto& [name, spec] : inputs.items()) {
     const std::string at = where + ": workload.inputs." + name;
@@ -220,7 +220,7 @@ result<workload> parse_workload(const json& record, const definition& def, const
       source.distribution = *distribution;
     } else if (type == "scalar") {
       if (!t->is_scalar()) return fail(at, "a scalar value for a tensor input");
-      const json& v = spec.contains("value") ? spec["value"] : json();
+      const ordered_json& v = spec.contains("value") ? spec["value"] : ordered_json();
       if (!v.is_number() && !v.is_boolean()) return fail(at + ".value", "must be a number or a boolean");
       source.type = input_source::kind::scalar;
       source.scalar_value = v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>();
@@ -255,7 +255,7 @@ result<std::vector<workload>> load_workloads(const std::filesystem::path& file, 
   for (std::size_t line_no = 1; std::getline(in, line); ++line_no) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = file.string() + ":" + std::to_string(line_no);
-    json record = json::parse(line, nullptr, false);
+    ordered_json record = ordered_json::parse(line, nullptr, false);
     if (record.is_discarded()) return fail(where, "not valid JSON");
     if (record.contains("definition") && record["definition"] != def.name) continue;
     auto w = parse_workload(record, def, where);
@@ -265,10 +265,10 @@ result<std::vector<workload>> load_workloads(const std::filesystem::path& file, 
   return out;
 }
 
-json to_json(const workload& w) {
-  json axes = json::object();
+ordered_json to_json(const workload& w) {
+  ordered_json axes = ordered_json::object();
   for (const auto& [name, value] : w.axes) axes[name] = value;
-  json inputs = json::object();
+  ordered_json inputs = ordered_json::object();
   for (const auto& [name, source] : w.inputs) {
     switch (source.type) {
       case input_source::kind::random: inputs[name] = to_json(source.distribution); break;

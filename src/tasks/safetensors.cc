@@ -1,7 +1,7 @@
 #include "ksearch/tasks/safetensors.h"
 
 // Implementation notes.
-//   The header is parsed with nlohmann::json; a parse callback spots a tensor name given twice
+//   The header is parsed with json; a parse callback spots a tensor name given twice
 //   (the JSON object itself would silently keep one of them). Sizes are checked with overflow-safe
 //   arithmetic in 64 bits before any view is made, so a hostile header can neither point outside
 //   the mapping nor wrap a product around. The 100,000,000-byte header limit is the reference
@@ -20,8 +20,7 @@
 #include <set>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/common/posix.h"
 #include "ksearch/store/durable_file.h"
 
@@ -31,8 +30,6 @@ static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; a big-endian host would need byte swaps");
 
 namespace {
-
-using json = nlohmann::json;
 
 constexpr std::uint64_t length_field_bytes = 8;
 constexpr std::uint64_t max_header_bytes = 100'000'000;
@@ -413,11 +410,11 @@ result<std::string> serialize_safetensors(std::span<const safetensors_entry> ten
   });
 
   // 3. The header, padded with spaces to a multiple of 8 bytes.
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  ordered_json header = ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::uint64_t offset = 0;
   for (const safetensors_entry* t : order) {
-    nlohmann::ordered_json entry = nlohmann::ordered_json::object();
+    ordered_json entry = ordered_json::object();
     entry["dtype"] = safetensors_code(t->dtype);
     entry["shape"] = t->shape;
     entry["data_offsets"] = {offset, offset + t->bytes.size()};

@@ -1,12 +1,11 @@
 #include "ksearch/tasks/solution.h"
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 
-namespace ksearch::tasks {
+#include "ksearch/common/json.h"
 
-using nlohmann::json;
+namespace ksearch::tasks {
 
 const std::string* solution::source(std::string_view path) const {
   for (const source_file& f : sources) {

@@ -4,13 +4,12 @@
 #include <cstdio>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::tasks {
 
 namespace {
 
-using json = nlohmann::ordered_json;
 using kind = value_distribution::kind;
 
 // Each named distribution with its two parameters' names and defaults.
@@ -37,7 +36,7 @@ const distribution_form* form_of(kind type) {
   return nullptr;
 }
 
-result<double> number_field(const json& spec, std::string_view field, double fallback, const std::string& at) {
+result<double> number_field(const ordered_json& spec, std::string_view field, double fallback, const std::string& at) {
   const auto it = spec.find(field);
   if (it == spec.end()) return fallback;
   if (!it->is_number()) return fail(at + "." + std::string(field), "must be a number, got " + it->dump());
@@ -60,7 +59,7 @@ std::string value_distribution::describe() const {
          number_text(b) + ")";
 }
 
-result<value_distribution> parse_value_distribution(const json& spec, const std::string& at) {
+result<value_distribution> parse_value_distribution(const ordered_json& spec, const std::string& at) {
   value_distribution d;
   if (spec.value("type", "") == "constant") {
     const auto value = spec.find("value");
@@ -94,9 +93,9 @@ result<value_distribution> parse_value_distribution(const json& spec, const std:
               "use normal, cauchy, uniform or randint (or {\"type\": \"constant\", \"value\": v})");
 }
 
-json to_json(const value_distribution& d) {
+ordered_json to_json(const value_distribution& d) {
   if (d.type == kind::constant) return {{"type", "constant"}, {"value", d.a}};
-  json out = {{"type", "random"}};
+  ordered_json out = {{"type", "random"}};
   if (const distribution_form* f = form_of(d.type)) {
     out["distribution"] = f->name;
     out[std::string(f->first)] = d.a;

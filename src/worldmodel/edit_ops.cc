@@ -7,13 +7,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "ksearch/common/json.h"
 #include "ksearch/llm/reply_parsing.h"
 #include "ksearch/worldmodel/node_ids.h"
 #include "ksearch/worldmodel/world_model_json.h"
 
 namespace ksearch::worldmodel {
-
-using nlohmann::json;
 
 namespace {
 

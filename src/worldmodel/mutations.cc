@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "ksearch/common/json.h"
 #include "ksearch/worldmodel/node_ids.h"
 #include "ksearch/worldmodel/selection.h"
 #include "ksearch/worldmodel/text_clip.h"
 
 namespace ksearch::worldmodel {
-
-using nlohmann::json;
 
 namespace {
 

@@ -13,14 +13,13 @@
 #include <optional>
 #include <set>
 
+#include "ksearch/common/json.h"
 #include "ksearch/worldmodel/selection.h"
 #include "ksearch/worldmodel/text_clip.h"
 #include "ksearch/worldmodel/world_model_json.h"
 
 namespace ksearch::worldmodel {
 
-using nlohmann::json;
-using nlohmann::ordered_json;
 
 namespace {
 

@@ -7,8 +7,6 @@
 
 namespace ksearch::worldmodel {
 
-using nlohmann::json;
-
 std::string_view to_string(node_outcome outcome) {
   switch (outcome) {
     case node_outcome::none: return "none";

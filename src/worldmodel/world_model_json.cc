@@ -13,11 +13,10 @@
 #include <set>
 #include <utility>
 
+#include "ksearch/common/json.h"
 #include "ksearch/llm/reply_parsing.h"
 
 namespace ksearch::worldmodel {
-
-using nlohmann::json;
 
 namespace {
 

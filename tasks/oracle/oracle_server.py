@@ -9,7 +9,7 @@ safetensors file and, when asked, times `run`. The protocol is in tasks/oracle/R
     python3 tasks/oracle/oracle_server.py --definition PATH.json [--device N]
     python3 tasks/oracle/oracle_server.py --self-test [--device N]   # imports and CUDA only
 
-It speaks ksearch's worker protocol (include/ksearch/eval/worker_protocol.h): stdout carries
+It speaks ksearch's worker protocol (include/ksearch/eval/isolation/worker_protocol.h): stdout carries
 protocol lines only, one JSON object each; everything else goes to stderr. Each stdin line is a
 request {"id": N, "type": T, ...} answered by {"id": N, "ok": true, "result": {...}} or
 {"id": N, "ok": false, "error": {"subject": ..., "problem": ..., "fix": ...}}. Types:

@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "ksearch/bench/plan_launches.h"
-#include "ksearch/eval/definition_plan.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/plan/definition_plan.h"
 #include "support/hopper_limits.h"
 #include "support/temp_dir.h"
 

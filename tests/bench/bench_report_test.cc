@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::bench {
 namespace {
@@ -167,14 +167,14 @@ TEST(BenchReport, CallsOfKnownLengthShowEachClocksWindow) {
 }
 
 TEST(BenchReport, JsonKeepsRawNumbersAndNullsForWhatWasNotMeasured) {
-  const nlohmann::ordered_json doc = to_json(sample_report());
+  const ordered_json doc = to_json(sample_report());
   EXPECT_EQ(doc["environment"]["repeats"], 3);
   EXPECT_EQ(doc["environment"]["clock"], "cupti");
-  const nlohmann::ordered_json evaluation = doc["evaluations"][0];  // copies: no reference into a call result
+  const ordered_json evaluation = doc["evaluations"][0];  // copies: no reference into a call result
   EXPECT_EQ(evaluation["runs"].size(), 3u);
   EXPECT_DOUBLE_EQ(evaluation["runs"][1]["overhead_ms"].get<double>(), 2100);
   EXPECT_EQ(evaluation["runs"][1]["clock"], "cupti");
-  const nlohmann::ordered_json b64 = evaluation["workloads"][1];
+  const ordered_json b64 = evaluation["workloads"][1];
   EXPECT_EQ(b64["uuid"], "b64");
   EXPECT_TRUE(b64["median_ms_per_run"][2].is_null());
   EXPECT_DOUBLE_EQ(b64["median_ms"].get<double>(), 0.2005);

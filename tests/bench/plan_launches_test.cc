@@ -2,9 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
-#include "ksearch/eval/definition_plan.h"
+#include "ksearch/common/json.h"
+#include "ksearch/eval/plan/definition_plan.h"
 #include "support/hopper_limits.h"
 
 namespace ksearch::bench {
@@ -12,7 +11,7 @@ namespace {
 
 // A definition with an axis, a float scalar and an int scalar, parsed as the dataset loader would.
 tasks::definition small_definition() {
-  const auto doc = nlohmann::ordered_json::parse(R"({
+  const auto doc = ordered_json::parse(R"({
     "name": "scaled", "op_type": "elementwise",
     "axes": {"n": {"type": "var"}, "d": {"type": "const", "value": 64}},
     "inputs": {"x": {"shape": ["n", "d"], "dtype": "float32"}, "alpha": {"shape": null, "dtype": "float32"},

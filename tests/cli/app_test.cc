@@ -2,8 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "ksearch/common/json.h"
 
 #include "support/run_process.h"
 #include "support/temp_dir.h"
@@ -69,7 +70,7 @@ TEST(App, NoArgumentsPrintsHelpAndExitsTwo) {
 TEST(App, FlagsWithoutACommandGoToRun) {
   auto r = run_ksearch(with({"--task", "flashinfer", "--world-model", "--dry-run", "--json"}, valid_run), no_keys);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto config = nlohmann::json::parse(r.out);
+  auto config = json::parse(r.out);
   EXPECT_EQ(config["definition"], "d");
   EXPECT_EQ(config["world_model"], true);
   EXPECT_EQ(config["api_key_source"], "none");

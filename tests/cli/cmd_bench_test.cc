@@ -2,7 +2,7 @@
 // here: the command tree, argument checks, and a clear refusal where there is no CUDA driver.
 #include <gtest/gtest.h>
 
-#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 

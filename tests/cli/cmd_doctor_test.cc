@@ -3,7 +3,7 @@
 // on a GPU box they must pass.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/loopback_http_server.h"
 #include "support/run_process.h"
@@ -12,7 +12,6 @@
 namespace ksearch::cli {
 namespace {
 
-using nlohmann::json;
 using test_support::loopback_http_server;
 using test_support::received_request;
 using test_support::run_ksearch;

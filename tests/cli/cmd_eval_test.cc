@@ -2,7 +2,7 @@
 // why it cannot, clearly, and exit 1.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/run_process.h"
 
@@ -33,7 +33,7 @@ TEST(CmdEval, JsonOutputIsTheEvaluation) {
                        {}, std::chrono::seconds(300));
   if (r.err.find("no CUDA driver") != std::string::npos) GTEST_SKIP() << "no GPU here: " << r.err;
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto doc = nlohmann::json::parse(r.out);
+  auto doc = json::parse(r.out);
   EXPECT_EQ(doc["status"], "PASSED");
   ASSERT_EQ(doc["workloads"].size(), 1u);
   EXPECT_EQ(doc["workloads"][0]["workload_uuid"], "test-0001");
@@ -49,7 +49,7 @@ TEST(CmdEval, TimerEventsReachesTheEvaluation) {
                        {}, std::chrono::seconds(300));
   if (r.err.find("no CUDA driver") != std::string::npos) GTEST_SKIP() << "no GPU here: " << r.err;
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto doc = nlohmann::json::parse(r.out);
+  auto doc = json::parse(r.out);
   ASSERT_EQ(doc["workloads"].size(), 1u);
   EXPECT_EQ(doc["workloads"][0]["timing"]["clock"], "events") << doc["workloads"][0]["timing"].dump();
   EXPECT_NE(r.err.find("CUDA events"), std::string::npos) << "the table says what it read: " << r.err;

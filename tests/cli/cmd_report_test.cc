@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/run_process.h"
 #include "support/temp_dir.h"
@@ -63,7 +63,7 @@ TEST(CmdReport, JsonSaysWhatWasWritten) {
   const fs::path page = dir.path() / "page.html";
   auto r = run_ksearch({"report", run.string(), "--output", page.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto doc = nlohmann::json::parse(r.out);
+  const auto doc = json::parse(r.out);
   EXPECT_EQ(doc["output"], page.string());
   EXPECT_EQ(doc["rounds"], 12);
   EXPECT_EQ(doc["best_round"], 9);

@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <nlohmann/json.hpp>
 #include <set>
 
+#include "ksearch/common/json.h"
 #include "ksearch/store/durable_file.h"
 #include "ksearch/tasks/solution.h"
 #include "support/run_process.h"
@@ -17,7 +17,6 @@
 namespace ksearch::cli {
 namespace {
 
-using nlohmann::json;
 using test_support::llm_call_kind;
 using test_support::run_ksearch;
 

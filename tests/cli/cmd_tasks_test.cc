@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/run_process.h"
 #include "support/temp_dir.h"
@@ -14,14 +14,14 @@ const std::string mini_dataset = std::string(KSEARCH_TEST_DATA_DIR) + "/flashinf
 TEST(CmdTasks, JsonListsTheDatasetsDefinitions) {
   auto r = run_ksearch({"tasks", "--task", "flashinfer", "--task-path", mini_dataset, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto doc = nlohmann::json::parse(r.out);
+  auto doc = json::parse(r.out);
   ASSERT_EQ(doc["backends"].size(), 1u);
   const auto& flashinfer = doc["backends"][0];
   EXPECT_EQ(flashinfer["backend"], "flashinfer");
   ASSERT_EQ(flashinfer["definitions"].size(), 1u);
   EXPECT_EQ(flashinfer["definitions"][0]["name"], "scale_add_d256");
   EXPECT_EQ(flashinfer["definitions"][0]["workloads"], 2);
-  EXPECT_EQ(flashinfer["definitions"][0]["inputs"], (nlohmann::json{"x", "y", "alpha"}));
+  EXPECT_EQ(flashinfer["definitions"][0]["inputs"], (json{"x", "y", "alpha"}));
 }
 
 TEST(CmdTasks, HumanOutputGoesToStderrAndCoversEveryBackend) {
@@ -37,7 +37,7 @@ TEST(CmdTasks, HumanOutputGoesToStderrAndCoversEveryBackend) {
 TEST(CmdTasks, TheBundledTrimulDatasetIsListedWithItsTestsAndBenchmarks) {
   auto r = run_ksearch({"tasks", "--task", "gpumode", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto gpumode = nlohmann::json::parse(r.out)["backends"][0];
+  const auto gpumode = json::parse(r.out)["backends"][0];
   EXPECT_EQ(gpumode["backend"], "gpumode");
   ASSERT_EQ(gpumode["definitions"].size(), 1u) << gpumode.dump();
   EXPECT_EQ(gpumode["definitions"][0]["name"], "trimul");
@@ -53,7 +53,7 @@ TEST(CmdTasks, CountsKernelBenchProblemsPerLevel) {
   root.write("KernelBench/level2/1_Conv2D_ReLU_BiasAdd.py", "# test problem\n");
   auto r = run_ksearch({"tasks", "--task", "kernelbench", "--kernelbench-root", root.path().string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto levels = nlohmann::json::parse(r.out)["backends"][0]["levels"];
+  auto levels = json::parse(r.out)["backends"][0]["levels"];
   EXPECT_EQ(levels["1"]["problems"], 2);
   EXPECT_EQ(levels["2"]["problems"], 1);
   EXPECT_FALSE(levels.contains("3"));

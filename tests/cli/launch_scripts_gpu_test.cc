@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
 
+#include "ksearch/common/json.h"
 #include "ksearch/store/durable_file.h"
 #include "support/gpu_fixture.h"
 #include "support/run_process.h"
@@ -71,7 +71,7 @@ TEST_P(LaunchScriptsGpu, TheLauncherRunsAShortWorldModelSearchOnTheBundledDatase
   const auto records = store::read_jsonl(run_dir / "solutions.jsonl");
   ASSERT_TRUE(records.has_value());
   ASSERT_EQ(records->records.size(), 2u) << "MAX_OPT_ROUNDS reached ksearch";
-  const nlohmann::json first = records->records[0].value["evaluation"];
+  const json first = records->records[0].value["evaluation"];
   EXPECT_EQ(first["status"], "PASSED") << first.dump();
   if (c.faster_than_reference) {
     EXPECT_GT(first["score"].get<double>(), 1.0) << "the split-KV example beats the native reference";
@@ -83,12 +83,12 @@ TEST_P(LaunchScriptsGpu, TheLauncherRunsAShortWorldModelSearchOnTheBundledDatase
   const auto traces = store::read_jsonl(run_dir / "traces.jsonl");
   ASSERT_TRUE(traces.has_value());
   ASSERT_FALSE(traces->records.empty());
-  const nlohmann::json& trace = traces->records[0].value;
+  const json& trace = traces->records[0].value;
   EXPECT_TRUE(trace["workload"].contains("axes")) << trace.dump();
   EXPECT_TRUE(trace["evaluation"]["environment"]["hardware"].is_string()) << trace.dump();
 
   // K-Search's feedback workloads, passed by the launcher, and the bundled native reference.
-  const auto run = nlohmann::json::parse(store::read_file(run_dir / "run.json").value());
+  const auto run = json::parse(store::read_file(run_dir / "run.json").value());
   const std::size_t feedback = c.definition.starts_with("mla_paged_prefill") ? 8u : 5u;
   EXPECT_EQ(run["task"]["workloads"].size(), feedback);
   EXPECT_EQ(run["task"]["reference_solution"], c.definition + "_reference");

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/temp_dir.h"
 
@@ -16,7 +16,6 @@ namespace {
 using cli::add_llm_flags;
 using cli::llm_flag_set;
 
-using nlohmann::json;
 using test_support::temp_dir;
 
 /// Parses `args` (without the program name) into fresh options; the CLI11 error, if any.

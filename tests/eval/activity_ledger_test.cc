@@ -1,4 +1,4 @@
-#include "ksearch/eval/activity_ledger.h"
+#include "ksearch/eval/gpu/activity_ledger.h"
 
 #include <gtest/gtest.h>
 

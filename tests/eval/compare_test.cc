@@ -1,4 +1,4 @@
-#include "ksearch/eval/compare.h"
+#include "ksearch/eval/check/compare.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "ksearch/eval/dtype.h"
+#include "ksearch/eval/check/dtype.h"
 
 namespace ksearch::eval {
 namespace {

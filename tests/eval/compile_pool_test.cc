@@ -1,6 +1,6 @@
 // The compile pool: real NVRTC compiles (no GPU needed) for its results, an injected compile
 // function for its threading.
-#include "ksearch/eval/compile_pool.h"
+#include "ksearch/eval/compile/compile_pool.h"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "ksearch/eval/cubin_cache.h"
+#include "ksearch/eval/compile/cubin_cache.h"
 #include "support/temp_dir.h"
 
 namespace ksearch::eval {

@@ -1,6 +1,6 @@
 // The on-disk cubin cache, with real NVRTC compiles where the output matters (NVRTC needs no GPU)
 // and small synthetic outputs where only the cache's bookkeeping is under test.
-#include "ksearch/eval/cubin_cache.h"
+#include "ksearch/eval/compile/cubin_cache.h"
 
 #include <gtest/gtest.h>
 

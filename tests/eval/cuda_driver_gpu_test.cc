@@ -1,5 +1,5 @@
 // Needs a CUDA device; skips with the reason where there is none.
-#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "ksearch/eval/detail/driver_api.h"
-#include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/gpu/detail/driver_api.h"
+#include "ksearch/eval/gpu/driver_handles.h"
 
 #include "support/gpu_fixture.h"
 

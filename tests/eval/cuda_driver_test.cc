@@ -1,6 +1,6 @@
 // Runs everywhere: on a machine without libcuda.so.1 (CI) load() must say so; on a GPU machine it
 // must succeed or name the driver call that failed.
-#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "ksearch/eval/detail/driver_api.h"
+#include "ksearch/eval/gpu/detail/driver_api.h"
 
 namespace ksearch::eval {
 namespace {

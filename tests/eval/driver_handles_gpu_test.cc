@@ -1,5 +1,5 @@
 // Needs a CUDA device; skips with the reason where there is none.
-#include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/gpu/driver_handles.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/self_test.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/self_test.h"
 
 #include "support/gpu_fixture.h"
 

@@ -1,4 +1,4 @@
-#include "ksearch/eval/dtype.h"
+#include "ksearch/eval/check/dtype.h"
 
 #include <gtest/gtest.h>
 

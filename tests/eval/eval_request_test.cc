@@ -4,8 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/tasks/dataset_scan.h"
 
 namespace ksearch::eval {
@@ -26,9 +25,9 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
   request.config.time_candidate = false;
   request.config.recheck = true;
 
-  // Through text, as over the pipe: nlohmann::json sorts keys, the definition must not care.
+  // Through text, as over the pipe (decode_frame parses ordered JSON).
   const std::string wire = to_json(request).dump();
-  auto back = eval_request_from_json(nlohmann::json::parse(wire));
+  auto back = eval_request_from_json(ordered_json::parse(wire));
   ASSERT_TRUE(back.has_value()) << back.error().to_string();
   ASSERT_EQ(back->definition.inputs.size(), 3u);
   EXPECT_EQ(back->definition.inputs[0].name, "x");
@@ -48,7 +47,7 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
 
   request.oracle = oracle_reference{"/opt/py/bin/python3", "/srv/tasks/oracle/oracle_server.py", 42};
   request.dataset_root = "/data/flashinfer-trace";
-  auto with_oracle = eval_request_from_json(nlohmann::json::parse(to_json(request).dump()));
+  auto with_oracle = eval_request_from_json(json::parse(to_json(request).dump()));
   ASSERT_TRUE(with_oracle.has_value()) << with_oracle.error().to_string();
   ASSERT_TRUE(with_oracle->oracle.has_value());
   EXPECT_EQ(with_oracle->oracle->python, "/opt/py/bin/python3");
@@ -58,9 +57,13 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
 }
 
 TEST(EvaluatorRequest, BadRequestsAreNamed) {
-  EXPECT_EQ(eval_request_from_json(nlohmann::json::object()).error().subject, "evaluation request");
+  EXPECT_EQ(eval_request_from_json(ordered_json::object()).error().subject, "evaluation request");
+  auto text = eval_request_from_json(
+      {{"definition", R"({"name":"d","op_type":"t","axes":{},"inputs":{},"outputs":{"y":{"shape":[],"dtype":"int32"}}})"}});
+  ASSERT_FALSE(text.has_value()) << "a definition as JSON text is the old protocol's";
+  EXPECT_EQ(text.error().subject, "evaluation request");
   auto bad = eval_request_from_json(
-      {{"definition", R"({"name":"d","op_type":"t","axes":{},"inputs":{},"outputs":{"y":{"shape":[],"dtype":"int32"}}})"},
+      {{"definition", ordered_json::parse(R"({"name":"d","op_type":"t","axes":{},"inputs":{},"outputs":{"y":{"shape":[],"dtype":"int32"}}})")},
        {"config", {{"comparator", "eyeball"}}}});
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().subject, "config.comparator");

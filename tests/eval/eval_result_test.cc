@@ -5,7 +5,8 @@
 #include <cmath>
 #include <limits>
 #include <vector>
-#include <nlohmann/json.hpp>
+
+#include "ksearch/common/json.h"
 
 namespace ksearch::eval {
 namespace {
@@ -35,10 +36,10 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   r.load_wall_ms = 40;
   r.workloads.push_back(w);
 
-  const nlohmann::json doc = to_json(r);
+  const json doc = to_json(r);
   const std::string text = doc.dump();  // must not throw, must not contain bare inf/nan
   EXPECT_NE(text.find("\"Infinity\""), std::string::npos) << text;
-  auto back = eval_result_from_json(nlohmann::json::parse(text));
+  auto back = eval_result_from_json(json::parse(text));
   ASSERT_TRUE(back.has_value()) << back.error().to_string();
   EXPECT_EQ(back->status, tasks::evaluation_status::incorrect_numerical);
   EXPECT_EQ(back->kernels[0].registers, 40);
@@ -62,7 +63,7 @@ TEST(EvalResult, TimingKeepsItsClockAndTheEventsMedian) {
   w.reference_timing.clock = "events";
   w.reference_timing.clock_note = "CUPTI: another measurement of this process is recording";
   r.workloads.push_back(w);
-  auto back = eval_result_from_json(nlohmann::json::parse(to_json(r).dump()));
+  auto back = eval_result_from_json(json::parse(to_json(r).dump()));
   ASSERT_TRUE(back.has_value()) << back.error().to_string();
   const timing_summary& t = back->workloads[0].timing;
   EXPECT_EQ(t.clock, "cupti");
@@ -72,7 +73,7 @@ TEST(EvalResult, TimingKeepsItsClockAndTheEventsMedian) {
   EXPECT_EQ(back->workloads[0].reference_timing.clock, "events");
   EXPECT_EQ(back->workloads[0].reference_timing.clock_note, "CUPTI: another measurement of this process is recording");
   // Records written before the clock existed read back with no clock named.
-  nlohmann::json old = to_json(r);
+  json old = to_json(r);
   old["workloads"][0]["timing"].erase("clock");
   old["workloads"][0]["timing"].erase("event_median_ms");
   auto older = eval_result_from_json(old);
@@ -87,7 +88,7 @@ TEST(EvalResult, MeanSpeedupOnlyWhenAllPassed) {
   EXPECT_DOUBLE_EQ(r.mean_speedup(), 3.0);
   r.status = tasks::evaluation_status::timeout;
   EXPECT_EQ(r.mean_speedup(), -1);
-  EXPECT_FALSE(eval_result_from_json(nlohmann::json::object()).has_value());
+  EXPECT_FALSE(eval_result_from_json(json::object()).has_value());
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The evaluation pool without a GPU: shares merged in request order, and real worker processes
 // (the test worker's stand-in evaluator) spread over, shared by candidates evaluated at the same
 // time, killed from outside and replaced.
-#include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 
 #include <signal.h>
 

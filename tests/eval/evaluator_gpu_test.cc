@@ -2,7 +2,8 @@
 // and every cheat or fault we know of ends with the right status and never PASSED. The worker
 // must survive or be replaced: each test evaluates an honest kernel after the bad one.
 // Add a case here whenever a new hack comes to mind.
-#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/isolation/evaluation_service.h"
+#include "ksearch/common/json.h"
 #include "ksearch/eval/reference_oracle.h"
 
 #include <gtest/gtest.h>

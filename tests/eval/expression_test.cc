@@ -1,4 +1,4 @@
-#include "ksearch/eval/expression.h"
+#include "ksearch/eval/plan/expression.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Needs a CUDA device; skips with the reason where there is none.
-#include "ksearch/eval/gpu_timer.h"
+#include "ksearch/eval/gpu/gpu_timer.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <string>
 #include <type_traits>
 
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/driver_handles.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/driver_handles.h"
 
 #include "support/gpu_fixture.h"
 

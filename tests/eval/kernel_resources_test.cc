@@ -1,8 +1,8 @@
-#include "ksearch/eval/kernel_resources.h"
+#include "ksearch/eval/compile/kernel_resources.h"
 
 #include <gtest/gtest.h>
 
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
 
 namespace ksearch::eval {
 namespace {

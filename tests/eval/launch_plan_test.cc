@@ -1,4 +1,4 @@
-#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/plan/launch_plan.h"
 
 #include <gtest/gtest.h>
 
@@ -6,20 +6,19 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/common/json.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 #include "support/hopper_limits.h"
 
 namespace ksearch::eval {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 bool starts_with(const std::string& text, std::string_view prefix) { return text.starts_with(prefix); }
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
@@ -598,7 +597,7 @@ TEST(LaunchPlanParseErrors, DeeplyNestedJsonIsRejectedWithoutRecursingIntoIt) {
 }
 
 TEST(LaunchPlanParse, AcceptsOrderedJsonDocuments) {
-  const nlohmann::ordered_json doc = nlohmann::ordered_json::parse(worked_example_plan());
+  const ordered_json doc = ordered_json::parse(worked_example_plan());
   auto plan = parse_launch_plan(doc, gqa_interface());
   ASSERT_TRUE(plan.has_value()) << plan.error().to_string();
   EXPECT_EQ(plan->lets[0].name, "avg_kv");

@@ -1,5 +1,5 @@
 // NVRTC needs no GPU, so these run everywhere, CI included.
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "ksearch/eval/self_test.h"
+#include "ksearch/eval/gpu/self_test.h"
 
 namespace ksearch::eval {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ksearch/eval/evaluation_service.h"
+#include "ksearch/eval/isolation/evaluation_service.h"
 
 namespace ksearch::eval {
 namespace {

@@ -1,5 +1,5 @@
 // Needs a CUDA device; skips with the reason where there is none.
-#include "ksearch/eval/self_test.h"
+#include "ksearch/eval/gpu/self_test.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <iostream>
 #include <memory>
 
-#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
 
 #include "support/gpu_fixture.h"
 

@@ -1,4 +1,4 @@
-#include "ksearch/eval/source_policy.h"
+#include "ksearch/eval/compile/source_policy.h"
 
 #include <gtest/gtest.h>
 

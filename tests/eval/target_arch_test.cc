@@ -1,4 +1,4 @@
-#include "ksearch/eval/target_arch.h"
+#include "ksearch/eval/compile/target_arch.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ksearch/eval/timing_stats.h"
+#include "ksearch/eval/gpu/timing_stats.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // worker_process against a real child: tests/worker/test_worker.cpp, whose handlers crash, hang,
 // spam and corrupt the stream on request.
-#include "ksearch/eval/worker_process.h"
+#include "ksearch/eval/isolation/worker_process.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,19 +10,19 @@
 
 #include <cerrno>
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "ksearch/common/json.h"
+
 #include "support/temp_dir.h"
 
 namespace ksearch::eval {
 namespace {
 
-using nlohmann::json;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 

@@ -1,6 +1,6 @@
 // The worker's side of the protocol: framing, the channel set-up and serve_worker, run in-process
 // over real pipes (and once in a forked child, to see the orphan watchdog end it).
-#include "ksearch/eval/worker_protocol.h"
+#include "ksearch/eval/isolation/worker_protocol.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -12,15 +12,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
 
+#include "ksearch/common/json.h"
+
 namespace ksearch::eval {
 namespace {
 
-using nlohmann::json;
 using namespace std::chrono_literals;
 
 // ---- frames -------------------------------------------------------------------------------------

@@ -5,14 +5,13 @@
 #include <chrono>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/loopback_http_server.h"
 
 namespace ksearch::llm {
 namespace {
 
-using nlohmann::json;
 using test_support::always;
 using test_support::loopback_http_server;
 using test_support::received_request;

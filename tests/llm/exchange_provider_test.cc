@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/temp_dir.h"
 
@@ -21,7 +21,6 @@ namespace ksearch::llm {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using test_support::temp_dir;
 using namespace std::chrono_literals;
 

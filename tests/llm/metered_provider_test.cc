@@ -14,8 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/llm/openai_provider.h"
 #include "llm/overlap_meter.h"
 #include "support/loopback_http_server.h"
@@ -24,7 +23,6 @@
 namespace ksearch::llm {
 namespace {
 
-using nlohmann::json;
 using test_support::always;
 using test_support::loopback_http_server;
 using test_support::overlap_meter;

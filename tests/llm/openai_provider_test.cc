@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "llm/overlap_meter.h"
 #include "support/event_stream.h"
@@ -19,7 +19,6 @@
 namespace ksearch::llm {
 namespace {
 
-using nlohmann::json;
 using test_support::always;
 using test_support::event_stream;
 using test_support::loopback_http_server;

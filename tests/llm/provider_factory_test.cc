@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/event_stream.h"
 #include "support/loopback_http_server.h"
@@ -14,7 +14,6 @@
 namespace ksearch::llm {
 namespace {
 
-using nlohmann::json;
 using test_support::always;
 using test_support::event_stream;
 using test_support::loopback_http_server;

@@ -5,8 +5,7 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/llm/metered_provider.h"
 #include "ksearch/llm/openai_provider.h"
 #include "support/loopback_http_server.h"
@@ -15,7 +14,6 @@
 namespace ksearch::llm {
 namespace {
 
-using nlohmann::json;
 using test_support::loopback_http_server;
 using test_support::received_request;
 using test_support::scripted_response;

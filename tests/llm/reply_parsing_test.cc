@@ -2,12 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::llm {
 namespace {
-
-using nlohmann::json;
 
 // ---- fenced code blocks ----
 

@@ -7,14 +7,13 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 #include "support/temp_dir.h"
 
 namespace ksearch::llm {
 namespace {
 
-using nlohmann::json;
 using test_support::temp_dir;
 
 constexpr const char* secret = "sk-transcript-secret-0123456789";

@@ -2,12 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::llm {
 namespace {
-
-using nlohmann::json;
 
 TEST(Usage, UnknownCountsStayUnknownThroughJson) {
   const token_usage usage{100, 20, std::nullopt, 64};

@@ -6,8 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/report/run_data.h"
 #include "ksearch/store/durable_file.h"
 #include "support/temp_dir.h"
@@ -42,7 +41,7 @@ std::vector<expected_round> expected_rounds() {
   std::ifstream in(fixture / "solutions.jsonl");
   std::string line;
   while (std::getline(in, line)) {
-    const auto doc = nlohmann::json::parse(line);
+    const auto doc = json::parse(line);
     const auto& e = doc["evaluation"];
     out.push_back({doc["round"].get<int>(), e["status"].get<std::string>(),
                    e["passed"].get<bool>() ? std::optional<double>(e["score"].get<double>()) : std::nullopt});
@@ -110,7 +109,7 @@ TEST(RunData, TheBestCandidateComesWithItsCodeAndWorkloads) {
   EXPECT_EQ(run->best->node_id, "node_scale_add_d256_r5_1");
 
   // Its sources are the ones best_solution.json holds (the search wrote both).
-  const auto best_file = nlohmann::json::parse(read(fixture / "best_solution.json"));
+  const auto best_file = json::parse(read(fixture / "best_solution.json"));
   EXPECT_EQ(run->best->kernel_cu, best_file["sources"][0]["content"].get<std::string>());
   EXPECT_EQ(run->best->launch_json, best_file["sources"][1]["content"].get<std::string>());
   EXPECT_EQ(run->best->solution_name, best_file["name"].get<std::string>());
@@ -206,7 +205,7 @@ TEST(RunData, ATornLastLineIsAWarningNotAnError) {
 TEST(RunData, TheDeviceComesFromTheLatestSession) {
   test_support::temp_dir dir;
   const fs::path run_dir = copy_fixture(dir);
-  auto doc = nlohmann::json::parse(store::read_file(run_dir / "run.json").value());
+  auto doc = json::parse(store::read_file(run_dir / "run.json").value());
   doc["sessions"].back()["gpu"] = {{"name", "NVIDIA H200"}, {"compute_capability", "9.0"}};
   ASSERT_TRUE(store::write_file_atomic(run_dir / "run.json", doc.dump()).has_value());
   auto run = load_run(run_dir);
@@ -287,9 +286,9 @@ TEST(RunData, AFolderWithoutSolutionsIsAnErrorNamingThePath) {
 TEST(RunData, SeedsAndTiesFollowTheSearchsRules) {
   test_support::temp_dir dir;
   auto line = [](const std::string& kind, int round, const std::string& status, std::optional<double> score) {
-    nlohmann::json doc = {{"kind", kind}, {"round", round}, {"node_id", ""}, {"prompt_kind", kind == "seed" ? "seed" : "optimize"},
+    json doc = {{"kind", kind}, {"round", round}, {"node_id", ""}, {"prompt_kind", kind == "seed" ? "seed" : "optimize"},
                           {"evaluation", {{"status", status}, {"passed", score.has_value()},
-                                          {"score", score ? nlohmann::json(*score) : nlohmann::json(nullptr)},
+                                          {"score", score ? json(*score) : json(nullptr)},
                                           {"latency_ms", "NaN"},
                                           // The evaluator's result as records before evaluation_outcome kept it.
                                           {"detail", {{"status", status},

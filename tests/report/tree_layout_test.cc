@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ksearch/common/json.h"
 #include "ksearch/report/tree_layout.h"
 #include "ksearch/worldmodel/world_model_json.h"
 #include "report/markup_check.h"
@@ -18,7 +19,7 @@ wm::world_model fixture_model() {
   std::stringstream text;
   text << std::ifstream(std::string(KSEARCH_TEST_DATA_DIR) + "/run-fixture/world_model.json").rdbuf();
   wm::repair_report repairs;
-  auto model = wm::world_model_from_json(nlohmann::json::parse(text.str()), repairs);
+  auto model = wm::world_model_from_json(json::parse(text.str()), repairs);
   EXPECT_TRUE(model);
   EXPECT_TRUE(repairs.repairs.empty());
   return *model;

@@ -44,7 +44,7 @@ class stub_task final : public search_task {
   std::string definition_text() const override {
     return "Name: stub_def\nType: test\nAxes:\n  n: variable\nInputs:\n  x: [n] float32\nOutputs:\n  y: [n] float32\n";
   }
-  nlohmann::json describe() const override { return {{"backend", "stub"}}; }
+  json describe() const override { return {{"backend", "stub"}}; }
   result<evaluation_outcome> evaluate(const tasks::solution&) override {
     activity_.detail("workload 1/1 w1");
     evaluation_outcome e;

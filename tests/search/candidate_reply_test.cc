@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
+
+#include "ksearch/common/json.h"
 
 namespace ksearch::search {
 namespace {
@@ -150,8 +151,8 @@ TEST(CandidateReply, CodeViewOfADatasetSolutionRoundTrips) {
     while (!expected.empty() && expected.back() == '\n') expected.pop_back();
     EXPECT_EQ(parsed->sources[i].content, expected + "\n");
   }
-  EXPECT_EQ(nlohmann::json::parse(*parsed->source("launch.json")),
-            nlohmann::json::parse(*stored->source("launch.json")));
+  EXPECT_EQ(json::parse(*parsed->source("launch.json")),
+            json::parse(*stored->source("launch.json")));
 }
 
 }  // namespace

@@ -4,15 +4,14 @@
 #include <cmath>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include "ksearch/common/json.h"
 #include "ksearch/search/run_store.h"
 #include "support/temp_dir.h"
 
 namespace ksearch::search {
 namespace {
 
-using nlohmann::json;
 using tasks::evaluation_status;
 
 eval::workload_result workload(const std::string& uuid, double latency_ms) {

@@ -33,9 +33,9 @@ TEST(FlashinferTask, Fp8MoeDefinitionsNeedNinetyFivePercentMatched) {
 TEST(FlashinferTask, DescribesItsDeterministicWorkloadsAndReference) {
   auto task = make_flashinfer_task(compile_only());
   ASSERT_TRUE(task.has_value()) << task.error().to_string();
-  const nlohmann::json d = (*task)->describe();
+  const json d = (*task)->describe();
   EXPECT_EQ(d["reference_solution"], "scale_add_reference");
-  EXPECT_EQ(d["workloads"], (nlohmann::json{"test-0001", "test-0002"}));
+  EXPECT_EQ(d["workloads"], (json{"test-0001", "test-0002"}));
   EXPECT_EQ(d["mode"], "compile-only");
   EXPECT_NE((*task)->definition_text().find("Reference Implementation:"), std::string::npos);
 
@@ -101,7 +101,7 @@ TEST(FlashinferTask, TheBundledDatasetGivesKSearchFeedbackWorkloadsNotesAndItsNa
   o.compile_only = true;
   auto task = make_flashinfer_task(o);
   ASSERT_TRUE(task.has_value()) << task.error().to_string();
-  const nlohmann::json d = (*task)->describe();
+  const json d = (*task)->describe();
   ASSERT_EQ(d["workloads"].size(), 8u) << "K-Search's prefill feedback set: the first 8 lines";
   EXPECT_EQ(d["workloads"][0], "55b51e96-eecc-4dc9-814a-0f1301b2951e");
   EXPECT_EQ(d["reference_solution"], "mla_paged_prefill_causal_h16_ckv512_kpe64_ps1_reference");
@@ -117,8 +117,8 @@ TEST(FlashinferTask, BaselineLatenciesComeFromPassedTracesOnTheSameGpu) {
   test_support::temp_dir root;
   auto trace = [](const std::string& uuid, const std::string& solution, const std::string& status,
                   const std::string& gpu, double latency) {
-    return nlohmann::json{{"definition", "scale_add_d256"},
-                          {"workload", {{"uuid", uuid}, {"axes", nlohmann::json::object()}, {"inputs", nlohmann::json::object()}}},
+    return json{{"definition", "scale_add_d256"},
+                          {"workload", {{"uuid", uuid}, {"axes", json::object()}, {"inputs", json::object()}}},
                           {"solution", solution},
                           {"evaluation", {{"status", status},
                                           {"environment", {{"hardware", gpu}}},

@@ -7,8 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
@@ -48,7 +47,6 @@ extern "C" __global__ void ks_touch(float* out, long long n) {
 }
 extern "C" __global__ void ks_count_call() { ks_calls += 1; }
 )";
-  using json = nlohmann::json;
   const std::string elements = "batch_size * seq_len * seq_len * dim";
   json plan = json::parse(reference.plan_json);
   json touch = {{"kernel", "ks_touch"}, {"block", json::array({256})}};

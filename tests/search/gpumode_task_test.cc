@@ -7,8 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
@@ -133,7 +132,7 @@ TEST(GpumodeTask, CompileOnlyChecksTheBundledSolutionsAndDescribesTheTask) {
   auto task = make_gpumode_task(options);
   ASSERT_TRUE(task.has_value()) << task.error().to_string();
   EXPECT_EQ((*task)->name(), "trimul");
-  const nlohmann::json d = (*task)->describe();
+  const json d = (*task)->describe();
   EXPECT_EQ(d["backend"], "gpumode");
   EXPECT_EQ(d["mode"], "leaderboard");
   EXPECT_EQ(d["tests"].size(), 18u);

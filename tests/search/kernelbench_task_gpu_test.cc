@@ -10,8 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/eval/reference_oracle.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/tasks/dataset_scan.h"
@@ -24,7 +23,6 @@ namespace ksearch::search {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 const fs::path problems_root = fs::path(KSEARCH_SOURCE_DIR) / "tasks" / "kernelbench" / "problems";
 const fs::path examples = fs::path(KSEARCH_SOURCE_DIR) / "tasks" / "kernelbench" / "examples";
@@ -82,9 +80,9 @@ TEST_F(KernelbenchTaskGpu, ImportMakesTheExpectedDefinitionWithBaselinesAndIsReu
     ASSERT_TRUE(in) << first->definition;
     // Ordered: the inputs' order is the call signature (a module's own parameters come before its
     // children's, as named_parameters() lists them).
-    const auto expected = nlohmann::ordered_json::parse(in);
+    const auto expected = ordered_json::parse(in);
     std::ifstream made_file(first->root / "definitions" / "kernelbench" / (first->definition + ".json"));
-    const auto made = nlohmann::ordered_json::parse(made_file);
+    const auto made = ordered_json::parse(made_file);
     for (const char* field : {"name", "op_type", "inputs", "outputs"}) {
       EXPECT_EQ(made[field], expected[field]) << first->definition << ": " << field << " is " << made[field].dump();
     }

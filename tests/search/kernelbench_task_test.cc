@@ -11,8 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/kernelbench_summary.h"
 #include "ksearch/tasks/solution.h"
@@ -22,7 +21,6 @@ namespace ksearch::search {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 TEST(KernelbenchTask, ToleranceFollowsPrecisionUnlessGiven) {
   EXPECT_DOUBLE_EQ(*kernelbench_tolerance("fp32", std::nullopt), 1e-4);
@@ -71,7 +69,7 @@ TEST(KernelbenchTask, TrialsAreCheckedAndThePerfInputsTimedExactlyPerfTrialsTime
   }
   // The comparator survives the trip to the worker.
   std::ifstream in(fs::path(KSEARCH_TEST_DATA_DIR) / "kernelbench" / "kernelbench_l1_p1_Row_softmax.json");
-  auto def = tasks::parse_definition(nlohmann::ordered_json::parse(in), "fixture");
+  auto def = tasks::parse_definition(ordered_json::parse(in), "fixture");
   ASSERT_TRUE(def.has_value()) << def.error().to_string();
   eval::eval_request travelling = perf;
   travelling.definition = *def;
@@ -207,7 +205,7 @@ TEST(KernelbenchTask, BundledExamplesCompileAgainstTheImportedDefinitions) {
     const std::string name = def_dir.path().filename().string();
     std::ifstream in(fs::path(KSEARCH_TEST_DATA_DIR) / "kernelbench" / (name + ".json"));
     ASSERT_TRUE(in) << "no tests/data/kernelbench/" << name << ".json";
-    auto def = tasks::parse_definition(nlohmann::ordered_json::parse(in), name);
+    auto def = tasks::parse_definition(ordered_json::parse(in), name);
     ASSERT_TRUE(def.has_value()) << def.error().to_string();
     for (const auto& variant : fs::directory_iterator(def_dir.path())) {
       if (!variant.is_directory()) continue;

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "ksearch/common/json.h"
 #include "ksearch/search/candidate_reply.h"
 #include "ksearch/tasks/definition.h"
 #include "ksearch/tasks/definition_text.h"
@@ -45,7 +45,7 @@ class Prompts : public testing::Test {
   std::optional<prompt_library> lib_;
   std::string definition_;
 
-  const std::string schema_guide_ = nlohmann::json::parse(R"({"kernel_summary": "...", "open_questions": ["..."],
+  const std::string schema_guide_ = json::parse(R"({"kernel_summary": "...", "open_questions": ["..."],
       "decision_tree": {"root_id": "root", "active_leaf_id": "root", "nodes": [{"node_id": "root", "parent_id": null,
       "decision": null, "choice": null, "overall_rating_0_to_10": 0, "confidence_0_to_1": 0, "notes": "",
       "action": {"title": "", "description": "", "difficulty_1_to_5": 3, "score_0_to_1": 0}}]}})")
@@ -82,7 +82,7 @@ TEST_F(Prompts, CandidateFormatStatesTheContractAndItsExampleParses) {
   auto example = parse_candidate_reply(*format, {"example", "scale_add", "tests", "H100"});
   ASSERT_TRUE(example.has_value()) << example.error().to_string();
   EXPECT_TRUE(has(*example->source("kernel.cu"), "extern \"C\" __global__ void scale_add("));
-  EXPECT_EQ(nlohmann::json::parse(*example->source("launch.json"))["steps"][0]["kernel"], "scale_add");
+  EXPECT_EQ(json::parse(*example->source("launch.json"))["steps"][0]["kernel"], "scale_add");
 }
 
 TEST_F(Prompts, InitPromptShowsTheSeedOnlyWhenGiven) {

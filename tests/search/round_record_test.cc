@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ksearch/common/json.h"
 #include "ksearch/search/run_store.h"
 #include "ksearch/store/durable_file.h"
 #include "support/temp_dir.h"
@@ -77,7 +78,7 @@ TEST(RunStore, TracesCarryTheWorkloadAndTheEnvironment) {
   test_support::temp_dir dir;
   auto store = run_store::open(dir.path(), "d");
   ASSERT_TRUE(store.has_value());
-  const nlohmann::json workload = {{"uuid", "w-1"}, {"axes", {{"rows", 8}}}, {"inputs", {{"alpha", {{"type", "scalar"}, {"value", 2.0}}}}}};
+  const json workload = {{"uuid", "w-1"}, {"axes", {{"rows", 8}}}, {"inputs", {{"alpha", {{"type", "scalar"}, {"value", 2.0}}}}}};
   (*store)->set_trace_context({{"hardware", "NVIDIA H200"}, {"libs", {{"nvrtc", "13.0"}}}}, {{"w-1", workload}});
   round_record r;
   r.round = 1;
@@ -92,7 +93,7 @@ TEST(RunStore, TracesCarryTheWorkloadAndTheEnvironment) {
   EXPECT_EQ(traces[0].value["workload"], workload);
   EXPECT_EQ(traces[0].value["evaluation"]["environment"]["hardware"], "NVIDIA H200");
   EXPECT_EQ(traces[0].value["evaluation"].count("workload_uuid"), 0u);
-  EXPECT_EQ(traces[1].value["workload"], (nlohmann::json{{"uuid", "w-2"}})) << "an unknown workload keeps its uuid";
+  EXPECT_EQ(traces[1].value["workload"], (json{{"uuid", "w-2"}})) << "an unknown workload keeps its uuid";
 }
 
 TEST(RunStore, SessionsAccumulateInRunJson) {
@@ -101,7 +102,7 @@ TEST(RunStore, SessionsAccumulateInRunJson) {
   ASSERT_TRUE(store.has_value());
   ASSERT_TRUE((*store)->record_session({{"ksearch", "x"}}, {{"n", 1}}).has_value());
   ASSERT_TRUE((*store)->record_session({{"ksearch", "ignored"}}, {{"n", 2}}).has_value());
-  auto doc = nlohmann::json::parse(ksearch::store::read_file((*store)->dir() / "run.json").value());
+  auto doc = json::parse(ksearch::store::read_file((*store)->dir() / "run.json").value());
   EXPECT_EQ(doc["ksearch"], "x");
   ASSERT_EQ(doc["sessions"].size(), 2u);
   EXPECT_EQ(doc["sessions"][1]["n"], 2);

@@ -10,8 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/store/durable_file.h"
 #include "support/gpu_fixture.h"
 #include "support/run_process.h"
@@ -21,7 +20,6 @@
 namespace ksearch::search {
 namespace {
 
-using nlohmann::json;
 using test_support::candidate_reply;
 using test_support::llm_call_kind;
 

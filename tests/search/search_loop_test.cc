@@ -26,7 +26,6 @@ namespace {
 using test_support::candidate_reply;
 using test_support::llm_call_kind;
 using test_support::scripted_llm;
-using nlohmann::json;
 
 // "// SCORE 1.5" passes with that score; "// FAIL" is a wrong answer; anything else does not compile.
 // "// HOLD 300" makes the evaluation take that long [ms]. evaluate() may run on several threads at

@@ -9,8 +9,8 @@
 #include <memory>
 #include <optional>
 
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/driver_handles.h"
 
 namespace ksearch::test_support {
 

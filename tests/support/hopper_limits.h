@@ -3,7 +3,7 @@
 // plans without a GPU.
 #pragma once
 
-#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/plan/launch_plan.h"
 
 namespace ksearch::test_support {
 

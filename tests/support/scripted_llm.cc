@@ -1,6 +1,6 @@
 #include "support/scripted_llm.h"
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::test_support {
 
@@ -17,7 +17,7 @@ llm_call_kind kind_of(std::string prompt) {
 }
 
 std::string completion_body(const std::string& text) {
-  const nlohmann::json body = {
+  const json body = {
       {"id", "chatcmpl-test"},
       {"object", "chat.completion"},
       {"model", "scripted-model"},
@@ -54,12 +54,12 @@ scripted_response scripted_llm::answer(const received_request& request) {
   if (request.method == "GET") return {.status = 200, .body = R"({"object":"list","data":[{"id":"scripted-model"}]})"};
   std::string prompt;
   try {
-    const nlohmann::json body = nlohmann::json::parse(request.body);
+    const json body = json::parse(request.body);
     for (const auto& m : body.at("messages")) {
       if (m.value("role", "") == "user") prompt = m.value("content", "");
       break;  // the first message carries the prompt; follow-ups are re-asks of the same call
     }
-  } catch (const nlohmann::json::exception&) {
+  } catch (const json::exception&) {
     return {.status = 400, .body = R"({"error":{"message":"bad request body"}})"};
   }
   const int k = static_cast<int>(kind_of(prompt));
@@ -76,7 +76,7 @@ scripted_response scripted_llm::answer(const received_request& request) {
   }
   scripted_response response{.status = reply.status, .headers = {{"Content-Type", "application/json"}}, .delay = reply.delay};
   response.body = reply.status == 200 ? completion_body(reply.text)
-                                      : nlohmann::json{{"error", {{"message", reply.text}}}}.dump();
+                                      : json{{"error", {{"message", reply.text}}}}.dump();
   return response;
 }
 

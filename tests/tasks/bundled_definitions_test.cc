@@ -11,8 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/definition.h"
 
@@ -170,7 +169,7 @@ TEST(BundledDefinitions, EveryBlobInputIsMarkedGenerated) {
     ASSERT_TRUE(in) << b.name;
     std::size_t lines = 0;
     for (std::string line; std::getline(in, line); ++lines) {
-      const auto record = nlohmann::json::parse(line, nullptr, false);
+      const auto record = json::parse(line, nullptr, false);
       ASSERT_FALSE(record.is_discarded()) << b.name << ":" << lines + 1;
       std::vector<std::string> marked;
       for (const auto& [name, spec] : record["workload"]["inputs"].items()) {

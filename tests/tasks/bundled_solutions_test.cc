@@ -11,9 +11,9 @@
 #include <iostream>
 #include <set>
 
-#include "ksearch/eval/definition_plan.h"
-#include "ksearch/eval/launch_plan.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/plan/definition_plan.h"
+#include "ksearch/eval/plan/launch_plan.h"
 #include "ksearch/store/durable_file.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"

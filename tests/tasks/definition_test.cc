@@ -2,25 +2,24 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
+#include "ksearch/common/json.h"
 
 namespace ksearch::tasks {
 namespace {
 
-using json = nlohmann::ordered_json;
 const std::filesystem::path mini = std::filesystem::path(KSEARCH_TEST_DATA_DIR) / "flashinfer-mini";
 const std::filesystem::path def_file = mini / "definitions/elementwise/scale_add_d256.json";
 const std::filesystem::path workload_file = mini / "workloads/elementwise/scale_add_d256.jsonl";
 
-json small_definition() {
-  return json::parse(R"({"name":"d","op_type":"t",
+ordered_json small_definition() {
+  return ordered_json::parse(R"({"name":"d","op_type":"t",
     "axes":{"n":{"type":"var"},"k":{"type":"const","value":4}},
     "inputs":{"x":{"shape":["n","k"],"dtype":"bfloat16"},"s":{"shape":null,"dtype":"float32"}},
     "outputs":{"y":{"shape":["n"],"dtype":"float32"}},"reference":"def run(x, s): ..."})");
 }
 
-std::string definition_error(const std::function<void(json&)>& edit) {
-  json doc = small_definition();
+std::string definition_error(const std::function<void(ordered_json&)>& edit) {
+  ordered_json doc = small_definition();
   edit(doc);
   auto def = parse_definition(doc, "d.json");
   return def ? "parsed" : def.error().to_string();
@@ -48,18 +47,18 @@ TEST(Definition, RoundTripsThroughJson) {
 }
 
 TEST(Definition, ErrorsNameTheJsonPath) {
-  EXPECT_EQ(definition_error([](json& d) { d["inputs"]["x"]["shape"][1] = "m"; }),
+  EXPECT_EQ(definition_error([](ordered_json& d) { d["inputs"]["x"]["shape"][1] = "m"; }),
             "d.json: inputs.x.shape[1]: '\"m\"' is not an axis (axes: n, k)");
-  EXPECT_EQ(definition_error([](json& d) { d["inputs"]["x"]["dtype"] = "float128"; }),
+  EXPECT_EQ(definition_error([](ordered_json& d) { d["inputs"]["x"]["dtype"] = "float128"; }),
             "d.json: inputs.x.dtype: unknown dtype 'float128'");
-  EXPECT_EQ(definition_error([](json& d) { d["outputs"]["x"] = {{"shape", {"n"}}, {"dtype", "float32"}}; }),
+  EXPECT_EQ(definition_error([](ordered_json& d) { d["outputs"]["x"] = {{"shape", {"n"}}, {"dtype", "float32"}}; }),
             "d.json: outputs.x: also names an input");
-  EXPECT_EQ(definition_error([](json& d) { d["axes"]["m"] = {{"type", "var"}}; }),
+  EXPECT_EQ(definition_error([](ordered_json& d) { d["axes"]["m"] = {{"type", "var"}}; }),
             "d.json: axes.m: var axis used by no input shape, so no workload could bind it");
-  EXPECT_EQ(definition_error([](json& d) { d["axes"]["k"] = {{"type", "const"}}; }),
+  EXPECT_EQ(definition_error([](ordered_json& d) { d["axes"]["k"] = {{"type", "const"}}; }),
             "d.json: axes.k.value: a const axis needs an integer value >= 0");
-  EXPECT_EQ(definition_error([](json& d) { d.erase("name"); }), "d.json: name: missing or not a non-empty string");
-  EXPECT_EQ(definition_error([](json& d) { d["outputs"] = json::object(); }),
+  EXPECT_EQ(definition_error([](ordered_json& d) { d.erase("name"); }), "d.json: name: missing or not a non-empty string");
+  EXPECT_EQ(definition_error([](ordered_json& d) { d["outputs"] = ordered_json::object(); }),
             "d.json: outputs: a definition needs at least one output");
 }
 
@@ -85,7 +84,7 @@ TEST(Definition, BadWorkloadsAreNamedByField) {
   auto def = parse_definition(small_definition(), "d.json");
   ASSERT_TRUE(def.has_value());
   auto error_of = [&](const char* text) {
-    auto w = parse_workload(json::parse(text), *def, "w.jsonl:3");
+    auto w = parse_workload(ordered_json::parse(text), *def, "w.jsonl:3");
     return w ? std::string("parsed") : w.error().to_string();
   };
   EXPECT_EQ(error_of(R"({"workload":{"uuid":"u","axes":{},"inputs":{"s":{"type":"scalar","value":1}}}})"),
@@ -107,7 +106,7 @@ TEST(Definition, BadWorkloadsAreNamedByField) {
 TEST(Definition, AGeneratedBlobInputIsMarkedAndKeptOnTheWayOut) {
   auto def = parse_definition(small_definition(), "d.json");
   ASSERT_TRUE(def.has_value());
-  const json record = json::parse(R"({"workload":{"uuid":"u","axes":{"n":2},"inputs":{
+  const ordered_json record = ordered_json::parse(R"({"workload":{"uuid":"u","axes":{"n":2},"inputs":{
       "s":{"type":"scalar","value":1},
       "x":{"type":"safetensors","path":"blob/x.safetensors","tensor_key":"x","generated":true}}}})");
   auto w = parse_workload(record, *def, "w.jsonl:1");
@@ -115,7 +114,7 @@ TEST(Definition, AGeneratedBlobInputIsMarkedAndKeptOnTheWayOut) {
   EXPECT_TRUE(w->inputs.at("x").generated);
   EXPECT_EQ(to_json(*w)["inputs"]["x"]["generated"], true);
 
-  json bad = record;
+  ordered_json bad = record;
   bad["workload"]["inputs"]["x"]["generated"] = "yes";
   auto refused = parse_workload(bad, *def, "w.jsonl:1");
   ASSERT_FALSE(refused.has_value());

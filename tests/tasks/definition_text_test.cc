@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <nlohmann/json.hpp>
+
+#include "ksearch/common/json.h"
 
 namespace ksearch::tasks {
 namespace {
@@ -46,7 +47,7 @@ TEST(DefinitionText, TestDatasetDefinitionInFlashInferLayout) {
 }
 
 TEST(DefinitionText, ConstraintsDescriptionsAndMultiLineText) {
-  auto def = parse_definition(nlohmann::ordered_json::parse(R"({
+  auto def = parse_definition(ordered_json::parse(R"({
     "name": "gather_rows", "op_type": "gather",
     "description": "Gathers rows\nby index.",
     "axes": {"n": {"type": "var", "description": "Rows out."}, "d": {"type": "const", "value": 64},

@@ -8,8 +8,7 @@
 #include <fstream>
 #include <set>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/safetensors.h"
 #include "support/temp_dir.h"
@@ -118,7 +117,7 @@ TEST(FixedInputs, TheBytesAreTheInt32ArraysLittleEndian) {
 
 // A tiny paged definition for the error paths.
 definition small_paged() {
-  auto doc = nlohmann::ordered_json::parse(R"({
+  auto doc = ordered_json::parse(R"({
     "name": "tiny_paged", "op_type": "test",
     "axes": {"batch_size": {"type": "var"}, "len_indptr": {"type": "var"}, "num_kv_indices": {"type": "var"},
              "num_pages": {"type": "var"}},

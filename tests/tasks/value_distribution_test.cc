@@ -2,17 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::tasks {
 namespace {
 
-using json = nlohmann::ordered_json;
 using kind = value_distribution::kind;
 
-result<value_distribution> parse(const char* text) { return parse_value_distribution(json::parse(text), "w.inputs.x"); }
+result<value_distribution> parse(const char* text) { return parse_value_distribution(ordered_json::parse(text), "w.inputs.x"); }
 
 TEST(ValueDistribution, EachFormWithItsParametersAndDefaults) {
   EXPECT_TRUE(parse(R"({"type": "random"})")->is_standard());
@@ -51,24 +49,24 @@ TEST(ValueDistribution, BadParametersAreNamed) {
 }
 
 TEST(ValueDistribution, WorkloadsCarryThemAndRefuseThemForScalars) {
-  const json def_doc = json::parse(R"({
+  const ordered_json def_doc = ordered_json::parse(R"({
     "name": "d", "op_type": "t", "axes": {"n": {"type": "var"}},
     "inputs": {"x": {"shape": ["n"], "dtype": "float32"}, "s": {"shape": null, "dtype": "float32"}},
     "outputs": {"y": {"shape": ["n"], "dtype": "float32"}}, "reference": ""})");
   auto def = parse_definition(def_doc, "d.json");
   ASSERT_TRUE(def.has_value()) << def.error().to_string();
-  auto w = parse_workload(json::parse(R"({"workload": {"uuid": "u", "axes": {"n": 4},
+  auto w = parse_workload(ordered_json::parse(R"({"workload": {"uuid": "u", "axes": {"n": 4},
     "inputs": {"x": {"type": "random", "distribution": "cauchy", "scale": 2}, "s": {"type": "scalar", "value": 1}}}})"),
                           *def, "w.jsonl:1");
   ASSERT_TRUE(w.has_value()) << w.error().to_string();
   EXPECT_EQ(w->inputs.at("x").distribution, (value_distribution{kind::cauchy, 0, 2}));
   EXPECT_EQ(to_json(*w)["inputs"]["x"]["distribution"], "cauchy");
 
-  auto scalar = parse_workload(json::parse(R"({"workload": {"uuid": "u", "axes": {"n": 4},
+  auto scalar = parse_workload(ordered_json::parse(R"({"workload": {"uuid": "u", "axes": {"n": 4},
     "inputs": {"s": {"type": "constant", "value": 1}}}})"), *def, "w.jsonl:2");
   ASSERT_FALSE(scalar.has_value());
   EXPECT_EQ(scalar.error().subject, "w.jsonl:2: workload.inputs.s");
-  auto bad = parse_workload(json::parse(R"({"workload": {"uuid": "u", "axes": {"n": 4},
+  auto bad = parse_workload(ordered_json::parse(R"({"workload": {"uuid": "u", "axes": {"n": 4},
     "inputs": {"x": {"type": "random", "distribution": "nope"}, "s": {"type": "scalar", "value": 1}}}})"), *def, "w.jsonl:3");
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().subject, "w.jsonl:3: workload.inputs.x.distribution");

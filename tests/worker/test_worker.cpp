@@ -13,19 +13,19 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "ksearch/common/json.h"
 #include "ksearch/eval/eval_request.h"
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/worker_protocol.h"
+#include "ksearch/eval/isolation/worker_protocol.h"
 
 namespace {
 
-using nlohmann::json;
+using ksearch::eval::worker_message;
 using ksearch::result;
 using ksearch::eval::worker_handler;
 
@@ -43,27 +43,27 @@ void write_fd(int fd, std::string_view text) {
 
 std::map<std::string, worker_handler> handlers(int protocol_write_fd) {
   std::map<std::string, worker_handler> table;
-  table["echo"] = [](const json& request) -> result<json> { return request; };
-  table["sleep"] = [](const json& request) -> result<json> {
+  table["echo"] = [](const worker_message& request) -> result<worker_message> { return request; };
+  table["sleep"] = [](const worker_message& request) -> result<worker_message> {
     const int ms = request.at("ms").get<int>();
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-    return json{{"slept_ms", ms}};
+    return worker_message{{"slept_ms", ms}};
   };
-  table["abort"] = [](const json&) -> result<json> {
+  table["abort"] = [](const worker_message&) -> result<worker_message> {
     write_fd(STDERR_FILENO, "about to abort\n");
     std::abort();
   };
-  table["segfault"] = [](const json&) -> result<json> {
+  table["segfault"] = [](const worker_message&) -> result<worker_message> {
     write_fd(STDOUT_FILENO, "about to segfault\n");
     ::raise(SIGSEGV);
     hang();
   };
-  table["exit"] = [](const json& request) -> result<json> {
+  table["exit"] = [](const worker_message& request) -> result<worker_message> {
     std::printf("exiting with %d\n", request.at("code").get<int>());
     std::exit(request.at("code").get<int>());  // flushes stdout on the way out
   };
   // `mb` MiB to stdout and as much to stderr, in 64 KiB writes, then a last line on stderr.
-  table["spam"] = [](const json& request) -> result<json> {
+  table["spam"] = [](const worker_message& request) -> result<worker_message> {
     const std::string block(std::size_t{1} << 16, 's');
     const int blocks = request.at("mb").get<int>() * 16;
     for (int i = 0; i < blocks; ++i) {
@@ -71,44 +71,44 @@ std::map<std::string, worker_handler> handlers(int protocol_write_fd) {
       write_fd(STDERR_FILENO, block);
     }
     write_fd(STDERR_FILENO, "\nspam done\n");
-    return json{{"bytes", 2LL * blocks * static_cast<long long>(block.size())}};
+    return worker_message{{"bytes", 2LL * blocks * static_cast<long long>(block.size())}};
   };
   // The grandchild shares the worker's process group; only a group kill ends it.
-  table["fork_and_hang"] = [](const json&) -> result<json> {
+  table["fork_and_hang"] = [](const worker_message&) -> result<worker_message> {
     const pid_t grandchild = ::fork();
     if (grandchild == 0) hang();
     write_fd(STDOUT_FILENO, "grandchild " + std::to_string(grandchild) + "\n");
     hang();
   };
-  table["big"] = [](const json& request) -> result<json> {
-    return json{{"data", std::string(request.at("bytes").get<std::size_t>(), 'x')}};
+  table["big"] = [](const worker_message& request) -> result<worker_message> {
+    return worker_message{{"data", std::string(request.at("bytes").get<std::size_t>(), 'x')}};
   };
-  table["garbage"] = [protocol_write_fd](const json&) -> result<json> {
+  table["garbage"] = [protocol_write_fd](const worker_message&) -> result<worker_message> {
     write_fd(protocol_write_fd, "this is not json\n");
-    return json::object();
+    return worker_message::object();
   };
-  table["fail"] = [](const json& request) -> result<json> {
+  table["fail"] = [](const worker_message& request) -> result<worker_message> {
     return ksearch::fail(request.at("subject").get<std::string>(), "the handler said no", "ask nicely");
   };
-  table["throw"] = [](const json&) -> result<json> { throw std::runtime_error("thrown on purpose"); };
+  table["throw"] = [](const worker_message&) -> result<worker_message> { throw std::runtime_error("thrown on purpose"); };
   // Text to stdout through C stdio and std::cout: in stdio mode neither may reach the protocol.
-  table["print"] = [](const json& request) -> result<json> {
+  table["print"] = [](const worker_message& request) -> result<worker_message> {
     const std::string text = request.at("text").get<std::string>();
     std::printf("%s\n", text.c_str());
     std::fflush(stdout);
     std::cout << text << std::endl;
-    return json::object();
+    return worker_message::object();
   };
-  table["env"] = [](const json& request) -> result<json> {
+  table["env"] = [](const worker_message& request) -> result<worker_message> {
     const char* value = std::getenv(request.at("name").get<std::string>().c_str());
-    return json{{"value", value != nullptr ? json(value) : json()},
+    return worker_message{{"value", value != nullptr ? worker_message(value) : worker_message()},
                 {"cwd", std::filesystem::current_path().string()}};
   };
   // A stand-in for the evaluator: every workload of the request PASSED with latency = its position
   // in the request + 1 [ms] (one whose uuid starts with "fail" fails and ends the evaluation), after sleeping the milliseconds named by the candidate ("sleep:MS"),
   // so pool tests can run without a GPU. The reply's log is the worker's pid, and its Slurm job id
   // when it runs under srun.
-  table["evaluate"] = [](const json& request) -> result<json> {
+  table["evaluate"] = [](const worker_message& request) -> result<worker_message> {
     auto parsed = ksearch::eval::eval_request_from_json(request);
     if (!parsed) return std::unexpected(parsed.error());
     const std::string& name = parsed->candidate.name;
@@ -127,7 +127,7 @@ std::map<std::string, worker_handler> handlers(int protocol_write_fd) {
         break;
       }
     }
-    return ksearch::eval::to_json(r);
+    return worker_message(ksearch::eval::to_json(r));
   };
   return table;
 }

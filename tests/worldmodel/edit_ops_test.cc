@@ -6,12 +6,11 @@
 #include <functional>
 #include <set>
 
+#include "ksearch/common/json.h"
 #include "ksearch/worldmodel/world_model_json.h"
 
 namespace ksearch::worldmodel {
 namespace {
-
-using nlohmann::json;
 
 node make_node(std::string id, std::string parent, std::string title, std::optional<std::string> solution = {}) {
   node n;

@@ -2,12 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "ksearch/common/json.h"
 #include "ksearch/worldmodel/selection.h"
 
 namespace ksearch::worldmodel {
 namespace {
-
-using nlohmann::json;
 
 node action_node(std::string id, std::string parent, int difficulty = 2) {
   node n;

@@ -5,8 +5,6 @@
 namespace ksearch::worldmodel {
 namespace {
 
-using nlohmann::json;
-
 node action_node(std::string id, std::string parent, double score, int difficulty, double rating = 5) {
   node n;
   n.node_id = std::move(id);

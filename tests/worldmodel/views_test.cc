@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <set>
 
+#include "ksearch/common/json.h"
 #include "ksearch/worldmodel/world_model_json.h"
 
 namespace ksearch::worldmodel {
 namespace {
-
-using nlohmann::json;
 
 node make_node(std::string id, std::string parent, double score = 0.5, int difficulty = 2) {
   node n;

@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <string>
 
+#include "ksearch/common/json.h"
+
 namespace ksearch::worldmodel {
 namespace {
-
-using nlohmann::json;
 
 /// True when some repair line contains every one of `parts`.
 bool reported(const repair_report& report, std::initializer_list<std::string_view> parts) {

@@ -74,7 +74,6 @@ TEST(WorldModel, OutcomeNamesRoundTrip) {
 }
 
 TEST(WorldModel, EvalScoreAndStatus) {
-  using nlohmann::json;
   EXPECT_EQ(eval_score({{"score", 1.5}}), 1.5);
   EXPECT_EQ(eval_score({{"metrics", {{"score", 2}}}}), 2.0);
   EXPECT_EQ(eval_score({{"score", nullptr}, {"metrics", {{"score", "high"}}}}), std::nullopt);

@@ -10,13 +10,13 @@
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ksearch/bench/bench_stats.h"
 #include "ksearch/bench/compile_timing.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/tasks/evaluation_status.h"
 
 namespace ksearch::bench {
@@ -112,6 +112,6 @@ struct target_check {
 [[nodiscard]] std::string render_markdown(const bench_report& report);
 
 /// The report as JSON (every section, every run's raw numbers, the targets).
-[[nodiscard]] nlohmann::ordered_json to_json(const bench_report& report);
+[[nodiscard]] ordered_json to_json(const bench_report& report);
 
 }  // namespace ksearch::bench

@@ -2,7 +2,7 @@
 // while `ksearch eval` times them.
 //
 // `ksearch eval --trials 1 --workloads UUID` makes, per workload, these candidate calls in order:
-// 1 correctness call, then gpu_timer::measure's warm-up (at least 3 calls, eval/gpu_timer.h) and its
+// 1 correctness call, then gpu_timer::measure's warm-up (at least 3 calls, eval/gpu/gpu_timer.h) and its
 // samples (at least one), each after an L2 flush. Only the candidate's kernels pass the
 // --kernel-name filter, and --launch-skip counts only launches that pass it, so skipping
 // 4 x kernels-per-call launches starts the window at the first call that is certainly part of the

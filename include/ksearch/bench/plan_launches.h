@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/expression.h"
-#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/plan/expression.h"
+#include "ksearch/eval/plan/launch_plan.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::bench {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "ksearch/cli/run_options.h"
-#include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 
 namespace ksearch::cli {
 

@@ -7,14 +7,14 @@
 #pragma once
 
 #include <filesystem>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluation_pool.h"
-#include "ksearch/eval/timing_clock.h"
+#include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/gpu/timing_clock.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/llm/llm_options.h"
 #include "ksearch/search/flashinfer_task.h"
 #include "ksearch/search/kernelbench_task.h"
@@ -134,6 +134,6 @@ void add_run_flags(CLI::App& app, run_options& options);
 
 /// The resolved options as JSON (flag names as keys), for run metadata and `run --dry-run`. The
 /// API key appears only as where it came from, never its value.
-[[nodiscard]] nlohmann::json to_json(const run_options& options);
+[[nodiscard]] json to_json(const run_options& options);
 
 }  // namespace ksearch::cli

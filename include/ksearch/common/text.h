@@ -37,6 +37,11 @@ inline constexpr std::string_view blank_chars = " \t\r\n\f\v";
 /// `text.ends_with(suffix)`, ignoring ASCII case.
 [[nodiscard]] bool ends_with_ignoring_case(std::string_view text, std::string_view suffix);
 
+/// `items` with `separator` between them.
+[[nodiscard]] std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+/// An element of a list in a path that names where a problem is: "steps" and 2 give "steps[2]".
+[[nodiscard]] std::string indexed(std::string_view path, std::size_t index);
+
 /// The lines of `text` without their '\n' (a last line without one included; "" gives none).
 /// The views point into `text`.
 [[nodiscard]] std::vector<std::string_view> split_lines(std::string_view text);

@@ -3,7 +3,7 @@
 // An evaluation request names a definition, its workloads, a reference (native device code and a
 // plan, or the definition's Python reference run by the PyTorch oracle) and a candidate, with the
 // settings of the checks and the timing (eval_config). The search builds one per candidate; the
-// parent sends it to an evaluation worker (eval/evaluation_service.h) as JSON and the worker
+// parent sends it to an evaluation worker (eval/isolation/evaluation_service.h) as JSON and the worker
 // runs it with eval/evaluator.h. This header is all the parent side needs: it pulls in no CUDA.
 //
 // Thread-safety: plain values and pure functions.
@@ -15,11 +15,10 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
-#include "ksearch/eval/timing_clock.h"
-#include "ksearch/eval/timing_stats.h"
+#include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/gpu/timing_clock.h"
+#include "ksearch/eval/gpu/timing_stats.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::eval {
@@ -34,7 +33,7 @@ struct eval_config {
   int correctness_trials = 3;             // input sets with different seeds per workload
   std::uint64_t seed = 20261121;          // base seed; trial t of workload w uses hash(seed, w.uuid, t)
   std::string comparator = "flashinfer";  // "flashinfer", "allclose" (GPUMode) or "allclose_candidate"
-                                          // (KernelBench: rtol scales |candidate|); eval/compare.h
+                                          // (KernelBench: rtol scales |candidate|); eval/check/compare.h
   double atol = 1e-2;
   double rtol = 1e-2;
   double required_matched_ratio = 1.0;    // 0.95 for FP8 MoE
@@ -67,9 +66,9 @@ struct eval_request {
 /// What starts each progress line the evaluator writes to stderr (eval/evaluator.h).
 inline constexpr std::string_view progress_marker = "ksearch-progress: ";
 
-/// The request as the worker protocol carries it. The definition travels as JSON text, so its
-/// input order (the call signature) survives any JSON library's key ordering.
-[[nodiscard]] nlohmann::json to_json(const eval_request& request);
-[[nodiscard]] result<eval_request> eval_request_from_json(const nlohmann::json& doc);
+/// The request as the worker protocol carries it: ordered JSON, so the definition's input order
+/// (the call signature) survives the trip.
+[[nodiscard]] ordered_json to_json(const eval_request& request);
+[[nodiscard]] result<eval_request> eval_request_from_json(const ordered_json& doc);
 
 }  // namespace ksearch::eval

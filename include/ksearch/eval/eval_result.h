@@ -9,11 +9,10 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
-#include "ksearch/eval/kernel_resources.h"
-#include "ksearch/eval/timing_stats.h"
+#include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/compile/kernel_resources.h"
+#include "ksearch/eval/gpu/timing_stats.h"
 #include "ksearch/tasks/evaluation_status.h"
 
 namespace ksearch::eval {
@@ -50,9 +49,9 @@ struct eval_result {
 
 /// The JSON of a workload: FlashInfer Trace's evaluation object plus "workload_uuid"
 /// (docs/task-formats.md, "FlashInfer Trace: trace and statuses").
-[[nodiscard]] nlohmann::json to_json(const workload_result& w);
-[[nodiscard]] result<workload_result> workload_result_from_json(const nlohmann::json& doc);
-[[nodiscard]] nlohmann::json to_json(const eval_result& r);
-[[nodiscard]] result<eval_result> eval_result_from_json(const nlohmann::json& doc);
+[[nodiscard]] json to_json(const workload_result& w);
+[[nodiscard]] result<workload_result> workload_result_from_json(const json& doc);
+[[nodiscard]] json to_json(const eval_result& r);
+[[nodiscard]] result<eval_result> eval_result_from_json(const json& doc);
 
 }  // namespace ksearch::eval

@@ -7,7 +7,8 @@
 //      tasks/fixed_inputs.h, stay as the workload gives them), runs the reference, fills the
 //      candidate's outputs with NaN bytes, runs the candidate, checks the inputs are unchanged
 //      (checksums) and compares every output (FlashInfer rule, or allclose);
-//   3. times the candidate and the reference on the same inputs (config.clock: CUPTI or CUDA events; cold L2, adaptive);
+//   3. times the candidate and the reference on the same inputs (config.clock: CUPTI or CUDA
+//      events; cold L2, adaptive);
 //   4. checks the output of the last timed call too (a kernel that only works the first time, or
 //      caches its result, fails here) and compares the time with the roofline floor of writing
 //      the outputs (faster than physics fails as INCORRECT_NUMERICAL, suspicious).
@@ -25,12 +26,14 @@
 // computes the reference's outputs for them and checks each call's output (leaderboard mode).
 // The first failing workload ends the evaluation. A candidate's failure is an eval_result; an
 // error is returned only when the harness itself cannot work (the reference fails, no device).
+// Each workload's steps are eval/workload_evaluation.h's; compiling and loading are
+// eval/compile/worker_compiler.h's and eval/loaded_solution.h's.
 //
 // evaluator runs inside the worker process (a CUDA fault poisons the context; see
-// eval/worker_process.h): after a RUNTIME_ERROR the caller must not reuse this evaluator.
+// eval/isolation/worker_process.h): after a RUNTIME_ERROR the caller must not reuse this evaluator.
 // Progress goes to stderr, which the worker's parent reads, one line per step, each written whole
 // by one write(2): "ksearch-progress: compiling" before the compilation, then
-// "ksearch-progress: workload K/N <uuid>" before workload K of N (progress_marker below;
+// "ksearch-progress: workload K/N <uuid>" before workload K of N (progress_marker, eval_request.h;
 // evaluation_service_options::on_progress receives the text after it). Being worker output, they
 // are also in the output tail a crash or timeout carries, where they say which workload it was.
 //

@@ -1,6 +1,6 @@
 // ksearch/eval/loaded_solution.h — a compiled solution loaded on the GPU, its plan checked against its kernels.
 //
-// load_solution takes a solution's compile (eval/nvrtc_compiler.h) and its launch.json, loads the
+// load_solution takes a solution's compile (eval/compile/nvrtc_compiler.h) and its launch.json, loads the
 // cubin as a module, finds every kernel the plan names and checks each launch's arguments against
 // the kernel's real parameters (count and byte sizes, from cuFuncGetParamInfo): a plan that passes
 // an i32 where the kernel takes a long long, or one argument too few, would otherwise launch with
@@ -15,11 +15,11 @@
 #include <string>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/driver_handles.h"
+#include "ksearch/eval/compile/nvrtc_compiler.h"
 #include "ksearch/eval/eval_request.h"
-#include "ksearch/eval/launch_plan.h"
-#include "ksearch/eval/nvrtc_compiler.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/driver_handles.h"
+#include "ksearch/eval/plan/launch_plan.h"
 
 namespace ksearch::eval {
 

@@ -1,6 +1,6 @@
 // ksearch/eval/plan_call.h — one call of a solution: its buffers and its launches, queued on a stream.
 //
-// A call of a solution is its resolved launch plan (eval/launch_plan.h) replayed on device buffers:
+// A call of a solution is its resolved launch plan (eval/plan/launch_plan.h) replayed on device buffers:
 // the definition's tensors (inputs shared by reference and candidate, outputs per solution) and
 // the plan's workspaces. queue_call puts the workspace initialisation and every step (memsets and
 // kernel launches, clustered or cooperative ones through cuLaunchKernelEx) on a stream without
@@ -15,11 +15,11 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/cuda_driver.h"
-#include "ksearch/eval/driver_handles.h"
-#include "ksearch/eval/dtype.h"
-#include "ksearch/eval/launch_plan.h"
+#include "ksearch/eval/check/dtype.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/driver_handles.h"
 #include "ksearch/eval/loaded_solution.h"
+#include "ksearch/eval/plan/launch_plan.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::eval {

@@ -3,7 +3,7 @@
 //
 // For a definition without a native CUDA reference, the evaluator asks the oracle: a long-lived
 // child process (tasks/oracle/oracle_server.py) that executes the definition's `reference` code
-// with PyTorch on the same GPU. It speaks the worker protocol (eval/worker_protocol.h) over its
+// with PyTorch on the same GPU. It speaks the worker protocol (eval/isolation/worker_protocol.h) over its
 // stdin/stdout, so it gets the same watchdog: a reference that hangs past the call timeout is
 // killed, one that crashes is restarted on the next call. Tensors travel as safetensors files in
 // a scratch folder of this object (removed with it):
@@ -31,10 +31,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
-#include "ksearch/eval/timing_stats.h"
+#include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/gpu/timing_stats.h"
 #include "ksearch/tasks/definition.h"
 
 namespace ksearch::eval {
@@ -89,7 +88,7 @@ class reference_oracle {
   /// them) and `scalars` (name -> value); times it too when `time` is set: `exact_samples` calls
   /// when > 0 (KernelBench's perf trials), else the server's adaptive rule.
   [[nodiscard]] result<oracle_call_result> run(const std::vector<host_tensor>& inputs,
-                                               const std::vector<shared_input>& shared, const nlohmann::json& scalars,
+                                               const std::vector<shared_input>& shared, const json& scalars,
                                                bool time, std::size_t exact_samples = 0);
 
   [[nodiscard]] const oracle_environment& environment() const;

@@ -23,11 +23,11 @@
 #include <chrono>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/cuda_driver.h"
+#include "ksearch/eval/check/input_generator.h"
 #include "ksearch/eval/eval_request.h"
 #include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/gpu_timer.h"
-#include "ksearch/eval/input_generator.h"
+#include "ksearch/eval/gpu/cuda_driver.h"
+#include "ksearch/eval/gpu/gpu_timer.h"
 #include "ksearch/eval/loaded_solution.h"
 #include "ksearch/eval/reference_oracle.h"
 

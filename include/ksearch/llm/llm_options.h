@@ -17,13 +17,13 @@
 // Thread-safety: plain values and pure functions.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/llm/exchange_provider.h"
 #include "ksearch/llm/metered_provider.h"
 #include "ksearch/llm/openai_provider.h"
@@ -68,6 +68,6 @@ struct llm_options {
 [[nodiscard]] llm_budget to_budget(const llm_options& options);
 
 /// The options as JSON (flag names as keys, resolved provider), for run metadata and --dry-run.
-[[nodiscard]] nlohmann::json to_json(const llm_options& options);
+[[nodiscard]] json to_json(const llm_options& options);
 
 }  // namespace ksearch::llm

@@ -30,7 +30,7 @@
 #pragma once
 
 #include <cstddef>
-#include <nlohmann/json_fwd.hpp>  // callers that use extract_json_object include <nlohmann/json.hpp>
+#include "ksearch/common/json_fwd.h"  // callers that use extract_json_object include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +92,6 @@ struct tagged_files {
 /// The first JSON object in `text`, as described above. Errors (subject "reply") say whether no
 /// object was found, one was cut off, or the first candidate did not parse (with the parser's
 /// message and the candidate's line).
-[[nodiscard]] result<nlohmann::json> extract_json_object(std::string_view text);
+[[nodiscard]] result<json> extract_json_object(std::string_view text);
 
 }  // namespace ksearch::llm

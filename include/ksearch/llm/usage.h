@@ -8,8 +8,9 @@
 // that owns it (metered_provider) locks around it.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
+
+#include "ksearch/common/json_fwd.h"
 
 namespace ksearch::llm {
 
@@ -26,8 +27,8 @@ struct token_usage {
 
 /// {"prompt_tokens":..,"completion_tokens":..,"reasoning_tokens":..,"cached_prompt_tokens":..}
 /// with null for unknown counts; and back (anything that is not a non-negative integer is unknown).
-[[nodiscard]] nlohmann::json to_json(const token_usage& usage);
-[[nodiscard]] token_usage token_usage_from_json(const nlohmann::json& doc);
+[[nodiscard]] json to_json(const token_usage& usage);
+[[nodiscard]] token_usage token_usage_from_json(const json& doc);
 
 /// Totals over a run. Failed calls count as calls (they reached the provider) but add no tokens.
 class usage_ledger {
@@ -56,7 +57,7 @@ class usage_ledger {
   [[nodiscard]] std::optional<double> total_cost_usd() const;
 
   /// Every total, plus "total_cost_usd" (null when unknown), for the run's report.
-  [[nodiscard]] nlohmann::json to_json() const;
+  [[nodiscard]] json to_json() const;
 
  private:
   totals totals_;

@@ -18,9 +18,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/eval/eval_result.h"
 #include "ksearch/tasks/evaluation_status.h"
 
@@ -53,7 +52,7 @@ struct evaluation_outcome {
   /// The original's eval dict (docs/k-search-compatibility.md, "Evaluation record"): {status, latency_ms,
   /// reference_latency_ms, speedup_factor, mean_vs_baseline_factor, metrics{score, score_name}};
   /// nulls where unknown.
-  [[nodiscard]] nlohmann::json summary_json() const;
+  [[nodiscard]] json summary_json() const;
   /// "mean_latency_ms=0.0123 speedup_vs_ref=1.420x score=1.4200" lines (only when passed).
   [[nodiscard]] std::string perf_summary(const std::string& prefix) const;
 };
@@ -62,8 +61,8 @@ struct evaluation_outcome {
 /// LLM_ERROR, NO_CANDIDATE, HARNESS_ERROR), with `feedback` saying why.
 [[nodiscard]] evaluation_outcome outcome_without_evaluation(tasks::evaluation_status status, std::string feedback);
 
-[[nodiscard]] nlohmann::json to_json(const evaluation_outcome& e);
+[[nodiscard]] json to_json(const evaluation_outcome& e);
 /// `where` prefixes error subjects ("solutions.jsonl:12: evaluation").
-[[nodiscard]] result<evaluation_outcome> evaluation_outcome_from_json(const nlohmann::json& doc, const std::string& where);
+[[nodiscard]] result<evaluation_outcome> evaluation_outcome_from_json(const json& doc, const std::string& where);
 
 }  // namespace ksearch::search

@@ -1,7 +1,7 @@
 // ksearch/search/flashinfer_task.h — a FlashInfer Trace definition as a search task.
 //
 // The task reads a definition, its workloads and a reference from a dataset folder and evaluates
-// candidates against the reference in an isolated worker (eval/evaluation_service.h). The
+// candidates against the reference in an isolated worker (eval/isolation/evaluation_service.h). The
 // reference is a native CUDA solution of the dataset (<definition>_reference, or the one named),
 // else the definition's own Python reference run with PyTorch by the oracle
 // (eval/reference_oracle.h); every report says which.
@@ -26,7 +26,7 @@
 //
 // Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
 // workers start and the baseline is measured once, by the first caller, while the others wait;
-// then the evaluations share the workers (eval/evaluation_pool.h). baseline_targets_text() may
+// then the evaluations share the workers (eval/isolation/evaluation_pool.h). baseline_targets_text() may
 // measure the baseline too, under the same lock.
 #pragma once
 
@@ -38,10 +38,11 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/eval/eval_request.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
+#include "ksearch/search/task_evaluation.h"
 #include "ksearch/tasks/definition.h"
 #include "ksearch/tasks/solution.h"
 
@@ -68,8 +69,6 @@ struct flashinfer_task_options {
 /// correctness"), else every element.
 [[nodiscard]] double required_matched_ratio(std::string_view definition_name);
 
-/// A ksearch CUDA solution's kernel.cu and launch.json; the error names the solution.
-[[nodiscard]] result<eval::solution_code> solution_code_of(const tasks::solution& s);
 
 /// Where an evaluation's expected outputs come from: exactly one of the two is set.
 struct reference_choice {

@@ -21,7 +21,7 @@
 //
 // Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
 // workers start once, by the first caller, while the others wait; each candidate then runs its
-// phases in order on the shared workers (eval/evaluation_pool.h).
+// phases in order on the shared workers (eval/isolation/evaluation_pool.h).
 #pragma once
 
 #include <filesystem>
@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
-#include "ksearch/eval/eval_result.h"
-#include "ksearch/eval/evaluation_pool.h"
 #include "ksearch/eval/eval_request.h"
+#include "ksearch/eval/eval_result.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/search/task_evaluation.h"

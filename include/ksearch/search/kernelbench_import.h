@@ -22,9 +22,8 @@
 #include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json.h"
 #include "ksearch/tasks/kernelbench_problems.h"
 
 namespace ksearch::search {
@@ -44,7 +43,7 @@ struct kernelbench_import_options {
 struct kernelbench_dataset {
   std::filesystem::path root;          // the dataset folder
   std::string definition;              // "kernelbench_l<L>_p<id>_<Name>"
-  nlohmann::json manifest;             // kernelbench.json
+  json manifest;             // kernelbench.json
   std::optional<double> eager_ms;      // mean of the eager baseline at import, when timed
   std::optional<double> compile_ms;    // mean of the torch.compile baseline, when it compiled
   std::string compile_error;           // why torch.compile gave no baseline ("" when it did, or untimed)

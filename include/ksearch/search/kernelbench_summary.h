@@ -15,8 +15,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/search/kernelbench_task.h"
 
 namespace ksearch::search {
@@ -39,7 +38,7 @@ inline constexpr double kernelbench_fast_p_thresholds[] = {0.0, 1.0, 1.5, 2.0};
 /// {level, problems, evaluated, correct, suspicious, fast_p{"0","1","1.5","2"}, fast_p_vs_compile{...},
 ///  geomean_speedup_vs_eager, geomean_speedup_vs_compile (over the correct ones; null when none),
 ///  settings, rows[...]}.
-[[nodiscard]] nlohmann::json kernelbench_summary(int level, const std::vector<kernelbench_row>& rows,
-                                                 const nlohmann::json& settings);
+[[nodiscard]] json kernelbench_summary(int level, const std::vector<kernelbench_row>& rows,
+                                                 const json& settings);
 
 }  // namespace ksearch::search

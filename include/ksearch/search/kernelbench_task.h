@@ -21,7 +21,7 @@
 //
 // Thread-safety: evaluate() may be called from several threads at once (search_task.h): the
 // workers start once, by the first caller, while the others wait; each candidate then runs its
-// phases in order on the shared workers (eval/evaluation_pool.h). make_kernelbench_task imports
+// phases in order on the shared workers (eval/isolation/evaluation_pool.h). make_kernelbench_task imports
 // into the cache folder: one at a time per folder (search/kernelbench_import.h).
 #pragma once
 
@@ -31,11 +31,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/common/json.h"
 #include "ksearch/eval/eval_request.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/kernelbench_import.h"
 #include "ksearch/search/search_task.h"
@@ -74,7 +73,7 @@ struct kernelbench_verdict {
   bool suspicious = false;             // speedup_vs_eager > kernelbench_suspicious_speedup
   std::string log;                     // why it failed
 
-  [[nodiscard]] nlohmann::json to_json() const;
+  [[nodiscard]] json to_json() const;
   /// The numbers and flags (as 0/1) by their to_json names, for evaluation_outcome::task_metrics.
   [[nodiscard]] std::map<std::string, double> metrics() const;
 };

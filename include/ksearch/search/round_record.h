@@ -18,9 +18,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/tasks/solution.h"
 
@@ -65,9 +64,9 @@ struct round_record {
 /// sample with a candidate, else nullptr.
 [[nodiscard]] const round_record* batch_representative(const std::vector<round_record>& batch);
 
-[[nodiscard]] nlohmann::json to_json(const round_record& r);
+[[nodiscard]] json to_json(const round_record& r);
 /// `where` prefixes error subjects ("solutions.jsonl:12").
-[[nodiscard]] result<round_record> round_record_from_json(const nlohmann::json& doc, const std::string& where);
+[[nodiscard]] result<round_record> round_record_from_json(const json& doc, const std::string& where);
 
 /// The current time, UTC, as "2026-11-21T10:00:00Z".
 [[nodiscard]] std::string utc_timestamp();

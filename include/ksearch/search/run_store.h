@@ -22,9 +22,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json.h"
 #include "ksearch/search/round_record.h"
 #include "ksearch/store/durable_file.h"
 
@@ -54,28 +53,28 @@ class run_store {
   /// Appends the record to solutions.jsonl, then its metrics line (with `best_score`) and traces.
   [[nodiscard]] result<void> append_round(const round_record& record, std::optional<double> best_score);
 
-  [[nodiscard]] result<void> save_world_model(const nlohmann::json& world_model);
-  [[nodiscard]] result<std::optional<nlohmann::json>> load_state() const;
-  [[nodiscard]] result<void> save_state(const nlohmann::json& state);
+  [[nodiscard]] result<void> save_world_model(const json& world_model);
+  [[nodiscard]] result<std::optional<json>> load_state() const;
+  [[nodiscard]] result<void> save_state(const json& state);
   [[nodiscard]] result<void> save_best(const round_record& best);
   /// Adds `session` to run.json's "sessions" list (creating the file with `run` the first time).
-  [[nodiscard]] result<void> record_session(const nlohmann::json& run, const nlohmann::json& session);
+  [[nodiscard]] result<void> record_session(const json& run, const json& session);
   /// Merges `fields` (how the session ended) into the last session of run.json.
-  [[nodiscard]] result<void> finish_session(const nlohmann::json& fields);
+  [[nodiscard]] result<void> finish_session(const json& fields);
   /// What traces.jsonl lines carry besides the evaluation, so FlashInfer-Bench tooling can read
   /// them: the evaluation's `environment` ({"hardware": GPU name, "libs": {...}}; null: none) and
   /// the full workload object ({uuid, axes, inputs}) by uuid (unknown uuids get {uuid} only).
-  void set_trace_context(nlohmann::json environment, std::map<std::string, nlohmann::json> workloads);
+  void set_trace_context(json environment, std::map<std::string, json> workloads);
 
  private:
   explicit run_store(std::filesystem::path dir) : dir_(std::move(dir)) {}
   [[nodiscard]] result<void> append(std::unique_ptr<store::line_appender>& log, const char* file,
-                                    const nlohmann::json& line);
+                                    const json& line);
 
   std::filesystem::path dir_;
   std::unique_ptr<store::line_appender> solutions_, metrics_, traces_;
-  nlohmann::json trace_environment_;
-  std::map<std::string, nlohmann::json> trace_workloads_;
+  json trace_environment_;
+  std::map<std::string, json> trace_workloads_;
 };
 
 }  // namespace ksearch::search

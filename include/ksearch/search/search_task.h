@@ -14,9 +14,8 @@
 #include <map>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json.h"
 #include "ksearch/search/evaluation_outcome.h"
 #include "ksearch/tasks/solution.h"
 
@@ -33,10 +32,10 @@ class search_task {
   /// Per-workload latency targets, or "" when the task has none.
   [[nodiscard]] virtual std::string baseline_targets_text() const { return {}; }
   /// What the task is, for the run's metadata (backend, dataset, workloads, evaluation settings).
-  [[nodiscard]] virtual nlohmann::json describe() const = 0;
+  [[nodiscard]] virtual json describe() const = 0;
   /// The workloads evaluated, as FlashInfer Trace workload objects ({uuid, axes, inputs}) by uuid,
   /// for the traces; empty when the task has none to offer.
-  [[nodiscard]] virtual std::map<std::string, nlohmann::json> workload_records() const { return {}; }
+  [[nodiscard]] virtual std::map<std::string, json> workload_records() const { return {}; }
   /// Evaluates `candidate` (kernel.cu + launch.json).
   [[nodiscard]] virtual result<evaluation_outcome> evaluate(const tasks::solution& candidate) = 0;
 };

@@ -3,7 +3,7 @@
 //   - compile_only_evaluation: a candidate compiled with NVRTC for a named GPU's architecture and
 //     its launch plan parsed against the definition, with no GPU; COMPILED or COMPILE_ERROR,
 //     never PASSED (lets a search's prompts, parsing and persistence run on a laptop or in CI).
-//   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/evaluation_pool.h),
+//   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/isolation/evaluation_pool.h),
 //     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step
 //     (lazy_pool starts them on first use, once, whichever thread asks first);
 //     unreadable_candidate: the COMPILE_ERROR of a candidate without readable kernel.cu + launch.json;
@@ -22,6 +22,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,11 +32,10 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
-#include "ksearch/eval/evaluation_pool.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/eval/eval_request.h"
+#include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/activity.h"
 #include "ksearch/search/search_task.h"
 #include "ksearch/tasks/definition.h"
@@ -70,13 +70,32 @@ class lazy_pool {
   std::unique_ptr<eval::evaluation_pool> pool_;
 };
 
+/// A ksearch CUDA solution's kernel.cu and launch.json; the error names the solution.
+[[nodiscard]] result<eval::solution_code> solution_code_of(const tasks::solution& s);
+
 /// The evaluation of a candidate whose files cannot be read as device code and a plan
 /// (solution_code_of failed): COMPILE_ERROR with the reason as feedback.
 [[nodiscard]] evaluation_outcome unreadable_candidate(const error& why);
 
+/// What a GPU backend's evaluate() does around its own evaluation, the same for every backend.
+struct candidate_route {
+  const tasks::definition& definition;
+  bool compile_only = false;
+  const std::string& target_gpu;  // compile-only mode's architecture
+  activity_observer& activity;
+  lazy_pool& pool;
+};
+using gpu_evaluation_fn =
+    std::function<result<evaluation_outcome>(eval::evaluation_pool& pool, const eval::solution_code& code)>;
+/// A candidate without readable kernel.cu + launch.json is a COMPILE_ERROR, compile-only mode
+/// compiles it for `route.target_gpu`; otherwise `on_gpu` evaluates it in the pool, started on
+/// first use (an error when it cannot start).
+[[nodiscard]] result<evaluation_outcome> evaluate_candidate(const tasks::solution& candidate, const candidate_route& route,
+                                                            const gpu_evaluation_fn& on_gpu);
+
 [[nodiscard]] std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def);
 
-[[nodiscard]] std::map<std::string, nlohmann::json> trace_workloads(const std::vector<tasks::workload>& workloads);
+[[nodiscard]] std::map<std::string, json> trace_workloads(const std::vector<tasks::workload>& workloads);
 
 /// One evaluation of a candidate's: a name ("tests", "benchmarks", "trials", "perf") and its request.
 struct evaluation_phase {

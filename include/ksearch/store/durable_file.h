@@ -19,9 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json.h"
 #include "ksearch/common/posix.h"
 
 namespace ksearch::store {
@@ -53,7 +52,7 @@ class line_appender {
 
 struct jsonl_record {
   std::size_t line = 0;  // [1-based]
-  nlohmann::json value;
+  json value;
 };
 
 struct jsonl_contents {

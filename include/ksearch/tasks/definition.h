@@ -19,9 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/tasks/value_distribution.h"
 
 namespace ksearch::tasks {
@@ -59,10 +58,10 @@ struct definition {
 [[nodiscard]] bool is_known_dtype(std::string_view dtype);
 
 /// Parses one Definition object; `where` prefixes error subjects (a file name).
-[[nodiscard]] result<definition> parse_definition(const nlohmann::ordered_json& doc, const std::string& where);
+[[nodiscard]] result<definition> parse_definition(const ordered_json& doc, const std::string& where);
 [[nodiscard]] result<definition> load_definition(const std::filesystem::path& file);
 /// The definition back as FlashInfer Trace JSON (field order as written by FlashInfer).
-[[nodiscard]] nlohmann::ordered_json to_json(const definition& def);
+[[nodiscard]] ordered_json to_json(const definition& def);
 
 struct input_source {
   enum class kind { random, scalar, safetensors } type = kind::random;
@@ -82,11 +81,11 @@ struct workload {
 
 /// Parses one workload record ({"definition", "workload": {uuid, axes, inputs}}) against `def`:
 /// every var axis must be bound (>= 0), no unknown axes or inputs, scalars only for scalar inputs.
-[[nodiscard]] result<workload> parse_workload(const nlohmann::ordered_json& record, const definition& def,
+[[nodiscard]] result<workload> parse_workload(const ordered_json& record, const definition& def,
                                               const std::string& where);
 /// Reads every record of a workloads .jsonl file that names `def` (file:line in errors).
 [[nodiscard]] result<std::vector<workload>> load_workloads(const std::filesystem::path& file, const definition& def);
-[[nodiscard]] nlohmann::ordered_json to_json(const workload& w);
+[[nodiscard]] ordered_json to_json(const workload& w);
 
 /// The shape of `spec` under `w` (empty for a scalar).
 [[nodiscard]] std::vector<std::int64_t> tensor_shape(const tensor_spec& spec, const workload& w);

@@ -12,9 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 
 namespace ksearch::tasks {
 
@@ -35,8 +34,8 @@ struct solution {
   [[nodiscard]] const std::string* source(std::string_view path) const;
 };
 
-[[nodiscard]] result<solution> parse_solution(const nlohmann::json& doc, const std::string& where);
+[[nodiscard]] result<solution> parse_solution(const json& doc, const std::string& where);
 [[nodiscard]] result<solution> load_solution(const std::filesystem::path& file);
-[[nodiscard]] nlohmann::json to_json(const solution& s);
+[[nodiscard]] json to_json(const solution& s);
 
 }  // namespace ksearch::tasks

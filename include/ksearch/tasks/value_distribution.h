@@ -1,7 +1,7 @@
 // ksearch/tasks/value_distribution.h — how a workload's random input is drawn.
 //
 // FlashInfer Trace workloads say only {"type": "random"}: the dtype's default draw (normal for
-// floating types, see eval/input_generator.h). Tasks whose inputs are not standard normal (GPUMode
+// floating types, see eval/check/input_generator.h). Tasks whose inputs are not standard normal (GPUMode
 // TriMul's Cauchy activations, 0/1 masks and scaled weights; KernelBench's uniform parameters)
 // name a distribution in the same object, a ksearch extension:
 //   {"type": "random", "distribution": "normal",  "mean": 0, "std": 0.088}
@@ -17,14 +17,13 @@
 
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 
 namespace ksearch::tasks {
 
 struct value_distribution {
-  // The order is the generator kernel's distribution code (eval/input_generator.cc).
+  // The order is the generator kernel's distribution code (eval/check/input_generator.cc).
   enum class kind { standard, normal, cauchy, uniform, randint, constant };
   kind type = kind::standard;
   // normal: mean, std; cauchy: loc, scale; uniform and randint: low, high; constant: value, unused.
@@ -39,9 +38,9 @@ struct value_distribution {
 
 /// Reads the distribution of a workload input object (`spec`, whose "type" is "random" or
 /// "constant"); `at` names it in errors ("file:3: workload.inputs.x").
-[[nodiscard]] result<value_distribution> parse_value_distribution(const nlohmann::ordered_json& spec,
+[[nodiscard]] result<value_distribution> parse_value_distribution(const ordered_json& spec,
                                                                   const std::string& at);
 /// The input object back: {"type": "random"[, "distribution": ..., params]} or {"type": "constant", ...}.
-[[nodiscard]] nlohmann::ordered_json to_json(const value_distribution& d);
+[[nodiscard]] ordered_json to_json(const value_distribution& d);
 
 }  // namespace ksearch::tasks

@@ -26,16 +26,15 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json.h"
 #include "ksearch/worldmodel/world_model.h"
 
 namespace ksearch::worldmodel {
 
 struct edit_script {
   std::optional<std::string> active_leaf_id;
-  nlohmann::json ops = nlohmann::json::array();  // raw op objects, checked when applied
+  json ops = json::array();  // raw op objects, checked when applied
 };
 
 /// The edit script in an LLM reply: the first JSON object (prose, fences and trailing commas

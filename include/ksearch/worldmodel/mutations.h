@@ -12,8 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/worldmodel/edit_ops.h"
 #include "ksearch/worldmodel/world_model.h"
 
@@ -23,7 +22,7 @@ namespace ksearch::worldmodel {
 /// takes the parent's solution id; clears a recorded outcome (the node is solved now) and sets
 /// last_updated_round = round.
 void attach_solution(world_model& wm, std::string_view node_id, const std::string& solution_id,
-                     const std::string& solution_name, const nlohmann::json& eval, int round);
+                     const std::string& solution_name, const json& eval, int round);
 
 /// attempts += 1 (the search started a cycle on the node); last_updated_round rises to `round`.
 void record_attempt(world_model& wm, std::string_view node_id, int round);

@@ -15,8 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/worldmodel/world_model.h"
 
 namespace ksearch::worldmodel {
@@ -45,7 +44,7 @@ namespace ksearch::worldmodel {
 
 /// "status=passed score=1.2345 vs_base=1.234x speedup=2.000x lat=0.1234ms", with the parts `eval`
 /// has; "(no evaluation)" when it has none of them.
-[[nodiscard]] std::string eval_perf_text(const nlohmann::json& eval);
+[[nodiscard]] std::string eval_perf_text(const json& eval);
 
 /// An example world model (a root and one action child, every field filled with what belongs
 /// there) as indented JSON, for the init prompt.

@@ -25,9 +25,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json.h"
 
 namespace ksearch::worldmodel {
 
@@ -56,7 +55,7 @@ struct node_action {
 struct solution_ref {
   std::optional<std::string> solution_id, parent_solution_id, solution_name;
   std::optional<int> round_index;                   // the round that produced the solution
-  nlohmann::json eval = nlohmann::json::object();   // the evaluation as the search attached it
+  json eval = json::object();   // the evaluation as the search attached it
 };
 
 /// What happened when the search ran this node's action (ours: docs/k-search-compatibility.md,
@@ -105,7 +104,7 @@ struct world_model {
   std::vector<node> nodes;                          // insertion order kept
   int round_index = 0;                              // computed_signals.round_index
   trace_signals trace;                              // computed_signals.trace
-  nlohmann::json extra = nlohmann::json::object();  // unknown top-level keys, kept as-is
+  json extra = json::object();  // unknown top-level keys, kept as-is
 
   [[nodiscard]] const node* find(std::string_view id) const;
   [[nodiscard]] node* find(std::string_view id);
@@ -126,8 +125,8 @@ struct world_model {
 [[nodiscard]] world_model empty_world_model();
 
 /// `eval`'s score: eval["score"] when numeric, else eval["metrics"]["score"] (K-Search's place).
-[[nodiscard]] std::optional<double> eval_score(const nlohmann::json& eval);
+[[nodiscard]] std::optional<double> eval_score(const json& eval);
 /// True when `eval` has no "status" or its status is "passed" (any case, blanks trimmed).
-[[nodiscard]] bool eval_passed(const nlohmann::json& eval);
+[[nodiscard]] bool eval_passed(const json& eval);
 
 }  // namespace ksearch::worldmodel

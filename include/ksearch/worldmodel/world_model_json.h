@@ -24,9 +24,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ksearch/common/error.h"
+#include "ksearch/common/json_fwd.h"
 #include "ksearch/worldmodel/world_model.h"
 
 namespace ksearch::worldmodel {
@@ -37,18 +36,18 @@ struct repair_report {
 };
 
 /// Reads and repairs a world model. Error (subject "world model") only when `doc` is not an object.
-[[nodiscard]] result<world_model> world_model_from_json(const nlohmann::json& doc, repair_report& report);
+[[nodiscard]] result<world_model> world_model_from_json(const json& doc, repair_report& report);
 
 /// Deterministic: object keys sorted (as the original's sort_keys), nodes in insertion order.
-[[nodiscard]] nlohmann::json to_json(const world_model& wm);
+[[nodiscard]] json to_json(const world_model& wm);
 
 /// One node as JSON, in the snapshot's shape (node_type derived from parent_id).
-[[nodiscard]] nlohmann::json to_json(const node& n);
+[[nodiscard]] json to_json(const node& n);
 
 /// One node read with the per-field repairs above, each reported under `path`. Structure (ids,
 /// parents, root) is not checked here: that needs the whole tree. A node without a usable node_id
 /// comes back with an empty one.
-[[nodiscard]] node node_from_json(const nlohmann::json& doc, std::string_view path, repair_report& report);
+[[nodiscard]] node node_from_json(const json& doc, std::string_view path, repair_report& report);
 
 /// The world model inside an LLM's init reply: the first JSON object in the text
 /// (prose, fences and trailing commas tolerated), read with repair. Solution references the model
@@ -57,6 +56,6 @@ struct repair_report {
 [[nodiscard]] result<world_model> parse_init_reply(std::string_view reply_text, repair_report& report);
 
 /// "an object", "a string", "null", ...: a JSON value's type, for messages about LLM output.
-[[nodiscard]] std::string a_kind(const nlohmann::json& value);
+[[nodiscard]] std::string a_kind(const json& value);
 
 }  // namespace ksearch::worldmodel
