@@ -108,4 +108,18 @@ void collect_header_line(std::string_view line, std::vector<http_header>& header
   headers.emplace_back(to_lower(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
 }
 
+std::unexpected<error> failure_report::operator()(transport_failure kind, std::string problem) const {
+  if (failure != nullptr) *failure = kind;
+  return fail(subject, std::move(problem));
+}
+
+failure_report report_for(const http_request& request, transport_failure* failure) {
+  return {request.method + " " + request.url, failure};
+}
+
+std::optional<std::unexpected<error>> unsupported_method(const http_request& request, const failure_report& report) {
+  if (request.method == "GET" || request.method == "POST") return std::nullopt;
+  return report(transport_failure::other, "unsupported HTTP method (ksearch sends GET or POST)");
+}
+
 }  // namespace ksearch::llm::detail

@@ -4,6 +4,10 @@
 
 #include <curl/curl.h>
 
+#include <cstddef>
+#include <exception>
+#include <expected>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,5 +49,32 @@ class header_list {
 /// Adds one header line to `headers` (names lower-cased, values trimmed); a status line ("HTTP/")
 /// starts a new response, so earlier headers are dropped. Blank lines are ignored.
 void collect_header_line(std::string_view line, std::vector<http_header>& headers);
+
+/// How a transfer's failure is reported: an error whose subject is "METHOD URL", with its kind
+/// stored in `*failure` when the caller asked for it.
+struct failure_report {
+  std::string subject;
+  transport_failure* failure = nullptr;
+
+  [[nodiscard]] std::unexpected<error> operator()(transport_failure kind, std::string problem) const;
+};
+[[nodiscard]] failure_report report_for(const http_request& request, transport_failure* failure);
+/// The error for a method ksearch does not send (it sends GET and POST), else nullopt.
+[[nodiscard]] std::optional<std::unexpected<error>> unsupported_method(const http_request& request,
+                                                                      const failure_report& report);
+
+/// The answer of a curl data or header callback that passes `bytes` to `consume`: `bytes`, or 0
+/// (curl then aborts with CURLE_WRITE_ERROR) when `consume` throws. Callbacks run inside
+/// curl_easy_perform, C code that no exception may unwind through; a failed allocation is the
+/// usual throw.
+template <class Consume>
+[[nodiscard]] std::size_t consume_in_callback(std::size_t bytes, Consume&& consume) noexcept {
+  try {
+    consume();
+  } catch (const std::exception&) {
+    return 0;
+  }
+  return bytes;
+}
 
 }  // namespace ksearch::llm::detail

@@ -39,33 +39,19 @@ std::string http_response::header(std::string_view lower_name) const {
 
 namespace {
 
-// The callbacks run inside curl_easy_perform, i.e. inside C code: an exception must not unwind
-// through it. A failed allocation returns a short count, which makes curl abort the transfer
-// with CURLE_WRITE_ERROR.
-
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto* response = static_cast<http_response*>(user);
-  const std::size_t bytes = size * count;
-  try {
-    response->body.append(data, bytes);
-  } catch (const std::exception&) {
-    return 0;
-  }
-  return bytes;
+  return detail::consume_in_callback(size * count, [&] { response->body.append(data, size * count); });
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto* response = static_cast<http_response*>(user);
-  const std::size_t bytes = size * count;
-  try {
-    const std::string_view line(data, bytes);
+  const std::string_view line(data, size * count);
+  return detail::consume_in_callback(line.size(), [&] {
     // A new response begins (after 100 Continue or a redirect): its body replaces the old one too.
     if (line.starts_with("HTTP/")) response->body.clear();
     detail::collect_header_line(line, response->headers);
-  } catch (const std::exception&) {
-    return 0;
-  }
-  return bytes;
+  });
 }
 
 }  // namespace
@@ -92,15 +78,8 @@ http_client::http_client(http_client&&) noexcept = default;
 http_client& http_client::operator=(http_client&&) noexcept = default;
 
 result<http_response> http_client::perform(const http_request& request, transport_failure* failure) {
-  const std::string subject = request.method + " " + request.url;
-  auto report = [&](transport_failure kind, std::string problem) {
-    if (failure != nullptr) *failure = kind;
-    return fail(subject, std::move(problem));
-  };
-
-  if (request.method != "GET" && request.method != "POST") {
-    return report(transport_failure::other, "unsupported HTTP method (ksearch sends GET or POST)");
-  }
+  const detail::failure_report report = detail::report_for(request, failure);
+  if (auto refused = detail::unsupported_method(request, report)) return *refused;
 
   // A moved-from client is valid but has no handle; give it a fresh one.
   if (!handle_) handle_ = std::make_unique<handle>();

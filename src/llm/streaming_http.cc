@@ -59,14 +59,10 @@ struct transfer_state {
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
   auto* state = static_cast<transfer_state*>(user);
-  const std::size_t bytes = size * count;
   state->last_byte = clock_type::now();
-  try {
-    detail::collect_header_line(std::string_view(data, bytes), state->response.headers);
-  } catch (const std::exception&) {
-    return 0;
-  }
-  return bytes;
+  const std::string_view line(data, size * count);
+  return detail::consume_in_callback(line.size(),
+                                     [&] { detail::collect_header_line(line, state->response.headers); });
 }
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
@@ -104,14 +100,8 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noex
 
 result<http_response> perform_streaming(const http_request& request, const body_sink& on_data,
                                         std::chrono::milliseconds stall_timeout, transport_failure* failure) {
-  const std::string subject = request.method + " " + request.url;
-  auto report = [&](transport_failure kind, std::string problem) {
-    if (failure != nullptr) *failure = kind;
-    return fail(subject, std::move(problem));
-  };
-  if (request.method != "GET" && request.method != "POST") {
-    return report(transport_failure::other, "unsupported HTTP method (ksearch sends GET or POST)");
-  }
+  const detail::failure_report report = detail::report_for(request, failure);
+  if (auto refused = detail::unsupported_method(request, report)) return *refused;
 
   easy_transfer transfer;
   if (transfer.curl == nullptr) return report(transport_failure::other, "curl_easy_init failed");

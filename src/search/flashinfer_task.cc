@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -116,9 +117,7 @@ class flashinfer_task final : public search_task {
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
-    return evaluate_candidate(candidate, route, [this](eval::evaluation_pool& pool, const eval::solution_code& code) {
-      return on_gpu(pool, code);
-    });
+    return evaluate_candidate(candidate, route, std::bind_front(&flashinfer_task::on_gpu, this));
   }
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "ksearch/common/json.h"
 #include "ksearch/search/flashinfer_task.h"
@@ -75,9 +76,7 @@ class gpumode_task final : public search_task {
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
-    return evaluate_candidate(candidate, route, [this](eval::evaluation_pool& pool, const eval::solution_code& code) {
-      return on_gpu(pool, code);
-    });
+    return evaluate_candidate(candidate, route, std::bind_front(&gpumode_task::on_gpu, this));
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <utility>
 
 #include "ksearch/common/json_fields.h"
@@ -76,9 +77,7 @@ class kernelbench_task final : public search_task {
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
     const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
-    return evaluate_candidate(candidate, route, [this](eval::evaluation_pool& pool, const eval::solution_code& code) {
-      return on_gpu(pool, code);
-    });
+    return evaluate_candidate(candidate, route, std::bind_front(&kernelbench_task::on_gpu, this));
   }
 
  private:
