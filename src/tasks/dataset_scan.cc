@@ -115,8 +115,18 @@ result<dataset_definition> load_dataset_definition(const fs::path& root, std::st
     }
     return out;
   }
-  return fail("--definition " + std::string(name), "not in the dataset at " + root.string(),
-              known.empty() ? "the dataset has no definitions" : "known: " + known);
+  // A definition file that could not be read and is named after the definition asked for is the one
+  // meant: its own error (the file, the field or the JSON syntax) says what to fix.
+  for (const error& problem : listing->problems) {
+    const fs::path file = problem.subject.substr(0, problem.subject.find(": "));
+    if (file.stem() == name && file.string().starts_with((root / "definitions").string())) return std::unexpected(problem);
+  }
+  std::string fix = known.empty() ? "the dataset has no readable definitions" : "known: " + known;
+  if (!listing->problems.empty()) {
+    fix += "; " + std::to_string(listing->problems.size()) + " file(s) could not be read, the first: " +
+           listing->problems.front().to_string();
+  }
+  return fail("--definition " + std::string(name), "not in the dataset at " + root.string(), fix);
 }
 
 dataset_solutions load_dataset_solutions(const fs::path& root, std::string_view definition_name) {

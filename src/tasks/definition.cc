@@ -140,8 +140,12 @@ result<definition> parse_definition(const ordered_json& doc, const std::string& 
 result<definition> load_definition(const std::filesystem::path& file) {
   std::ifstream in(file);
   if (!in) return fail(file.string(), "cannot open");
-  ordered_json doc = ordered_json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return fail(file.string(), "not valid JSON");
+  ordered_json doc;
+  try {
+    doc = ordered_json::parse(in);
+  } catch (const ordered_json::parse_error& e) {
+    return fail(file.string(), std::string("not valid JSON: ") + e.what());
+  }
   return parse_definition(doc, file.string());
 }
 

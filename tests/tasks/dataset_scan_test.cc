@@ -63,5 +63,24 @@ TEST(DatasetScan, BrokenFilesBecomeProblemsNamingFileAndFieldWithoutStoppingTheS
   EXPECT_NE(all.find("good.jsonl:3"), std::string::npos) << all;
 }
 
+// `ksearch run --definition X` where X's own file is broken: the error is that file's, not "X is
+// not in the dataset".
+TEST(DatasetScan, ADefinitionWhoseFileIsBrokenIsAnErrorNamingTheFile) {
+  test_support::temp_dir dir;
+  dir.write("definitions/a/wanted.json", R"({"name":"wanted","op_type":"t",)");
+  dir.write("definitions/a/other.json", "[1, 2");
+  auto wanted = load_dataset_definition(dir.path(), "wanted");
+  ASSERT_FALSE(wanted.has_value());
+  EXPECT_EQ(wanted.error().subject, (dir.path() / "definitions/a/wanted.json").string());
+  EXPECT_NE(wanted.error().problem.find("not valid JSON: "), std::string::npos) << wanted.error().to_string();
+  EXPECT_NE(wanted.error().problem.find("parse error"), std::string::npos) << "the parser says where";
+
+  auto absent = load_dataset_definition(dir.path(), "absent");
+  ASSERT_FALSE(absent.has_value());
+  EXPECT_EQ(absent.error().subject, "--definition absent");
+  EXPECT_NE(absent.error().fix.find("2 file(s) could not be read"), std::string::npos) << absent.error().to_string();
+  EXPECT_NE(absent.error().fix.find("other.json"), std::string::npos) << absent.error().to_string();
+}
+
 }  // namespace
 }  // namespace ksearch::tasks
