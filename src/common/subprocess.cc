@@ -198,6 +198,7 @@ result<command_result> run_command(const std::vector<std::string>& argv, const c
   // 2. The child, with stdout and stderr on the pipes.
   const auto start = clock_type::now();
   auto pid = spawn_process({.argv = argv,
+                            .env = options.env,
                             .fds = {{STDOUT_FILENO, out_pipe->write.get()}, {STDERR_FILENO, err_pipe->write.get()}}});
   out_pipe->write.reset();
   err_pipe->write.reset();

@@ -74,6 +74,7 @@ std::optional<exit_status> kill_group_and_reap(pid_t pid);
 struct command_options {
   std::chrono::milliseconds timeout{60'000};             // from start to kill [ms]
   std::size_t max_output_bytes = std::size_t{64} << 20;  // per stream; the rest is dropped
+  std::optional<std::vector<std::string>> env;           // "NAME=value" entries; nullopt: this process's
 };
 
 struct command_result {
