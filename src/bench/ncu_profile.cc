@@ -6,7 +6,7 @@
 
 #include "ksearch/bench/ncu_command.h"
 #include "ksearch/bench/ncu_csv.h"
-#include "ksearch/bench/scratch_dir.h"
+#include "ksearch/common/scratch_dir.h"
 
 namespace ksearch::bench {
 

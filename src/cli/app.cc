@@ -20,7 +20,7 @@ struct command_entry {
 };
 
 // The command tree. `run` comes first: it is the default when no command is named.
-constexpr std::array<command_entry, 7> command_table{{
+constexpr std::array<command_entry, 8> command_table{{
     {"run", "Search for a faster kernel (the default command)",
      "task, LLM endpoint, world model and artifacts (when resuming)", add_run_command},
     {"eval", "Evaluate one solution file on the task's workloads", "task and solution file", add_eval_command},
@@ -34,6 +34,7 @@ constexpr std::array<command_entry, 7> command_table{{
      "the bench dataset (bench/data), the CUDA driver and one device", add_bench_command},
     {"__worker", "Evaluation worker (started by ksearch itself)", "the CUDA driver and one device",
      add_worker_command},
+    {"__compile", "Bounded NVRTC compile (started by ksearch itself)", "NVRTC", add_compile_helper_command},
 }};
 
 bool is_command_name(const std::string& token) {

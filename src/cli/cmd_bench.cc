@@ -31,7 +31,7 @@
 #include "ksearch/bench/compile_timing.h"
 #include "ksearch/bench/ncu_profile.h"
 #include "ksearch/bench/plan_launches.h"
-#include "ksearch/bench/scratch_dir.h"
+#include "ksearch/common/scratch_dir.h"
 #include "ksearch/bench/tool_lookup.h"
 #include "ksearch/cli/cmd_bench_pool.h"
 #include "ksearch/cli/commands.h"
@@ -201,7 +201,7 @@ std::vector<bench::compile_entry> measure_compiles(const bench::bench_dataset& d
       }
       if (!nvcc) {
         entry.nvcc_note = nvcc_absent;
-      } else if (auto scratch = bench::scratch_dir::create("ksearch-bench-nvcc-"); !scratch) {
+      } else if (auto scratch = scratch_dir::create("ksearch-bench-nvcc-"); !scratch) {
         entry.nvcc_note = scratch.error().to_string();
       } else if (auto t = bench::time_nvcc(*nvcc, s->code.source, arch, compile_runs, *scratch,
                                            seconds(options.timeout_s))) {

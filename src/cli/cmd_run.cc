@@ -56,6 +56,7 @@ result<std::unique_ptr<search::search_task>> make_task(const run_options& o, con
     t.config.correctness_trials = o.correctness_trials.value_or(default_correctness_trials(o.task));
     t.compile_only = o.eval_mode == "compile-only";
     t.target_gpu = o.task.target_gpu;
+    t.compile_limits = compile_limits_for(o.task);
     t.activity = &activity;
     t.service = workers;
     return search::make_gpumode_task(t);

@@ -67,6 +67,16 @@ void add_task_flags(CLI::App& app, task_selection& task) {
   app.add_option("--target-gpu", task.target_gpu, "GPU named in prompts and solution specs")
       ->capture_default_str()
       ->group("Task");
+  app.add_option("--compile-timeout-s", task.compile_timeout_s,
+                 "Seconds one NVRTC compile may take in compile-only mode before it is stopped (a COMPILE_ERROR)")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str()
+      ->group("Task");
+  app.add_option("--compile-memory-mb", task.compile_memory_mb,
+                 "Address space one NVRTC compile may use in compile-only mode, in MiB (past it: a COMPILE_ERROR)")
+      ->check(CLI::Range(256, 1 << 20))
+      ->capture_default_str()
+      ->group("Task");
   app.add_option("--kernelbench-level", task.kernelbench_level, "KernelBench level")
       ->check(CLI::Range(1, 4))
       ->group("KernelBench");
@@ -283,6 +293,11 @@ result<eval::evaluation_pool_options> evaluation_workers(int device, bool parall
 
 int default_correctness_trials(const task_selection& task) { return task.task == "kernelbench" ? 5 : 3; }
 
+eval::compile_limits compile_limits_for(const task_selection& task) {
+  return {.time = std::chrono::seconds(task.compile_timeout_s),
+          .memory_mb = static_cast<std::size_t>(task.compile_memory_mb)};
+}
+
 result<search::kernelbench_task_options> kernelbench_task_for(const task_selection& task, int trials,
                                                               eval::evaluation_pool_options workers) {
   auto problem = tasks::find_kernelbench_problem(task.kernelbench_root, task.kernelbench_level, task.kernelbench_problem_id);
@@ -298,6 +313,7 @@ result<search::kernelbench_task_options> kernelbench_task_for(const task_selecti
   t.import.perf_trials = task.kernelbench_perf_trials;
   t.tolerance = task.kernelbench_tolerance;
   t.target_gpu = task.target_gpu;
+  t.compile_limits = compile_limits_for(task);
   t.service = std::move(workers);
   return t;
 }
@@ -317,6 +333,7 @@ search::flashinfer_task_options flashinfer_task_for(const run_options& o) {
   t.config.clock = o.timer;
   t.compile_only = o.eval_mode == "compile-only";
   t.target_gpu = o.task.target_gpu;
+  t.compile_limits = compile_limits_for(o.task);
   return t;
 }
 

@@ -112,14 +112,9 @@ result<workload_result> workload_result_from_json(const json& w) {
 json to_json(const eval_result& r) {
   json workloads = json::array();
   for (const workload_result& w : r.workloads) workloads.push_back(to_json(w));
-  json kernels = json::array();
-  for (const kernel_resources& k : r.kernels) {
-    kernels.push_back({{"name", k.name}, {"registers", k.registers}, {"static_smem_bytes", k.static_smem_bytes},
-                       {"stack_frame_bytes", k.stack_frame_bytes}, {"spill_store_bytes", k.spill_store_bytes},
-                       {"spill_load_bytes", k.spill_load_bytes}, {"barriers", k.barriers}});
-  }
-  return {{"status", tasks::to_string(r.status)}, {"log", r.log},         {"compile_ms", r.compile_ms},
-          {"load_wall_ms", r.load_wall_ms},       {"kernels", kernels}, {"workloads", workloads}};
+  return {{"status", tasks::to_string(r.status)}, {"log", r.log},
+          {"compile_ms", r.compile_ms},            {"load_wall_ms", r.load_wall_ms},
+          {"kernels", to_json(r.kernels)},         {"workloads", workloads}};
 }
 
 result<eval_result> eval_result_from_json(const json& doc) {
@@ -133,15 +128,7 @@ result<eval_result> eval_result_from_json(const json& doc) {
   r.log = doc.value("log", "");
   r.compile_ms = doc.value("compile_ms", 0.0);
   r.load_wall_ms = doc.value("load_wall_ms", 0.0);
-  for (const json& k : doc.value("kernels", json::array())) {
-    r.kernels.push_back({.name = k.value("name", ""),
-                         .registers = k.value("registers", 0),
-                         .barriers = k.value("barriers", 0),
-                         .static_smem_bytes = k.value("static_smem_bytes", 0L),
-                         .stack_frame_bytes = k.value("stack_frame_bytes", 0L),
-                         .spill_store_bytes = k.value("spill_store_bytes", 0L),
-                         .spill_load_bytes = k.value("spill_load_bytes", 0L)});
-  }
+  r.kernels = kernel_resources_from_json(doc.value("kernels", json::array()));
   for (const json& w : doc.value("workloads", json::array())) {
     auto workload = workload_result_from_json(w);
     if (!workload) return std::unexpected(workload.error());

@@ -116,7 +116,8 @@ class flashinfer_task final : public search_task {
   }
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
-    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
+    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, options_.compile_limits,
+                                *options_.activity, service_};
     return evaluate_candidate(candidate, route, std::bind_front(&flashinfer_task::on_gpu, this));
   }
 

@@ -75,7 +75,8 @@ class gpumode_task final : public search_task {
   std::map<std::string, json> workload_records() const override { return trace_workloads(loaded_.workloads); }
 
   result<evaluation_outcome> evaluate(const tasks::solution& candidate) override {
-    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, *options_.activity, service_};
+    const candidate_route route{loaded_.def, options_.compile_only, options_.target_gpu, options_.compile_limits,
+                                *options_.activity, service_};
     return evaluate_candidate(candidate, route, std::bind_front(&gpumode_task::on_gpu, this));
   }
 

@@ -14,12 +14,13 @@
 namespace ksearch::search {
 
 result<evaluation_outcome> compile_only_evaluation(const tasks::definition& def, const eval::solution_code& code,
-                                                     const std::string& target_gpu, activity_observer& activity) {
+                                                     const std::string& target_gpu, const eval::compile_limits& limits,
+                                                     activity_observer& activity) {
   auto iface = eval::plan_interface_for(def);
   if (!iface) return std::unexpected(iface.error());
   activity.detail("compiling");
   const std::string arch = eval::arch_for_gpu_name(target_gpu);
-  auto compiled = eval::compile_cuda({.source = code.source, .arch = arch});
+  auto compiled = eval::compile_with_limits({.source = code.source, .arch = arch}, limits);
   if (!compiled) return outcome_without_evaluation(tasks::evaluation_status::compile_error, compiled.error().to_string());
   if (auto plan = eval::parse_launch_plan_text(code.plan_json, *iface); !plan) {
     return outcome_without_evaluation(tasks::evaluation_status::compile_error, plan.error().to_string());
@@ -89,7 +90,9 @@ result<evaluation_outcome> evaluate_candidate(const tasks::solution& candidate, 
                                               const gpu_evaluation_fn& on_gpu) {
   auto code = solution_code_of(candidate);
   if (!code) return unreadable_candidate(code.error());
-  if (route.compile_only) return compile_only_evaluation(route.definition, *code, route.target_gpu, route.activity);
+  if (route.compile_only) {
+    return compile_only_evaluation(route.definition, *code, route.target_gpu, route.compile_limits, route.activity);
+  }
   auto pool = route.pool.get();
   if (!pool) return std::unexpected(pool.error());
   return on_gpu(**pool, *code);

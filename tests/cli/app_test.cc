@@ -44,7 +44,7 @@ TEST(App, EveryCommandHasHelp) {
                            "--wm-stagnation-window", "--wm-max-difficulty", "--continue-from-solution",
                            "--continue-from-world-model", "--save-solutions", "--artifacts-dir",
                            "--kernelbench-level", "--kernelbench-problem-id", "--gpumode-mode", "--wandb",
-                           "--timer"}) {
+                           "--timer", "--compile-timeout-s", "--compile-memory-mb"}) {
     EXPECT_NE(run_help.out.find(flag), std::string::npos) << flag;
   }
   // CLI11's layout differs between versions (default shown as "=cupti" or "[cupti]", wrapped

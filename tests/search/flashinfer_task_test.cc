@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "ksearch/search/baseline.h"
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
@@ -168,6 +170,23 @@ TEST(FlashinferTask, CompileOnlyCompilesAndChecksThePlanButNeverPasses) {
   ASSERT_TRUE(bad_plan.has_value());
   EXPECT_EQ(bad_plan->status, tasks::evaluation_status::compile_error);
   EXPECT_NE(bad_plan->feedback.find("nope"), std::string::npos) << bad_plan->feedback;
+}
+
+// A candidate whose macros expand to a million statements: its compile is stopped at the limit and
+// the round is an ordinary COMPILE_ERROR (it used to keep compile-only mode compiling for minutes).
+TEST(FlashinferTask, CompileOnlyStopsACompileBombAtItsTimeLimit) {
+  flashinfer_task_options options = compile_only();
+  options.compile_limits.time = std::chrono::seconds(2);
+  auto task = make_flashinfer_task(options);
+  ASSERT_TRUE(task.has_value());
+  const std::string bomb = "#define A(x) x x x x x x x x x x\n#define B(x) A(A(A(x)))\n#define C(x) B(B(x))\n"
+                           "extern \"C\" __global__ void k(const float* x, const float* y, float* out, float alpha, "
+                           "long long n) { C(out[threadIdx.x] += x[threadIdx.x] * alpha;) }\n";
+  const std::string plan = R"json({"steps": [{"kernel": "k", "grid": [1], "block": [256], "args": ["x", "y", "out", "alpha", {"i64": "rows * dim"}]}]})json";
+  auto evaluated = (*task)->evaluate(candidate(bomb, plan));
+  ASSERT_TRUE(evaluated.has_value()) << evaluated.error().to_string();
+  EXPECT_EQ(evaluated->status, tasks::evaluation_status::compile_error);
+  EXPECT_NE(evaluated->feedback.find("--compile-timeout-s"), std::string::npos) << evaluated->feedback;
 }
 
 }  // namespace

@@ -219,7 +219,7 @@ TEST(KernelbenchTask, BundledExamplesCompileAgainstTheImportedDefinitions) {
       EXPECT_EQ(*solution->source("kernel.cu"), kernel_text) << packed << " is stale: run tasks/pack_solutions.sh";
       auto code = solution_code_of(*solution);
       ASSERT_TRUE(code.has_value()) << code.error().to_string();
-      auto compiled = compile_only_evaluation(*def, *code, "H100", no_activity());
+      auto compiled = compile_only_evaluation(*def, *code, "H100", eval::compile_limits{}, no_activity());
       ASSERT_TRUE(compiled.has_value()) << compiled.error().to_string();
       EXPECT_EQ(compiled->status, tasks::evaluation_status::compiled) << packed << ": " << compiled->feedback;
       ++checked;

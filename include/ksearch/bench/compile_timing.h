@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "ksearch/bench/scratch_dir.h"
+#include "ksearch/common/scratch_dir.h"
 #include "ksearch/common/error.h"
 
 namespace ksearch::bench {

@@ -40,6 +40,7 @@ void add_report_command(CLI::App& command, const global_options& globals, comman
 void add_tasks_command(CLI::App& command, const global_options& globals, command_handler& handler);
 void add_bench_command(CLI::App& command, const global_options& globals, command_handler& handler);
 void add_worker_command(CLI::App& command, const global_options& globals, command_handler& handler);
+void add_compile_helper_command(CLI::App& command, const global_options& globals, command_handler& handler);
 
 /// Parses `args` (without the program name) and runs the chosen subcommand. Flags given without
 /// a subcommand go to `run`, so `ksearch --task ... --world-model` works as in K-Search.

@@ -13,6 +13,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/compile/bounded_compile.h"
 #include "ksearch/eval/gpu/timing_clock.h"
 #include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/llm/llm_options.h"
@@ -31,6 +32,8 @@ struct task_selection {
   std::string task_path;                    // --task-path / --local: FlashInfer Trace dataset root
   std::string definition;                   // --definition
   std::string target_gpu = "H100";          // --target-gpu (prompt text and solution spec)
+  int compile_timeout_s = 120;              // --compile-timeout-s: one NVRTC compile in compile-only mode
+  int compile_memory_mb = 8192;             // --compile-memory-mb: its address space [MiB]
   int kernelbench_level = 0;                // --kernelbench-level 1..4
   int kernelbench_problem_id = 0;           // --kernelbench-problem-id >= 1
   std::string kernelbench_root;             // --kernelbench-root or $KERNELBENCH_ROOT
@@ -52,6 +55,8 @@ struct task_selection {
 /// Input sets checked per workload when --correctness-trials is not given: 5 for kernelbench
 /// (KernelBench's num_correct_trials), else 3.
 [[nodiscard]] int default_correctness_trials(const task_selection& task);
+/// The bounded compile's limits from --compile-timeout-s and --compile-memory-mb.
+[[nodiscard]] eval::compile_limits compile_limits_for(const task_selection& task);
 /// The KernelBench task the flags select (problem located; nothing imported yet): trials input
 /// sets, evaluation workers `workers`. Errors name the flag (root, level, id, precision, tolerance).
 [[nodiscard]] result<search::kernelbench_task_options> kernelbench_task_for(const task_selection& task, int trials,

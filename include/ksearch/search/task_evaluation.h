@@ -34,6 +34,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/compile/bounded_compile.h"
 #include "ksearch/eval/eval_request.h"
 #include "ksearch/eval/isolation/evaluation_pool.h"
 #include "ksearch/search/activity.h"
@@ -45,6 +46,7 @@ namespace ksearch::search {
 [[nodiscard]] result<evaluation_outcome> compile_only_evaluation(const tasks::definition& def,
                                                                    const eval::solution_code& code,
                                                                    const std::string& target_gpu,
+                                                                   const eval::compile_limits& limits,
                                                                    activity_observer& activity);
 
 [[nodiscard]] result<std::unique_ptr<eval::evaluation_pool>> start_reporting_pool(eval::evaluation_pool_options options,
@@ -82,6 +84,7 @@ struct candidate_route {
   const tasks::definition& definition;
   bool compile_only = false;
   const std::string& target_gpu;  // compile-only mode's architecture
+  const eval::compile_limits& compile_limits;  // compile-only mode's bounded compile
   activity_observer& activity;
   lazy_pool& pool;
 };

@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <regex>
 
+#include "ksearch/common/json.h"
+
 namespace ksearch::eval {
 
 namespace {
@@ -77,6 +79,32 @@ std::string strip_ptxas_info(std::string_view log) {
   }
   while (!kept.empty() && kept.back() == '\n') kept.pop_back();
   return kept;
+}
+
+json to_json(const std::vector<kernel_resources>& kernels) {
+  json out = json::array();
+  for (const kernel_resources& k : kernels) {
+    out.push_back({{"name", k.name}, {"registers", k.registers}, {"static_smem_bytes", k.static_smem_bytes},
+                   {"stack_frame_bytes", k.stack_frame_bytes}, {"spill_store_bytes", k.spill_store_bytes},
+                   {"spill_load_bytes", k.spill_load_bytes}, {"barriers", k.barriers}});
+  }
+  return out;
+}
+
+std::vector<kernel_resources> kernel_resources_from_json(const json& list) {
+  std::vector<kernel_resources> out;
+  if (!list.is_array()) return out;
+  for (const json& k : list) {
+    if (!k.is_object()) continue;
+    out.push_back({.name = k.value("name", ""),
+                   .registers = k.value("registers", 0),
+                   .barriers = k.value("barriers", 0),
+                   .static_smem_bytes = k.value("static_smem_bytes", 0L),
+                   .stack_frame_bytes = k.value("stack_frame_bytes", 0L),
+                   .spill_store_bytes = k.value("spill_store_bytes", 0L),
+                   .spill_load_bytes = k.value("spill_load_bytes", 0L)});
+  }
+  return out;
 }
 
 }  // namespace ksearch::eval

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ksearch/common/json_fwd.h"
+
 namespace ksearch::eval {
 
 struct kernel_resources {
@@ -27,6 +29,11 @@ struct kernel_resources {
 /// Parses every "Compiling entry function" block of a ptxas -v report. Unknown lines are ignored;
 /// a log without a report gives an empty list.
 [[nodiscard]] std::vector<kernel_resources> parse_ptxas_report(std::string_view log);
+
+/// The kernels as a JSON list of {name, registers, barriers, static_smem_bytes, ...} and back
+/// (missing fields read as 0), for records and the bounded compiler's result.
+[[nodiscard]] json to_json(const std::vector<kernel_resources>& kernels);
+[[nodiscard]] std::vector<kernel_resources> kernel_resources_from_json(const json& list);
 
 /// The log with ptxas's informational lines removed (they are reported through
 /// parse_ptxas_report), so that only warnings and errors remain for the prompt.

@@ -1,4 +1,4 @@
-#include "ksearch/bench/scratch_dir.h"
+#include "ksearch/common/scratch_dir.h"
 
 #include <stdlib.h>
 
@@ -9,7 +9,7 @@
 
 #include "ksearch/common/posix.h"
 
-namespace ksearch::bench {
+namespace ksearch {
 
 namespace fs = std::filesystem;
 
@@ -52,4 +52,4 @@ result<fs::path> scratch_dir::write(const std::string& name, const std::string& 
   return file;
 }
 
-}  // namespace ksearch::bench
+}  // namespace ksearch

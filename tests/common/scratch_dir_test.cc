@@ -1,4 +1,4 @@
-#include "ksearch/bench/scratch_dir.h"
+#include "ksearch/common/scratch_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace ksearch::bench {
+namespace ksearch {
 namespace {
 
 namespace fs = std::filesystem;
@@ -45,4 +45,4 @@ TEST(ScratchDir, MovingHandsOverTheFolder) {
 }
 
 }  // namespace
-}  // namespace ksearch::bench
+}  // namespace ksearch

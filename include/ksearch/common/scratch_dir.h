@@ -1,6 +1,6 @@
-// ksearch/bench/scratch_dir.h — a private temporary folder for the files a benchmark hands to
-// external tools (a kernel source for nvcc, ncu's CSV log), removed with everything in it when the
-// owner goes away.
+// ksearch/common/scratch_dir.h — a private temporary folder for the files ksearch hands to a child
+// process (a kernel source for nvcc, ncu's CSV log, a compile request for the bounded compiler),
+// removed with everything in it when the owner goes away.
 //
 // Thread-safety: one owner; the folder's name is unique (mkdtemp), so separate owners never collide.
 #pragma once
@@ -10,7 +10,7 @@
 
 #include "ksearch/common/error.h"
 
-namespace ksearch::bench {
+namespace ksearch {
 
 class scratch_dir {
  public:
@@ -33,4 +33,4 @@ class scratch_dir {
   std::filesystem::path path_;  // empty after a move
 };
 
-}  // namespace ksearch::bench
+}  // namespace ksearch
