@@ -93,10 +93,10 @@ class gpumode_task final : public search_task {
     base.dataset_root = options_.dataset_root.string();
     auto outcome = run_phases(pool, gpumode_phases(options_.mode, base, options_.cold_l2));
     if (!outcome) return std::unexpected(outcome.error());
-    return to_candidate_evaluation(*outcome);
+    return to_outcome(*outcome);
   }
 
-  evaluation_outcome to_candidate_evaluation(const phased_outcome& outcome) const {
+  evaluation_outcome to_outcome(const phased_outcome& outcome) const {
     evaluation_outcome out;
     out.status = outcome.status;
     out.score_name = score_name;

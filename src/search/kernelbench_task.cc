@@ -87,7 +87,7 @@ class kernelbench_task final : public search_task {
     if (!base) return std::unexpected(base.error());
     auto outcome = run_phases(pool, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
     if (!outcome) return std::unexpected(outcome.error());
-    return to_candidate_evaluation(*outcome);
+    return to_outcome(*outcome);
   }
 
   std::string checks_text() const {
@@ -102,7 +102,7 @@ class kernelbench_task final : public search_task {
     return text;
   }
 
-  evaluation_outcome to_candidate_evaluation(const phased_outcome& outcome) const {
+  evaluation_outcome to_outcome(const phased_outcome& outcome) const {
     evaluation_outcome out;
     const kernelbench_verdict v = judge_kernelbench(outcome, dataset_);
     out.status = v.status;

@@ -1,12 +1,16 @@
 // ksearch/search/task_evaluation.h — what every GPU task backend (FlashInfer, GPUMode, KernelBench) shares.
 //
-//   - compile_only_evaluation: a candidate compiled with NVRTC for a named GPU's architecture and
-//     its launch plan parsed against the definition, with no GPU; COMPILED or COMPILE_ERROR,
-//     never PASSED (lets a search's prompts, parsing and persistence run on a laptop or in CI).
-//   - start_reporting_pool: the isolated evaluation workers, one per GPU (eval/isolation/evaluation_pool.h),
-//     whose progress lines ("compiling", "workload K/N ...") become detail() of the caller's step
-//     (lazy_pool starts them on first use, once, whichever thread asks first);
-//     unreadable_candidate: the COMPILE_ERROR of a candidate without readable kernel.cu + launch.json;
+//   - evaluate_candidate: the route every backend's evaluate() takes: solution_code_of reads
+//     kernel.cu + launch.json (unreadable_candidate: the COMPILE_ERROR when it cannot), then
+//     compile-only mode or the backend's own GPU evaluation in the pool;
+//   - compile_only_evaluation: a candidate compiled with NVRTC for a named GPU's architecture (in a
+//     child process bounded in time and memory, eval/compile/bounded_compile.h) and its launch plan
+//     parsed against the definition, with no GPU; COMPILED or COMPILE_ERROR, never PASSED (lets a
+//     search's prompts, parsing and persistence run on a laptop or in CI).
+//   - start_reporting_pool: the isolated evaluation workers, one per GPU
+//     (eval/isolation/evaluation_pool.h), whose progress lines ("compiling", "workload K/N ...")
+//     become detail() of the caller's step (lazy_pool starts them on first use, once, whichever
+//     thread asks first);
 //   - prompt_definition_text: the definition as the LLM reads it, followed by
 //     <dataset>/notes/<definition>.md (the contract for these shapes, the hints a kernel engineer
 //     would give) when the dataset has one;
