@@ -122,7 +122,8 @@ struct worst_value {
 
 bool evaluation_entry::all_passed() const {
   return !runs.empty() &&
-         std::all_of(runs.begin(), runs.end(), [](const run_entry& r) { return r.status == tasks::evaluation_status::passed; });
+         std::all_of(runs.begin(), runs.end(),
+                     [](const run_entry& r) { return r.status == tasks::evaluation_status::passed; });
 }
 
 std::vector<double> evaluation_entry::medians_of(std::size_t index) const {
@@ -217,9 +218,9 @@ std::string render_markdown(const bench_report& report) {
   for (const evaluation_entry& e : report.evaluations) {
     for (std::size_t r = 0; r < e.runs.size(); ++r) {
       const wall_split& s = e.runs[r].split;
-      walls.add({e.definition, e.candidate, std::to_string(r + 1), std::string(tasks::to_string(e.runs[r].status)), fixed(s.compile_ms, 0),
-                 fixed(s.load_ms, 0), fixed(s.correctness_ms, 0), fixed(s.timing_ms, 0), fixed(s.wall_ms, 0),
-                 fixed(s.kernel_ms, 0), fixed(s.overhead_ms, 0)});
+      walls.add({e.definition, e.candidate, std::to_string(r + 1), std::string(tasks::to_string(e.runs[r].status)),
+                 fixed(s.compile_ms, 0), fixed(s.load_ms, 0), fixed(s.correctness_ms, 0), fixed(s.timing_ms, 0),
+                 fixed(s.wall_ms, 0), fixed(s.kernel_ms, 0), fixed(s.overhead_ms, 0)});
     }
   }
   out += walls.render() + "\n";

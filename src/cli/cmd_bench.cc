@@ -169,7 +169,9 @@ result<std::vector<bench::evaluation_entry>> measure_evaluations(const bench::be
         const double wall_ms = ms_since(start);
         if (!outcome) return fail("evaluation of " + candidate.code.name, outcome.error().to_string());
         entry.runs.push_back(run_entry_of(*outcome, d, wall_ms));
-        if (!outcome->passed()) progress("  " + std::string(tasks::to_string(entry.runs.back().status)) + ": " + outcome->log);
+        if (!outcome->passed()) {
+          progress("  " + std::string(tasks::to_string(entry.runs.back().status)) + ": " + outcome->log);
+        }
       }
       entries.push_back(std::move(entry));
     }

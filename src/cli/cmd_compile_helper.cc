@@ -22,7 +22,8 @@ void add_compile_helper_command(CLI::App& command, const global_options& /*globa
   auto options = std::make_shared<compile_helper_options>();
   command.group("");  // hidden from --help: only ksearch starts it
   command.add_option("request", options->request_file, "The compile request (JSON)")->required();
-  command.add_option("output", options->output_dir, "Folder for kernel.cubin and result.json, or error.json")->required();
+  command.add_option("output", options->output_dir, "Folder for kernel.cubin and result.json, or error.json")
+      ->required();
   command.add_option("memory_mb", options->memory_mb, "Address-space limit [MiB]; 0: none")->required();
   handler = [options]() {
     return eval::run_compile_helper(options->request_file, options->output_dir, options->memory_mb);

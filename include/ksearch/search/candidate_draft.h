@@ -27,7 +27,8 @@ struct candidate_draft {
   std::optional<tasks::solution> solution;
   std::string raw_reply;       // the last reply ("" when none came)
   round_usage usage;
-  tasks::evaluation_status status = tasks::evaluation_status::no_candidate;  // without a solution: LLM_ERROR or NO_CANDIDATE
+  // Without a solution, why: LLM_ERROR or NO_CANDIDATE.
+  tasks::evaluation_status status = tasks::evaluation_status::no_candidate;
   std::string feedback;        // why there is no solution
   call_failure stop = call_failure::none;  // stop or fatal: the search must end after this round
 };

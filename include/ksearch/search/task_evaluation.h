@@ -97,7 +97,8 @@ using gpu_evaluation_fn =
 /// A candidate without readable kernel.cu + launch.json is a COMPILE_ERROR, compile-only mode
 /// compiles it for `route.target_gpu`; otherwise `on_gpu` evaluates it in the pool, started on
 /// first use (an error when it cannot start).
-[[nodiscard]] result<evaluation_outcome> evaluate_candidate(const tasks::solution& candidate, const candidate_route& route,
+[[nodiscard]] result<evaluation_outcome> evaluate_candidate(const tasks::solution& candidate,
+                                                            const candidate_route& route,
                                                             const gpu_evaluation_fn& on_gpu);
 
 [[nodiscard]] std::string prompt_definition_text(const std::filesystem::path& dataset_root, const tasks::definition& def);

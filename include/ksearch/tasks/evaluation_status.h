@@ -2,9 +2,9 @@
 //
 // The first seven are FlashInfer Trace's evaluation statuses (docs/task-formats.md, "FlashInfer
 // Trace: trace and statuses"), the ones the evaluator gives a candidate. The others belong to the
-// search: a round can end before or instead of an evaluation (compile-only mode, no usable reply, a dead endpoint, a harness that
-// could not run). Records, traces and reports write the UPPER_CASE names; this header is the only
-// place those names are spelled.
+// search: a round can end before or instead of an evaluation (compile-only mode, no usable reply,
+// a dead endpoint, a harness that could not run). Records, traces and reports write the UPPER_CASE
+// names; src/tasks/evaluation_status.cc is the only place those names are spelled.
 //
 // Thread-safety: pure functions over constants.
 #pragma once

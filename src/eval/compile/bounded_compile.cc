@@ -93,7 +93,8 @@ int run_compile_helper(const fs::path& request_file, const fs::path& output_dir,
   const rlim_t bytes = static_cast<rlim_t>(memory_mb) << 20;
   const rlimit limit{bytes, bytes};
   if (memory_mb > 0 && setrlimit(RLIMIT_AS, &limit) != 0) {
-    return write_error({"--compile-memory-mb", "cannot set the address-space limit to " + std::to_string(memory_mb) + " MiB"});
+    return write_error(
+        {"--compile-memory-mb", "cannot set the address-space limit to " + std::to_string(memory_mb) + " MiB"});
   }
   auto text = read_whole(request_file);
   if (!text) return write_error(text.error());
@@ -115,9 +116,9 @@ int run_compile_helper(const fs::path& request_file, const fs::path& output_dir,
     }
     const json summary = {{"log", compiled->log}, {"kernels", to_json(compiled->kernels)},
                           {"compile_ms", compiled->compile_ms}};
-    if (!write_whole(output_dir / "kernel.cubin", compiled->cubin) || !write_whole(output_dir / "result.json", summary.dump())) {
-      return 2;
-    }
+    const bool written = write_whole(output_dir / "kernel.cubin", compiled->cubin) &&
+                         write_whole(output_dir / "result.json", summary.dump());
+    if (!written) return 2;
     return 0;
   } catch (const std::bad_alloc&) {
     return write_error({request.file_name, "NVRTC ran out of memory", memory_fix});
