@@ -414,7 +414,12 @@ class world_model_search {
       if (c.last) {
         in.perf_summary = c.last->evaluation.perf_summary("last_attempt");
         if (c.best) in.perf_summary += c.best->evaluation.perf_summary("cycle_best");
-        if (!c.last->passed()) in.failure_logs = c.last->evaluation.status_name() + ": " + c.last->evaluation.feedback;
+        if (c.last->evaluation.status == tasks::evaluation_status::compiled) {
+          // Compiled and not run (compile-only mode): nothing failed, so nothing goes under "Failure logs".
+          in.perf_summary += "last_attempt " + c.last->evaluation.feedback + "\n";
+        } else if (!c.last->passed()) {
+          in.failure_logs = c.last->evaluation.status_name() + ": " + c.last->evaluation.feedback;
+        }
       }
     }
     in.mode = mode;
@@ -465,6 +470,11 @@ class world_model_search {
       wm::ensure_continuation(model_, c.node_id, {s_.task.name(), last_round, 3});
       const evaluation_outcome& e = best.evaluation;
       wm::merge_computed_signals(model_, best.round, {e.status_name(), e.latency_ms, e.reference_latency_ms, e.speedup_factor, std::nullopt});
+    } else if (c.last && c.last->evaluation.status == tasks::evaluation_status::compiled) {
+      // Compile-only mode runs nothing, so it cannot judge the action: the node is left open.
+      spdlog::info("cycle on {}: compiled, not run (compile-only mode); the action is not judged", c.node_id);
+      wm::merge_computed_signals(model_, c.last->round, {c.last->evaluation.status_name(), std::nullopt, std::nullopt,
+                                                         std::nullopt, std::nullopt});
     } else {
       const std::string reason = c.last ? c.last->evaluation.status_name() : "no round";
       wm::mark_outcome(model_, c.node_id, wm::node_outcome::failed,

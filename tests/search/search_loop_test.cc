@@ -64,6 +64,9 @@ class marker_task final : public search_task {
       e.speedup_factor = score;
       e.latency_ms = 1.0 / score;
       e.feedback = "workload w1: PASSED";
+    } else if (code.find("// COMPILED") != std::string::npos) {
+      e.status = tasks::evaluation_status::compiled;
+      e.feedback = "compiled for sm_90a and the launch plan is valid; not run (compile-only mode has no GPU)";
     } else if (code.find("// FAIL") != std::string::npos) {
       e.status = tasks::evaluation_status::incorrect_numerical;
       e.feedback = "max_abs_error 3.0 at y[7]";
@@ -86,6 +89,7 @@ std::string kernel(const std::string& marker) {
 }
 std::string passing(double score) { return kernel("SCORE " + std::to_string(score)); }
 std::string failing() { return kernel("FAIL"); }
+std::string compiled_only() { return kernel("COMPILED"); }
 
 json action_node(const std::string& id, double score, int difficulty) {
   return {{"node_id", id},
@@ -219,6 +223,26 @@ TEST_F(SearchLoop, AnActionThatNeverPassesIsMarkedFailedAndNeverChosenAgain) {
   bool asked = false;
   for (const std::string& p : llm_.prompts(llm_call_kind::edit)) asked |= p.find("do a") != std::string::npos;
   EXPECT_TRUE(asked);
+}
+
+// Compile-only mode (COMPILED, nothing run): the action is not judged, so it is neither marked
+// failed nor shown to the model as a failure.
+TEST_F(SearchLoop, ACompiledButUnrunCandidateIsNeitherAFailureLogNorAFailedAction) {
+  llm_.add(llm_call_kind::init, init_reply());
+  llm_.set_fallback(llm_call_kind::codegen, {compiled_only()});
+  run(/*world_model=*/true, /*max_rounds=*/4);
+  const json wm = world_model();
+  const json* a = find_node(wm, "a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_FALSE(a->contains("ksearch") && (*a)["ksearch"].value("outcome", "") == "failed") << a->dump();
+  EXPECT_EQ(node_ids(), (std::vector<std::string>{"a", "a", "a", "a"})) << "the open action is tried again";
+  // Rounds 2 and 4 are the cycles' second rounds: they show the last attempt as compiled, not failed.
+  const std::vector<std::string> prompts = llm_.prompts(llm_call_kind::codegen);
+  ASSERT_EQ(prompts.size(), 4u);
+  for (std::size_t i : {1u, 3u}) {
+    EXPECT_EQ(prompts[i].find("COMPILED: compiled for"), std::string::npos) << "prompt " << i + 1;
+    EXPECT_NE(prompts[i].find("not run (compile-only mode has no GPU)"), std::string::npos) << "prompt " << i + 1;
+  }
 }
 
 TEST_F(SearchLoop, AnUnusableInitReplyStillLeadsToASearchFromTheSpecification) {
