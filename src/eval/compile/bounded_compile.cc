@@ -2,16 +2,14 @@
 
 #include <sys/resource.h>
 
-#include <cstdio>
-#include <fstream>
 #include <new>
-#include <sstream>
 #include <string>
 
 #include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/common/scratch_dir.h"
 #include "ksearch/common/subprocess.h"
+#include "ksearch/store/durable_file.h"
 
 namespace ksearch::eval {
 
@@ -19,28 +17,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-result<std::string> read_whole(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return fail(file.string(), "cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool write_whole(const fs::path& file, const std::string& bytes) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  return static_cast<bool>(out.flush());
-}
-
 // What the child left in `dir` after exiting normally.
 result<compile_output> read_outcome(const fs::path& dir, const std::string& file_name) {
-  if (auto failed = read_whole(dir / "error.json"); failed) {
+  if (auto failed = store::read_file(dir / "error.json"); failed) {
     const json e = json::parse(*failed, nullptr, /*allow_exceptions=*/false);
     if (e.is_object()) return fail(e.value("subject", file_name), e.value("problem", ""), e.value("fix", ""));
   }
-  auto summary = read_whole(dir / "result.json");
-  auto cubin = read_whole(dir / "kernel.cubin");
+  auto summary = store::read_file(dir / "result.json");
+  auto cubin = store::read_file(dir / "kernel.cubin");
   if (!summary || !cubin) return fail(file_name, "the compiling process exited without leaving its result");
   const json r = json::parse(*summary, nullptr, /*allow_exceptions=*/false);
   if (!r.is_object()) return fail(file_name, "the compiling process left an unreadable result");
@@ -64,7 +48,9 @@ result<compile_output> compile_with_limits(const compile_request& request, const
                     {"arch", request.arch},
                     {"extra_options", request.extra_options}};
   const fs::path request_file = scratch->path() / "request.json";
-  if (!write_whole(request_file, doc.dump())) return fail(request_file.string(), "cannot write the compile request");
+  if (auto written = store::write_file_atomic(request_file, doc.dump()); !written) {
+    return std::unexpected(written.error());
+  }
 
   auto ran = run_command({exe.string(), compile_helper_command, request_file.string(), scratch->path().string(),
                           std::to_string(limits.memory_mb)},
@@ -87,7 +73,7 @@ result<compile_output> compile_with_limits(const compile_request& request, const
 int run_compile_helper(const fs::path& request_file, const fs::path& output_dir, std::size_t memory_mb) {
   const auto write_error = [&](const error& e) {
     const json doc = {{"subject", e.subject}, {"problem", e.problem}, {"fix", e.fix}};
-    return write_whole(output_dir / "error.json", doc.dump()) ? 1 : 2;
+    return store::write_file_atomic(output_dir / "error.json", doc.dump()) ? 1 : 2;
   };
   // Lowered before anything big is allocated: past it, allocations fail instead of the machine swapping.
   const rlim_t bytes = static_cast<rlim_t>(memory_mb) << 20;
@@ -96,7 +82,7 @@ int run_compile_helper(const fs::path& request_file, const fs::path& output_dir,
     return write_error(
         {"--compile-memory-mb", "cannot set the address-space limit to " + std::to_string(memory_mb) + " MiB"});
   }
-  auto text = read_whole(request_file);
+  auto text = store::read_file(request_file);
   if (!text) return write_error(text.error());
   const json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return write_error({request_file.string(), "not a compile request"});
@@ -116,8 +102,8 @@ int run_compile_helper(const fs::path& request_file, const fs::path& output_dir,
     }
     const json summary = {{"log", compiled->log}, {"kernels", to_json(compiled->kernels)},
                           {"compile_ms", compiled->compile_ms}};
-    const bool written = write_whole(output_dir / "kernel.cubin", compiled->cubin) &&
-                         write_whole(output_dir / "result.json", summary.dump());
+    const bool written = store::write_file_atomic(output_dir / "kernel.cubin", compiled->cubin) &&
+                         store::write_file_atomic(output_dir / "result.json", summary.dump());
     if (!written) return 2;
     return 0;
   } catch (const std::bad_alloc&) {
