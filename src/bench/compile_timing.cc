@@ -1,6 +1,7 @@
 #include "ksearch/bench/compile_timing.h"
 
 #include "ksearch/bench/bench_stats.h"
+#include "ksearch/common/elapsed.h"
 #include "ksearch/common/subprocess.h"
 #include "ksearch/eval/compile/nvrtc_compiler.h"
 
@@ -11,10 +12,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-double ms_since(clock_type::time_point start) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
-}
 
 // The last `max_chars` of `text`, for an error message.
 std::string tail_of(const std::string& text, std::size_t max_chars = 2000) {

@@ -31,12 +31,13 @@
 #include "ksearch/bench/compile_timing.h"
 #include "ksearch/bench/ncu_profile.h"
 #include "ksearch/bench/plan_launches.h"
-#include "ksearch/common/scratch_dir.h"
 #include "ksearch/bench/tool_lookup.h"
 #include "ksearch/cli/cmd_bench_pool.h"
 #include "ksearch/cli/commands.h"
+#include "ksearch/common/elapsed.h"
 #include "ksearch/common/json.h"
 #include "ksearch/common/paths.h"
+#include "ksearch/common/scratch_dir.h"
 #include "ksearch/eval/compile/nvrtc_compiler.h"
 #include "ksearch/eval/gpu/cuda_driver.h"
 #include "ksearch/eval/isolation/evaluation_service.h"
@@ -63,10 +64,6 @@ struct bench_eval_options {
 };
 
 using clock_type = std::chrono::steady_clock;
-
-double ms_since(clock_type::time_point start) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
-}
 
 void progress(const std::string& line) { std::fprintf(stderr, "bench: %s\n", line.c_str()); }
 

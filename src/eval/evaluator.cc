@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "ksearch/common/elapsed.h"
 #include "ksearch/common/json.h"
 #include "ksearch/common/posix.h"
 #include "ksearch/eval/check/input_generator.h"

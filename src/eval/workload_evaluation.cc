@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "ksearch/common/elapsed.h"
 #include "ksearch/common/json.h"
 #include "ksearch/eval/check/compare.h"
 #include "ksearch/eval/check/dtype.h"
@@ -441,10 +442,6 @@ double default_peak_bandwidth(const device_info& device) {
   if (device.name.find("H200") != std::string::npos) return 4.8e12;
   if (device.name.find("H100") != std::string::npos) return 3.35e12;
   return 8e12;
-}
-
-double ms_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 result<workload_result> evaluate_workload(const evaluation_context& ctx, const tasks::workload& w) {

@@ -41,9 +41,4 @@ result<evaluation_status> evaluation_status_from_string(std::string_view text) {
 
 std::ostream& operator<<(std::ostream& out, evaluation_status status) { return out << to_string(status); }
 
-bool is_incorrect(evaluation_status status) {
-  return status == evaluation_status::incorrect_shape || status == evaluation_status::incorrect_numerical ||
-         status == evaluation_status::incorrect_dtype;
-}
-
 }  // namespace ksearch::tasks

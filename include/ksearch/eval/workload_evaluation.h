@@ -20,7 +20,6 @@
 // Thread-safety: one thread (the evaluator's), with the context current.
 #pragma once
 
-#include <chrono>
 
 #include "ksearch/common/error.h"
 #include "ksearch/eval/check/input_generator.h"
@@ -56,8 +55,5 @@ struct evaluation_context {
 /// datasheets' (H100 SXM 3.35 TB/s, H200 4.8 TB/s); anything else gets a generous 8 TB/s, so the
 /// check can only be too lenient, never fail an honest kernel.
 [[nodiscard]] double default_peak_bandwidth(const device_info& device);
-
-/// Host wall time since `start` [ms].
-[[nodiscard]] double ms_since(std::chrono::steady_clock::time_point start);
 
 }  // namespace ksearch::eval

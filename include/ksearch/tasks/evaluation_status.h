@@ -38,7 +38,4 @@ enum class evaluation_status {
 /// Writes to_string(status): logs and test messages show the name.
 std::ostream& operator<<(std::ostream& out, evaluation_status status);
 
-/// One of the three INCORRECT_* statuses: the candidate ran and gave wrong outputs.
-[[nodiscard]] bool is_incorrect(evaluation_status status);
-
 }  // namespace ksearch::tasks

@@ -8,16 +8,13 @@
 #include <string>
 #include <utility>
 
+#include "ksearch/common/elapsed.h"
 #include "ksearch/eval/compile/nvrtc_compiler.h"
 
 namespace ksearch::eval {
 namespace {
 
 using wall_clock = std::chrono::steady_clock;
-
-double ms_since(wall_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(wall_clock::now() - start).count();
-}
 
 std::string describe_method(bool cupti, bool flush_l2, std::size_t flush_bytes) {
   std::string method = cupti ? "CUPTI activity timestamps of each call's GPU work (CUDA events alongside)"
