@@ -212,15 +212,16 @@ std::string render_markdown(const bench_report& report) {
   out += "- ksearch clock: " + clock_description(env.clock) + "\n\n";
 
   out += "### Evaluation wall time per run [ms]\n\n";
-  markdown_table walls({"definition", "candidate", "run", "status", "compile", "load", "correctness", "timing", "wall",
-                        "kernel", "overhead"},
-                       "llrlrrrrrrr");
+  markdown_table walls({"definition", "candidate", "run", "status", "compile", "load", "correctness", "timing",
+                        "of which defences", "checked calls", "wall", "kernel", "overhead"},
+                       "llrlrrrrrrrrr");
   for (const evaluation_entry& e : report.evaluations) {
     for (std::size_t r = 0; r < e.runs.size(); ++r) {
       const wall_split& s = e.runs[r].split;
       walls.add({e.definition, e.candidate, std::to_string(r + 1), std::string(tasks::to_string(e.runs[r].status)),
                  fixed(s.compile_ms, 0), fixed(s.load_ms, 0), fixed(s.correctness_ms, 0), fixed(s.timing_ms, 0),
-                 fixed(s.wall_ms, 0), fixed(s.kernel_ms, 0), fixed(s.overhead_ms, 0)});
+                 fixed(s.defences_ms, 1), std::to_string(s.timed_checks), fixed(s.wall_ms, 0), fixed(s.kernel_ms, 0),
+                 fixed(s.overhead_ms, 0)});
     }
   }
   out += walls.render() + "\n";
@@ -330,6 +331,8 @@ ordered_json to_json(const bench_report& report) {
                                {"load_ms", s.load_ms},
                                {"correctness_ms", s.correctness_ms},
                                {"timing_ms", s.timing_ms},
+                               {"defences_ms", s.defences_ms},
+                               {"timed_checks", s.timed_checks},
                                {"wall_ms", s.wall_ms},
                                {"kernel_ms", s.kernel_ms},
                                {"overhead_ms", s.overhead_ms}});

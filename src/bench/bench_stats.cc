@@ -37,6 +37,8 @@ wall_split split_wall_time(const eval::eval_result& r, double wall_ms) {
   for (const eval::workload_result& w : r.workloads) {
     split.correctness_ms += w.correctness_wall_ms;
     split.timing_ms += w.timing_wall_ms;
+    split.defences_ms += w.defences_wall_ms;
+    split.timed_checks += w.timed_checks;
   }
   split.wall_ms = wall_ms;
   split.kernel_ms = kernel_time_ms(r);

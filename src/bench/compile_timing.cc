@@ -3,7 +3,7 @@
 #include "ksearch/bench/bench_stats.h"
 #include "ksearch/common/elapsed.h"
 #include "ksearch/common/subprocess.h"
-#include "ksearch/eval/compile/nvrtc_compiler.h"
+#include "ksearch/eval/compile/bounded_compile.h"
 
 namespace ksearch::bench {
 
@@ -20,11 +20,13 @@ std::string tail_of(const std::string& text, std::size_t max_chars = 2000) {
 
 }  // namespace
 
-result<compile_timing> time_nvrtc(const std::string& source, const std::string& arch, int runs) {
+result<compile_timing> time_nvrtc(const std::string& source, const std::string& arch, int runs,
+                                  const eval::compile_limits& limits) {
   compile_timing timing;
   for (int run = 0; run < runs; ++run) {
     const auto start = clock_type::now();
-    auto compiled = eval::compile_cuda({.source = source, .file_name = "kernel.cu", .arch = arch, .extra_options = {}});
+    auto compiled = eval::compile_with_limits(
+        {.source = source, .file_name = "kernel.cu", .arch = arch, .extra_options = {}}, limits);
     const double ms = ms_since(start);
     if (!compiled) return std::unexpected(compiled.error());
     timing.runs_ms.push_back(ms);

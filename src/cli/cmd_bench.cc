@@ -8,7 +8,8 @@
 //      each repeat appends a comment line with a tag of this invocation and the repeat's number to
 //      kernel.cu, so the candidate is compiled afresh every time (the worker and the on-disk cubin
 //      cache key cubins by source) while the reference stays cached, as in a search;
-//   2. compile time: NVRTC (in process) against nvcc (a process) on every solution's kernel.cu;
+//   2. compile time: NVRTC (in the bounded compile process the evaluator uses) against nvcc on every
+//      solution's kernel.cu;
 //   3. latency: for each workload, Nsight Compute's gpu__time_duration of the candidate's kernels
 //      during `ksearch eval`'s timing phase, against ksearch's own median (CUPTI unless the timer fell
 //      back to CUDA events), with the CUDA-event median of the same calls beside it.

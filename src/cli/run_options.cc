@@ -68,12 +68,12 @@ void add_task_flags(CLI::App& app, task_selection& task) {
       ->capture_default_str()
       ->group("Task");
   app.add_option("--compile-timeout-s", task.compile_timeout_s,
-                 "Seconds one NVRTC compile may take in compile-only mode before it is stopped (a COMPILE_ERROR)")
+                 "Seconds one NVRTC compile of a candidate may take before it is stopped (a COMPILE_ERROR)")
       ->check(CLI::Range(1, 86400))
       ->capture_default_str()
       ->group("Task");
   app.add_option("--compile-memory-mb", task.compile_memory_mb,
-                 "Address space one NVRTC compile may use in compile-only mode, in MiB (past it: a COMPILE_ERROR)")
+                 "Address space one NVRTC compile of a candidate may use, in MiB (past it: a COMPILE_ERROR)")
       ->check(CLI::Range(256, 1 << 20))
       ->capture_default_str()
       ->group("Task");

@@ -32,9 +32,13 @@ ordered_json to_json(const eval_request& request) {
             {"time_reference", c.time_reference},
             {"time_candidate", c.time_candidate},
             {"recheck", c.recheck},
+            {"timed_check_probability", c.timed_check_probability},
+            {"max_timed_checks", c.max_timed_checks},
             {"flush_l2", c.flush_l2},
             {"clock", to_string(c.clock)},
             {"peak_bandwidth_bytes_per_s", c.peak_bandwidth_bytes_per_s},
+            {"compile_timeout_s", c.compile.time.count()},
+            {"compile_memory_mb", c.compile.memory_mb},
             {"timing",
              {{"kind", static_cast<int>(c.timing.kind)},
               {"min_samples", c.timing.min_samples},
@@ -81,6 +85,8 @@ result<eval_request> eval_request_from_json(const ordered_json& doc) {
   config.time_reference = c.value("time_reference", config.time_reference);
   config.time_candidate = c.value("time_candidate", config.time_candidate);
   config.recheck = c.value("recheck", config.recheck);
+  config.timed_check_probability = c.value("timed_check_probability", config.timed_check_probability);
+  config.max_timed_checks = c.value("max_timed_checks", config.max_timed_checks);
   config.flush_l2 = c.value("flush_l2", config.flush_l2);
   if (c.contains("clock")) {
     auto clock = parse_timing_clock(c.value("clock", std::string()), "config.clock");
@@ -88,6 +94,8 @@ result<eval_request> eval_request_from_json(const ordered_json& doc) {
     config.clock = *clock;
   }
   config.peak_bandwidth_bytes_per_s = c.value("peak_bandwidth_bytes_per_s", 0.0);
+  config.compile.time = std::chrono::seconds(c.value("compile_timeout_s", config.compile.time.count()));
+  config.compile.memory_mb = c.value("compile_memory_mb", config.compile.memory_mb);
   const ordered_json t = c.value("timing", ordered_json::object());
   config.timing.kind = static_cast<criterion_kind>(t.value("kind", static_cast<int>(config.timing.kind)));
   config.timing.min_samples = t.value("min_samples", config.timing.min_samples);
@@ -100,6 +108,10 @@ result<eval_request> eval_request_from_json(const ordered_json& doc) {
     return fail("config.comparator", "must be flashinfer, allclose or allclose_candidate, got '" + config.comparator + "'");
   }
   if (config.correctness_trials < 1) return fail("config.correctness_trials", "must be at least 1");
+  if (!(config.timed_check_probability >= 0 && config.timed_check_probability <= 1)) {
+    return fail("config.timed_check_probability", "must be between 0 and 1");
+  }
+  if (config.compile.time.count() < 1) return fail("config.compile_timeout_s", "must be at least 1");
   return request;
 }
 

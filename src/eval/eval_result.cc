@@ -80,7 +80,9 @@ json to_json(const workload_result& w) {
             {"speedup_factor", number(w.speedup_factor)},
             {"floor_ms", number(w.floor_ms)}}},
           {"timing", summary_json(w.timing)},
-          {"wall_ms", {{"correctness", w.correctness_wall_ms}, {"timing", w.timing_wall_ms}}},
+          {"wall_ms",
+           {{"correctness", w.correctness_wall_ms}, {"timing", w.timing_wall_ms}, {"timing_defences", w.defences_wall_ms}}},
+          {"timed_checks", w.timed_checks},
           {"reference_timing", summary_json(w.reference_timing)}};
 }
 
@@ -106,6 +108,8 @@ result<workload_result> workload_result_from_json(const json& w) {
   const json wall = w.value("wall_ms", json::object());
   out.correctness_wall_ms = wall.value("correctness", 0.0);
   out.timing_wall_ms = wall.value("timing", 0.0);
+  out.defences_wall_ms = wall.value("timing_defences", 0.0);
+  out.timed_checks = w.value("timed_checks", 0);
   return out;
 }
 

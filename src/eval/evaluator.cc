@@ -22,6 +22,7 @@
 #include "ksearch/eval/gpu/cuda_driver.h"
 #include "ksearch/eval/gpu/driver_handles.h"
 #include "ksearch/eval/gpu/gpu_timer.h"
+#include "ksearch/eval/gpu/shared_memory_scrub.h"
 #include "ksearch/eval/loaded_solution.h"
 #include "ksearch/eval/plan/definition_plan.h"
 #include "ksearch/eval/reference_oracle.h"
@@ -35,6 +36,7 @@ struct evaluator::session {
   primary_context context;
   input_generator generator;
   gpu_timer timer;
+  shared_memory_scrub scrub;
   worker_compiler compiler;
   std::unique_ptr<reference_oracle> oracle;  // kept across requests: starting torch is slow
   std::string oracle_key;                    // what `oracle` was started for
@@ -84,8 +86,10 @@ result<std::unique_ptr<evaluator>> evaluator::create(int ordinal) {
   if (!generator) return std::unexpected(generator.error());
   auto timer = gpu_timer::create(**driver, device->l2_bytes, device->nvrtc_arch());
   if (!timer) return std::unexpected(timer.error());
+  auto scrub = shared_memory_scrub::create(**driver, *device);
+  if (!scrub) return std::unexpected(scrub.error());
   return std::unique_ptr<evaluator>(new evaluator(std::make_unique<session>(
-      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer),
+      session{*driver, *device, std::move(*context), std::move(*generator), std::move(*timer), std::move(*scrub),
               worker_compiler(cubin_cache::from_environment()), {}, {}})));
 }
 
@@ -106,10 +110,11 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
     auto started = oracle_for(s.oracle, s.oracle_key, request, s.device.ordinal);
     if (!started) return std::unexpected(started.error());
     oracle = *started;
-    candidate_compiled = s.compiler.compile(request.candidate.source, s.device.nvrtc_arch());
+    candidate_compiled = s.compiler.compile(request.candidate.source, s.device.nvrtc_arch(), request.config.compile);
   } else {
     auto [reference_compiled, compiled] =
-        s.compiler.compile_pair(request.reference.source, request.candidate.source, s.device.nvrtc_arch());
+        s.compiler.compile_pair(request.reference.source, request.candidate.source, s.device.nvrtc_arch(),
+                                 request.config.compile);
     auto loaded = load_solution(*s.driver, std::move(reference_compiled), request.reference, *iface);
     if (!loaded) return fail("reference solution '" + request.reference.name + "'", loaded.error().to_string());
     reference = std::move(*loaded);
@@ -127,8 +132,8 @@ result<eval_result> evaluator::evaluate(const eval_request& request) {
 
   const double bandwidth = request.config.peak_bandwidth_bytes_per_s > 0 ? request.config.peak_bandwidth_bytes_per_s
                                                                          : default_peak_bandwidth(s.device);
-  const evaluation_context ctx{*s.driver, s.device,  s.generator, s.timer, request, reference ? &*reference : nullptr,
-                               oracle,    *candidate, bandwidth};
+  const evaluation_context ctx{*s.driver, s.device, s.generator, s.timer,    s.scrub,
+                               request,   reference ? &*reference : nullptr, oracle, *candidate, bandwidth};
   for (std::size_t k = 0; k < request.workloads.size(); ++k) {
     const tasks::workload& w = request.workloads[k];
     report_progress("workload " + std::to_string(k + 1) + "/" + std::to_string(request.workloads.size()) + " " + w.uuid);

@@ -146,4 +146,13 @@ result<void> poison(const std::vector<tensor_buffer>& tensors, std::uint8_t byte
   return {};
 }
 
+result<void> poison_uninitialised(const resolved_plan& plan, const std::vector<device_buffer>& workspaces,
+                                  std::uint8_t byte, CUstream stream, const cuda_driver& driver) {
+  for (std::size_t i = 0; i < plan.workspaces.size() && i < workspaces.size(); ++i) {
+    if (plan.workspaces[i].init) continue;
+    KSEARCH_CU_TRY(driver, cuMemsetD8Async, workspaces[i].get(), byte, workspaces[i].size(), stream);
+  }
+  return {};
+}
+
 }  // namespace ksearch::eval

@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -72,12 +73,13 @@ std::uint64_t shared_seed(std::uint64_t base, const std::string& definition, con
 bool is_shared(const tensor_buffer& t) { return t.bytes() >= shared_input_bytes; }
 
 // Draws the random inputs of one trial on the GPU, each from the workload's distribution for it
-// (fixed ones are left alone; scalars are plan symbols already). Large inputs are shared across
-// trials only when the oracle is the reference, whose every new draw would cross as a file.
+// (those `keep` marks are left alone: fixed ones, and in timed calls the shared ones; scalars are
+// plan symbols already). Large inputs are shared across trials only when the oracle is the
+// reference, whose every new draw would cross as a file. `wait`: until the draws are done.
 result<void> draw_inputs(const evaluation_context& ctx, const tasks::workload& w, const std::vector<tensor_buffer>& inputs,
-                         const std::vector<bool>& fixed, std::uint64_t seed) {
+                         const std::vector<bool>& keep, std::uint64_t seed, bool wait) {
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (fixed[i]) continue;
+    if (keep[i]) continue;
     const bool shared = ctx.oracle != nullptr && is_shared(inputs[i]);
     const std::uint64_t input_seed =
         shared ? shared_seed(ctx.request.config.seed, ctx.request.definition.name, inputs[i].name) : mix64(seed + i);
@@ -90,7 +92,7 @@ result<void> draw_inputs(const evaluation_context& ctx, const tasks::workload& w
       return filled;
     }
   }
-  return synchronize(ctx.driver, ctx.timer.stream());
+  return wait ? synchronize(ctx.driver, ctx.timer.stream()) : result<void>{};
 }
 
 // Uploads the workload's fixed inputs once; returns which inputs are fixed.
@@ -224,7 +226,11 @@ class workload_evaluation {
   result<void> run_candidate(CUstream s) { return queue_call(ctx_.driver, ctx_.candidate, *candidate_plan_, candidate_call(), s); }
   call_buffers reference_call() const { return {&inputs_, &reference_outputs_, &reference_workspaces_}; }
   call_buffers candidate_call() const { return {&inputs_, &candidate_outputs_, &candidate_workspaces_}; }
-  result<void> draw(std::uint64_t seed) { return draw_inputs(ctx_, w_, inputs_, fixed_, seed); }
+  result<void> draw(std::uint64_t seed) { return draw_inputs(ctx_, w_, inputs_, fixed_, seed, /*wait=*/true); }
+  // Timed call `call`'s inputs: all but the fixed and shared ones drawn afresh.
+  result<void> draw_timed(std::size_t call, bool wait) {
+    return draw_inputs(ctx_, w_, inputs_, kept_in_timing_, trial_seed(config_.seed, w_.uuid, 2000 + call), wait);
+  }
 
   // 1. The plans for this workload.
   result<bool> resolve() {
@@ -311,6 +317,10 @@ class workload_evaluation {
       if (!before) return std::unexpected(before.error());
       const std::uint8_t byte = poison_bytes[static_cast<std::size_t>(trial) % poison_bytes.size()];
       if (auto ok = poison(candidate_outputs_, byte, stream_, ctx_.driver); !ok) return std::unexpected(ok.error());
+      if (auto ok = poison_uninitialised(*candidate_plan_, candidate_workspaces_, byte, stream_, ctx_.driver); !ok) {
+        return std::unexpected(ok.error());
+      }
+      if (auto ok = ctx_.scrub.queue(stream_); !ok) return std::unexpected(ok.error());
       if (auto ok = run_candidate(stream_); !ok) return candidate_fault(ok.error(), when);
       if (auto ok = synchronize(ctx_.driver, stream_); !ok) return candidate_fault(ok.error(), when);
       auto after = checksums(ctx_, inputs_);
@@ -331,60 +341,101 @@ class workload_evaluation {
     return config_.time_candidate;
   }
 
-  // Recheck (GPUMode leaderboard): before every sample, the previous sample's output is checked,
-  // then fresh inputs are drawn and the reference's outputs for them computed, all untimed.
-  result<bool> between_timed_calls(std::size_t next) {
-    if (next > 0) {
-      const std::string when = "in timed call " + std::to_string(next) + " (fresh inputs, recheck)";
-      if (auto ok = synchronize(ctx_.driver, stream_); !ok) return std::unexpected(ok.error());
-      auto got = download(candidate_outputs_);
-      if (!got) return std::unexpected(got.error());
-      auto match = outputs_match(ctx_, candidate_outputs_, *got, timing_expected_, when, r_);
-      if (!match) return std::unexpected(match.error());
-      if (!*match) {
-        recheck_failed_ = true;
-        return false;
+  // Whether timed call `call`, just finished, is checked: every one with recheck, otherwise at
+  // random up to the cap. Decided after the call ran, so the call could not have known.
+  bool check_this_call() {
+    if (config_.recheck) return true;
+    if (r_.timed_checks >= config_.max_timed_checks) return false;
+    return std::bernoulli_distribution(config_.timed_check_probability)(check_draws_);
+  }
+
+  // Checks timed call `call`, the last one queued: its output against the reference's for its
+  // inputs. Shared and fixed inputs must be as they were; the drawn ones are drawn again (the
+  // same seed) before the reference runs, so a call that wrote them cannot skew its own check.
+  result<bool> check_timed_call(std::size_t call, const std::string& when) {
+    if (auto ok = synchronize(ctx_.driver, stream_); !ok) return candidate_fault(ok.error(), when);
+    auto got = download(candidate_outputs_);
+    if (!got) return candidate_fault(got.error(), when);
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      if (!kept_in_timing_[i]) continue;
+      auto sum = ctx_.generator.checksum(inputs_[i].buffer.get(), inputs_[i].bytes(), stream_);
+      if (!sum) return candidate_fault(sum.error(), when);
+      if (*sum != kept_sums_[i]) {
+        return stop(tasks::evaluation_status::runtime_error,
+                    "input '" + inputs_[i].name + "' was modified by a call " + when + "; inputs are read-only");
       }
     }
-    if (auto ok = draw(trial_seed(config_.seed, w_.uuid, 2000 + next)); !ok) return std::unexpected(ok.error());
+    if (auto ok = draw_timed(call, /*wait=*/true); !ok) return std::unexpected(ok.error());
     auto expected = reference_outputs_now(false);
     if (!expected) {
       reference_failed_ = expected.error();
       return false;
     }
-    timing_expected_ = std::move(*expected);
+    ++r_.timed_checks;
+    return outputs_match(ctx_, candidate_outputs_, *got, *expected, when, r_);
+  }
+
+  // Before timed call `next` (after the previous one finished): that one checked if chosen, then
+  // this call's inputs drawn and its outputs poisoned, queued ahead of it outside its span.
+  result<bool> before_timed_call(std::size_t next) {
+    const auto start = std::chrono::steady_clock::now();
+    auto done = before_timed_call_steps(next);
+    r_.defences_wall_ms += ms_since(start);
+    return done;
+  }
+  result<bool> before_timed_call_steps(std::size_t next) {
+    if (next > 0 && check_this_call()) {
+      const std::string how = config_.recheck ? " (fresh inputs, recheck)" : " (checked at random, fresh inputs)";
+      auto ok = check_timed_call(next - 1, "in timed call " + std::to_string(next) + how);
+      if (!ok || !*ok) {
+        timed_check_ended_ = true;
+        return ok;
+      }
+    }
+    last_timed_call_ = next;
+    if (auto ok = draw_timed(next, /*wait=*/false); !ok) return std::unexpected(ok.error());
     if (auto ok = poison(candidate_outputs_, poison_bytes[next % poison_bytes.size()], stream_, ctx_.driver); !ok) {
       return std::unexpected(ok.error());
     }
     return true;
   }
 
-  // 4. Timing on a fresh input set, candidate outputs poisoned first.
+  // 4. Timing: the warm-up on one fresh input set, then every timed call on inputs of its own
+  //    with poisoned outputs (see the header).
   result<bool> time_candidate() {
     timing_start_ = std::chrono::steady_clock::now();
     if (auto ok = draw(trial_seed(config_.seed, w_.uuid, 1000)); !ok) return fail("inputs", error_text(ok.error()));
-    auto expected = reference_outputs_now(config_.time_reference);
-    if (!expected) return std::unexpected(expected.error());
-    timing_expected_ = std::move(*expected);
+    if (!native_ && config_.time_reference) {
+      auto timed = reference_outputs_now(/*time_oracle=*/true);
+      if (!timed) return std::unexpected(timed.error());
+    }
+    kept_in_timing_ = fixed_;
+    for (std::size_t i = 0; i < inputs_.size(); ++i) {
+      if (ctx_.oracle != nullptr && is_shared(inputs_[i])) kept_in_timing_[i] = true;
+    }
+    auto sums = checksums(ctx_, inputs_);
+    if (!sums) return std::unexpected(sums.error());
+    kept_sums_ = std::move(*sums);
+    check_draws_.seed(std::random_device{}() ^ trial_seed(config_.seed, w_.uuid, 3000));
     if (auto ok = poison(candidate_outputs_, poison_bytes[0], stream_, ctx_.driver); !ok) return std::unexpected(ok.error());
-    between_samples_fn recheck;
-    if (config_.recheck) recheck = [this](std::size_t next) { return between_timed_calls(next); };
     auto timing = ctx_.timer.measure([this](CUstream s) { return run_candidate(s); }, config_.timing, config_.flush_l2,
-                                     config_.clock, {}, recheck);
+                                     config_.clock, {}, [this](std::size_t next) { return before_timed_call(next); });
     if (reference_failed_) return std::unexpected(*reference_failed_);
+    if (timed_check_ended_) return false;
     if (!timing) return candidate_fault(timing.error(), "while timing");
-    if (recheck_failed_) return false;
     r_.timing = timing->summary;
     r_.latency_ms = r_.timing.mean_ms;
     return true;
   }
 
-  // 5. The output of the last timed call must be right too.
+  // 5. The last timed call is always checked: a kernel that skips calls it guesses are unchecked
+  //    leaves a poisoned output here.
   result<bool> check_timed_output() {
-    if (auto ok = synchronize(ctx_.driver, stream_); !ok) return candidate_fault(ok.error(), "after timing");
-    auto timed_output = download(candidate_outputs_);
-    if (!timed_output) return candidate_fault(timed_output.error(), "after timing");
-    return outputs_match(ctx_, candidate_outputs_, *timed_output, timing_expected_, "after the timed calls (fresh inputs)", r_);
+    const auto start = std::chrono::steady_clock::now();
+    auto ok = check_timed_call(last_timed_call_, "in the last timed call (fresh inputs)");
+    r_.defences_wall_ms += ms_since(start);
+    if (reference_failed_) return std::unexpected(*reference_failed_);
+    return ok;
   }
 
   result<bool> time_reference() {
@@ -430,9 +481,12 @@ class workload_evaluation {
   std::vector<bool> fixed_;
   std::vector<device_buffer> reference_workspaces_, candidate_workspaces_;
   std::optional<timing_summary> oracle_timing_;
-  std::vector<std::vector<std::byte>> timing_expected_;
+  std::vector<bool> kept_in_timing_;       // inputs the timed calls do not draw afresh
+  std::vector<std::uint64_t> kept_sums_;   // every input's checksum as timing began
+  std::mt19937_64 check_draws_;            // which timed calls are checked
+  std::size_t last_timed_call_ = 0;
+  bool timed_check_ended_ = false;         // a check between timed calls failed (r_ says why)
   std::chrono::steady_clock::time_point timing_start_;
-  bool recheck_failed_ = false;
   std::optional<error> reference_failed_;  // the harness's fault, not the candidate's
 };
 

@@ -126,6 +126,7 @@ class flashinfer_task final : public search_task {
 
   eval::eval_request request_for(const eval::solution_code& code) const {
     eval::eval_request request{loaded_.def, workloads_, {}, code, options_.config};
+    request.config.compile = options_.compile_limits;
     if (reference_.native) {
       if (auto reference = solution_code_of(*reference_.native)) request.reference = *reference;
     } else {

@@ -83,6 +83,7 @@ class gpumode_task final : public search_task {
  private:
   result<evaluation_outcome> on_gpu(eval::evaluation_pool& pool, const eval::solution_code& code) const {
     eval::eval_request base{loaded_.def, loaded_.workloads, {}, code, options_.config};
+    base.config.compile = options_.compile_limits;
     if (reference_.native) {
       auto reference = solution_code_of(*reference_.native);
       if (!reference) return std::unexpected(reference.error());

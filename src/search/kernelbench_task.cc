@@ -85,6 +85,7 @@ class kernelbench_task final : public search_task {
   result<evaluation_outcome> on_gpu(eval::evaluation_pool& pool, const eval::solution_code& code) const {
     auto base = kernelbench_request(dataset_, code);
     if (!base) return std::unexpected(base.error());
+    base->config.compile = options_.compile_limits;
     auto outcome = run_phases(pool, kernelbench_phases(*base, tolerance_, options_.import.perf_trials));
     if (!outcome) return std::unexpected(outcome.error());
     return to_outcome(*outcome);
@@ -96,8 +97,8 @@ class kernelbench_task final : public search_task {
                   "\n## How KernelBench judges this candidate\n\n"
                   "- correct: on every trial's inputs, output shapes equal and |ref - out| <= %g + %g * |out| "
                   "elementwise (torch.allclose(ref, out), NaN never equal); outputs are filled with NaN before each call\n"
-                  "- timed: %d calls on the seed-42 inputs, L2 flushed before each; score = PyTorch eager time / "
-                  "your time\n",
+                  "- timed: %d calls on the seed-42 inputs, L2 flushed and outputs NaN-filled before each, calls "
+                  "checked at random; score = PyTorch eager time / your time\n",
                   tolerance_, tolerance_, options_.import.perf_trials);
     return text;
   }

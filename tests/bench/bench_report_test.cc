@@ -18,6 +18,8 @@ run_entry passed_run(double wall_ms, double kernel_ms, std::vector<std::optional
              .load_ms = 450,
              .correctness_ms = 100,
              .timing_ms = 2000,
+             .defences_ms = 37.5,
+             .timed_checks = 9,
              .wall_ms = wall_ms,
              .kernel_ms = kernel_ms,
              .overhead_ms = wall_ms - kernel_ms};
@@ -111,7 +113,8 @@ TEST(BenchReport, MarkdownHoldsEveryMeasurement) {
   // Columns are padded to their widest cell; numbers are right-aligned.
   for (const char* expected : {"NVIDIA H200 (sm_90a, 132 SMs)", "|   2 | PASSED |", " 3100 |", " 2100 |", " 10.0 |",
                                " 10.1 |", " 10.2 |", " 201.0 |", " - |", " 500.0 |", " 300 |", " 410 |", " 1550 |",
-                               " 3.78x |", " 197.0 |", " 1.78% |", "### Targets (issue 3)"}) {
+                               " 3.78x |", " 197.0 |", " 1.78% |", "### Targets (issue 3)", "| of which defences |",
+                               " 37.5 |", " 9 |"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text;
   }
 }

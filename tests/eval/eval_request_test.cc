@@ -24,6 +24,9 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
   request.config.timing = criterion_params::gpu_time_budget(10);
   request.config.time_candidate = false;
   request.config.recheck = true;
+  request.config.timed_check_probability = 0.25;
+  request.config.max_timed_checks = 3;
+  request.config.compile = {.time = std::chrono::seconds(7), .memory_mb = 1234};
 
   // Through text, as over the pipe (decode_frame parses ordered JSON).
   const std::string wire = to_json(request).dump();
@@ -42,6 +45,10 @@ TEST(EvaluatorRequest, RoundTripsThroughTheProtocolKeepingInputOrder) {
   EXPECT_DOUBLE_EQ(back->config.timing.max_gpu_time_ms, request.config.timing.max_gpu_time_ms);
   EXPECT_FALSE(back->config.time_candidate);
   EXPECT_TRUE(back->config.recheck);
+  EXPECT_DOUBLE_EQ(back->config.timed_check_probability, 0.25);
+  EXPECT_EQ(back->config.max_timed_checks, 3);
+  EXPECT_EQ(back->config.compile.time, std::chrono::seconds(7));
+  EXPECT_EQ(back->config.compile.memory_mb, 1234u);
   EXPECT_FALSE(back->oracle.has_value());
   EXPECT_EQ(back->dataset_root, "");
 
@@ -67,6 +74,11 @@ TEST(EvaluatorRequest, BadRequestsAreNamed) {
        {"config", {{"comparator", "eyeball"}}}});
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().subject, "config.comparator");
+  auto odds = eval_request_from_json(
+      {{"definition", ordered_json::parse(R"({"name":"d","op_type":"t","axes":{},"inputs":{},"outputs":{"y":{"shape":[],"dtype":"int32"}}})")},
+       {"config", {{"timed_check_probability", 1.5}}}});
+  ASSERT_FALSE(odds.has_value());
+  EXPECT_EQ(odds.error().subject, "config.timed_check_probability");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
 #include "support/gpu_fixture.h"
+#include "support/skipping_cheat.h"
 
 namespace ksearch::eval {
 namespace {
@@ -291,6 +292,79 @@ TEST_F(EvaluatorGpu, ASyntaxErrorIsACompileErrorWithTheLine) {
   const eval_result r = evaluate("extern \"C\" __global__ void k(const float* x) { x[0] = ; }\n", simple_plan("k"));
   EXPECT_EQ(r.status, tasks::evaluation_status::compile_error) << r.log;
   EXPECT_NE(r.log.find("kernel.cu(1)"), std::string::npos) << r.log;
+}
+
+// Timing defences (issue 19). The honest kernel spins 100 us before its work, so a call it
+// skips is far cheaper than one it computes: a cheat either fails or is timed at the real cost.
+constexpr const char* slow_scale_add = R"(
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  unsigned long long start, now;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+  do { asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now)); } while (now - start < 100000ULL);
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) out[i] = a * x[i] + y[i];
+})";
+
+TEST_F(EvaluatorGpu, KernelsThatSkipCallsTheyGuessAreUncheckedFailOrAreTimedAtTheirRealCost) {
+  const eval_result honest = evaluate(slow_scale_add, simple_plan("k"), "slow");
+  ASSERT_EQ(honest.status, tasks::evaluation_status::passed) << honest.log;
+  for (const test_support::skip_when when :
+       {test_support::skip_when::inputs_unchanged, test_support::skip_when::output_already_right,
+        test_support::skip_when::calls_back_to_back}) {
+    const solution_code cheat =
+        test_support::skipping_cheat({"slow", slow_scale_add, simple_plan("k")}, when, "x", "out");
+    const eval_result r = evaluate(cheat.source, cheat.plan_json, cheat.name);
+    const double cheat_ms = r.workloads.empty() ? 0 : r.workloads.back().latency_ms;
+    test_support::expect_caught_or_paid(when, std::string(tasks::to_string(r.status)), r.log, cheat_ms,
+                                        honest.workloads.back().latency_ms);
+  }
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, ReadingSharedMemoryNobodyWroteFailsEveryTime) {
+  // Adds 0 times a shared-memory slot it never wrote: harmless only while that slot holds a number.
+  constexpr const char* unwritten_smem = R"(
+extern "C" __global__ void k(const float* x, const float* y, float* out, float a, long long n) {
+  __shared__ float never_written[256];
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) out[i] = a * x[i] + y[i] + 0.0f * never_written[threadIdx.x];
+})";
+  for (int run = 0; run < 3; ++run) {
+    const eval_result r = evaluate(unwritten_smem, simple_plan("k"));
+    EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << "run " << run << ": " << r.log;
+    EXPECT_NE(r.log.find("trial 1 of"), std::string::npos) << "run " << run << ": " << r.log;
+  }
+  expect_service_still_works();
+}
+
+TEST_F(EvaluatorGpu, ReadingAWorkspaceWithoutInitBeforeWritingItFails) {
+  constexpr const char* plan = R"json({"workspaces": [{"name": "scratch", "bytes": "rows * dim * 4"}],
+      "steps": [{"kernel": "k", "grid": ["ceil_div(rows * dim, 256)"], "block": [256],
+                 "args": ["x", "y", "out", "scratch", "alpha", {"i64": "rows * dim"}]}]})json";
+  const eval_result r = evaluate(R"(
+extern "C" __global__ void k(const float* x, const float* y, float* out, float* scratch, float a, long long n) {
+  long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x;
+  if (i < n) { out[i] = a * x[i] + y[i] + 0.0f * scratch[i]; scratch[i] = 0.0f; }
+})",
+                                 plan);
+  EXPECT_EQ(r.status, tasks::evaluation_status::incorrect_numerical) << r.log;
+  EXPECT_NE(r.log.find("trial 1 of"), std::string::npos) << r.log;
+}
+
+TEST_F(EvaluatorGpu, ACompileBombEndsAsACompileErrorWithinItsLimit) {
+  request_.config.compile.time = std::chrono::seconds(3);
+  const auto start = std::chrono::steady_clock::now();
+  const eval_result r = evaluate(R"(#define A(x) x x x x x x x x x x
+#define B(x) A(A(A(x)))
+#define C(x) B(B(x))
+extern "C" __global__ void k(const float*, const float*, float* out, float, long long) { C(out[threadIdx.x] += threadIdx.x * 3 + 1;) })",
+                                 simple_plan("k"));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.status, tasks::evaluation_status::compile_error) << r.log;
+  EXPECT_NE(r.log.find("within 3 s"), std::string::npos) << r.log;
+  EXPECT_LT(seconds, 15.0) << "the compile limit is 3 s";
+  request_.config.compile = {};
+  expect_service_still_works();
 }
 
 }  // namespace

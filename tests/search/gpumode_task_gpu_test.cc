@@ -1,6 +1,7 @@
 // GPUMode TriMul on a real GPU: the bundled native reference and the hand-written tensor-core
 // example through the task's phases (tests checked, benchmarks timed, geometric mean), and
-// leaderboard mode's recheck catching a kernel that is right only for the first inputs it sees.
+// leaderboard mode's recheck catching a kernel that is right only for the first inputs it sees, and
+// kernels that skip timed calls they guess are unchecked caught in benchmark mode.
 // A few small shapes keep it short; the full 18 + 7 run is `ksearch eval --task gpumode`
 // (results/gpumode-trimul/).
 #include "ksearch/search/gpumode_task.h"
@@ -12,6 +13,7 @@
 #include "ksearch/tasks/dataset_scan.h"
 #include "ksearch/tasks/solution.h"
 #include "support/gpu_fixture.h"
+#include "support/skipping_cheat.h"
 
 namespace ksearch::search {
 namespace {
@@ -119,22 +121,39 @@ TEST_F(GpumodeTaskGpu, TheTensorCoreExamplePassesTestsAndBenchmarksFasterThanThe
   std::cout << "[ trimul   ] geomean " << *outcome.geomean_ms << " ms, reference " << *outcome.reference_geomean_ms << " ms\n";
 }
 
-TEST_F(GpumodeTaskGpu, LeaderboardRecheckRejectsAKernelRightOnlyForTheFirstInputs) {
+TEST_F(GpumodeTaskGpu, RecheckAndSampledChecksRejectAKernelRightOnlyForTheFirstInputs) {
   use_workloads({"benchmark-01-"});
   base_.config.correctness_trials = 1;
   // Honest for the one correctness call and the first timed (warm-up) call, stale afterwards.
   const eval::solution_code stale = stale_after(base_.reference, 2);
 
-  // Control: benchmark mode times on one input set, as upstream, so replaying the last output of
-  // those inputs goes unseen; this shows the kernel is right for the inputs it computed.
+  // Benchmark mode (upstream times it on one input set, where replaying goes unseen) gives every
+  // timed call fresh inputs and a poisoned output too, and always checks the last call.
   const phased_outcome benchmark = run(gpumode_mode::benchmark, stale);
-  EXPECT_TRUE(benchmark.passed()) << "control: " << benchmark.log;
+  EXPECT_EQ(benchmark.status, tasks::evaluation_status::incorrect_numerical) << benchmark.log;
+  EXPECT_NE(benchmark.log.find("timed call"), std::string::npos) << "right in the checked trial: " << benchmark.log;
 
   // Leaderboard mode draws fresh inputs and poisons the output before every timed call.
   const phased_outcome leaderboard = run(gpumode_mode::leaderboard, stale);
   EXPECT_EQ(leaderboard.status, tasks::evaluation_status::incorrect_numerical) << leaderboard.log;
   EXPECT_NE(leaderboard.log.find("recheck"), std::string::npos) << leaderboard.log;
   EXPECT_FALSE(leaderboard.geomean_ms.has_value());
+}
+
+TEST_F(GpumodeTaskGpu, KernelsThatSkipCallsTheyGuessAreUncheckedFailOrAreTimedAtTheirRealCost) {
+  // Benchmark mode: upstream times every call on one input set; here each timed call gets its own.
+  use_workloads({"test-02-", "benchmark-01-"});
+  const eval::solution_code honest = bundled_code("examples/trimul/tensor_core.json");
+  const phased_outcome baseline = run(gpumode_mode::benchmark, honest);
+  ASSERT_TRUE(baseline.passed()) << baseline.log;
+  ASSERT_TRUE(baseline.geomean_ms.has_value());
+  for (const test_support::skip_when when :
+       {test_support::skip_when::inputs_unchanged, test_support::skip_when::output_already_right,
+        test_support::skip_when::calls_back_to_back}) {
+    const phased_outcome cheat = run(gpumode_mode::benchmark, test_support::skipping_cheat(honest, when, "x", "out"));
+    test_support::expect_caught_or_paid(when, std::string(tasks::to_string(cheat.status)), cheat.log,
+                                        cheat.geomean_ms.value_or(0), *baseline.geomean_ms);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // KernelBench on a real GPU with PyTorch: the bundled problems imported (definition as
 // tests/data/kernelbench says, baselines timed, the cache reused), the bundled examples judged
 // correct and timed against eager and torch.compile, the tanh-GELU example failing the fp32
-// tolerance and passing the v0.1 one, and `ksearch eval` of a folder writing the fast_p summary.
+// tolerance and passing the v0.1 one, `ksearch eval` of a folder writing the fast_p summary, and
+// kernels that skip timed calls they guess are unchecked caught or timed at their real cost.
 // Skips without a GPU, or without python3 + torch + safetensors (the oracle's probe says why).
 #include "ksearch/search/kernelbench_task.h"
 
@@ -17,6 +18,7 @@
 #include "ksearch/tasks/solution.h"
 #include "support/gpu_fixture.h"
 #include "support/run_process.h"
+#include "support/skipping_cheat.h"
 #include "support/temp_dir.h"
 
 namespace ksearch::search {
@@ -153,6 +155,31 @@ TEST_F(KernelbenchTaskGpu, EvalOfAFolderWritesTheFastPSummary) {
   ASSERT_EQ(summary["rows"].size(), 1u);
   EXPECT_EQ(summary["rows"][0]["definition"], softmax);
   EXPECT_TRUE(summary["rows"][0]["speedup_vs_eager"].is_number());
+}
+
+TEST_F(KernelbenchTaskGpu, KernelsThatSkipCallsTheyGuessAreUncheckedFailOrAreTimedAtTheirRealCost) {
+  // The perf inputs are fixed (seed 42), so nothing is drawn afresh: the poisoned outputs and the
+  // checked calls must do it.
+  auto task = make_kernelbench_task(options(1));
+  ASSERT_TRUE(task.has_value()) << task.error().to_string();
+  const tasks::solution honest = example(softmax, "row_softmax");
+  auto baseline = (*task)->evaluate(honest);
+  ASSERT_TRUE(baseline.has_value()) << baseline.error().to_string();
+  ASSERT_TRUE(baseline->passed) << baseline->feedback;
+  auto honest_code = solution_code_of(honest);
+  ASSERT_TRUE(honest_code.has_value());
+  for (const test_support::skip_when when :
+       {test_support::skip_when::inputs_unchanged, test_support::skip_when::output_already_right,
+        test_support::skip_when::calls_back_to_back}) {
+    const eval::solution_code cheat = test_support::skipping_cheat(*honest_code, when, "x", "output");
+    tasks::solution candidate = honest;
+    candidate.name = cheat.name;
+    candidate.sources = {{"kernel.cu", cheat.source}, {"launch.json", cheat.plan_json}};
+    auto evaluated = (*task)->evaluate(candidate);
+    ASSERT_TRUE(evaluated.has_value()) << evaluated.error().to_string();
+    test_support::expect_caught_or_paid(when, evaluated->status_name(), evaluated->feedback,
+                                        evaluated->latency_ms.value_or(0), baseline->latency_ms.value_or(0));
+  }
 }
 
 }  // namespace

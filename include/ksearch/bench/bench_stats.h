@@ -36,6 +36,8 @@ struct wall_split {
   double load_ms = 0;         // compile and load both solutions (includes compile_ms)
   double correctness_ms = 0;  // all workloads' correctness trials
   double timing_ms = 0;       // all workloads' timing (warm-up, samples, both solutions)
+  double defences_ms = 0;     // of timing_ms, the timing defences between the candidate's timed calls
+  int timed_checks = 0;       // timed calls checked, over all workloads
   double wall_ms = 0;         // the whole evaluation as the caller saw it
   double kernel_ms = 0;       // kernel_time_ms
   double overhead_ms = 0;     // wall_ms - kernel_ms

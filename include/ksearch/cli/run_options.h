@@ -32,7 +32,7 @@ struct task_selection {
   std::string task_path;                    // --task-path / --local: FlashInfer Trace dataset root
   std::string definition;                   // --definition
   std::string target_gpu = "H100";          // --target-gpu (prompt text and solution spec)
-  int compile_timeout_s = 120;              // --compile-timeout-s: one NVRTC compile in compile-only mode
+  int compile_timeout_s = 120;              // --compile-timeout-s: one NVRTC compile of a candidate
   int compile_memory_mb = 8192;             // --compile-memory-mb: its address space [MiB]
   int kernelbench_level = 0;                // --kernelbench-level 1..4
   int kernelbench_problem_id = 0;           // --kernelbench-problem-id >= 1

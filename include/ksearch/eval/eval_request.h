@@ -17,6 +17,7 @@
 
 #include "ksearch/common/error.h"
 #include "ksearch/common/json_fwd.h"
+#include "ksearch/eval/compile/compile_limits.h"
 #include "ksearch/eval/gpu/timing_clock.h"
 #include "ksearch/eval/gpu/timing_stats.h"
 #include "ksearch/tasks/definition.h"
@@ -39,11 +40,14 @@ struct eval_config {
   double required_matched_ratio = 1.0;    // 0.95 for FP8 MoE
   bool time_reference = true;
   bool time_candidate = true;             // false: correctness trials only (GPUMode's test shapes), no latency
-  bool recheck = false;                   // every timed call on fresh inputs, each output checked (GPUMode leaderboard)
+  bool recheck = false;                   // every timed call's output checked (GPUMode leaderboard)
+  double timed_check_probability = 1.0 / 16;  // otherwise each timed call is checked with this chance,
+  int max_timed_checks = 8;                   // up to this many, and the last call always (workload_evaluation.h)
   bool flush_l2 = true;
   timing_clock clock = timing_clock::cupti;  // GPUMode and KernelBench time with CUDA events, as upstream
   criterion_params timing;                // stopping rule for the timed samples
   double peak_bandwidth_bytes_per_s = 0;  // roofline floor; 0: from the device (see workload_evaluation.cc)
+  compile_limits compile;                 // every compile of the request runs in a bounded child process
 };
 
 /// The definition's Python reference as the reference, run with PyTorch (eval/reference_oracle.h).

@@ -32,6 +32,9 @@ struct workload_result {
   timing_summary reference_timing;
   double correctness_wall_ms = 0;     // host wall time of the correctness trials [ms]
   double timing_wall_ms = 0;          // host wall time of timing both solutions [ms]
+  double defences_wall_ms = 0;        // of which between the candidate's timed calls: fresh inputs,
+                                      // poisoned outputs and the checks (workload_evaluation.h) [ms]
+  int timed_checks = 0;               // timed calls whose output was checked, the last included
 };
 
 struct eval_result {

@@ -2,16 +2,19 @@
 //
 // An evaluation takes a definition, its workloads, a reference solution and a candidate solution
 // (each device code plus a launch plan, docs/candidate-contract.md) and, per workload:
-//   1. compiles both (NVRTC, includes checked) and resolves both plans for the workload;
+//   1. compiles both (NVRTC in a child process bounded by config.compile, includes checked) and
+//      resolves both plans for the workload;
 //   2. for each of `correctness_trials` seeds: draws the inputs (fixed ones, the index arrays of
 //      tasks/fixed_inputs.h, stay as the workload gives them), runs the reference, fills the
-//      candidate's outputs with NaN bytes, runs the candidate, checks the inputs are unchanged
-//      (checksums) and compares every output (FlashInfer rule, or allclose);
-//   3. times the candidate and the reference on the same inputs (config.clock: CUPTI or CUDA
-//      events; cold L2, adaptive);
-//   4. checks the output of the last timed call too (a kernel that only works the first time, or
-//      caches its result, fails here) and compares the time with the roofline floor of writing
-//      the outputs (faster than physics fails as INCORRECT_NUMERICAL, suspicious).
+//      candidate's outputs and uninitialised workspaces with poison bytes and every SM's shared
+//      memory with NaN bits, runs the candidate, checks the inputs are unchanged (checksums) and
+//      compares every output (FlashInfer rule, or allclose);
+//   3. times the candidate (config.clock: CUPTI or CUDA events; cold L2, adaptive), each timed
+//      call on freshly drawn inputs with poisoned outputs, a random sample of the calls and always
+//      the last one checked (a kernel that only works the first time, caches its result or skips
+//      calls it guesses are unchecked fails here), then the reference;
+//   4. compares the time with the roofline floor of writing the outputs (faster than physics
+//      fails as INCORRECT_NUMERICAL, suspicious).
 // The reference is either native (device code + plan, timed like the candidate) or the
 // definition's own Python reference run by the PyTorch oracle (eval/reference_oracle.h), which
 // returns the outputs and times itself with CUDA events and the same cold L2.
@@ -22,8 +25,8 @@
 // read from a blob, once per workload); the query-side inputs still change per trial. With a
 // native reference every random input changes per trial.
 // Two modes for GPUMode (eval_config): time_candidate = false stops after step 2 (the test
-// shapes are checked, not timed); recheck draws fresh inputs before every timed call (untimed),
-// computes the reference's outputs for them and checks each call's output (leaderboard mode).
+// shapes are checked, not timed); recheck checks the output of every timed call, not a sample
+// (leaderboard mode).
 // The first failing workload ends the evaluation. A candidate's failure is an eval_result; an
 // error is returned only when the harness itself cannot work (the reference fails, no device).
 // Each workload's steps are eval/workload_evaluation.h's; compiling and loading are

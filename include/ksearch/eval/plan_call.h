@@ -56,5 +56,9 @@ struct call_buffers {
 /// Fills every tensor with `byte` on `stream`.
 [[nodiscard]] result<void> poison(const std::vector<tensor_buffer>& tensors, std::uint8_t byte, CUstream stream,
                                   const cuda_driver& driver);
+/// Fills every workspace the plan does not initialise (`init` unset) with `byte` on `stream`: a
+/// call that reads one before writing it reads garbage, not what an earlier call left.
+[[nodiscard]] result<void> poison_uninitialised(const resolved_plan& plan, const std::vector<device_buffer>& workspaces,
+                                                std::uint8_t byte, CUstream stream, const cuda_driver& driver);
 
 }  // namespace ksearch::eval

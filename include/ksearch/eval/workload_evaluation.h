@@ -6,14 +6,22 @@
 //   allocate     one set of tensor inputs shared by both solutions (fixed ones uploaded once),
 //                separate outputs for the reference and the candidate, each solution's workspaces;
 //   check        the correctness trials: fresh inputs each (drawn on the GPU), the reference's
-//                outputs, the candidate's outputs poisoned (0xFF, NaN in every floating type, and
-//                0x5A in turn, so an element it does not write fails), inputs unchanged
+//                outputs, the candidate's outputs and the workspaces without `init` poisoned (0xFF,
+//                NaN in every floating type, and 0x5A in turn, so an element it does not write
+//                fails), every SM's shared memory filled with NaN bits (eval/gpu/shared_memory_scrub.h,
+//                so a read of a slot it never wrote fails every time), inputs unchanged
 //                (checksums), every output compared;
-//   time         the candidate on a fresh input set whose reference outputs are computed first and
-//                whose outputs are poisoned before the first timed call (recheck: fresh inputs and
-//                a checked output for every timed call);
-//   check timed  the output of the last timed call: a kernel that replays a cached result, or
-//                works only on its first call, leaves wrong or NaN values here;
+//   time         the warm-up on one fresh input set, then every timed call on inputs of its own
+//                (each drawn afresh with its own seed, except fixed inputs and those shared with
+//                the oracle) and with its outputs poisoned, both queued before the call and outside
+//                its measured span. After a call has finished, it is checked with probability
+//                timed_check_probability (up to max_timed_checks; every call with recheck): its
+//                output against the reference's for its inputs, the inputs not drawn afresh
+//                against their checksums. A kernel that skips work when its inputs look unchanged,
+//                when its output already looks right, or when calls come back to back is then
+//                either timed at its real cost or caught with a poisoned output; it cannot tell a
+//                checked call, since the choice is made after the call;
+//   check timed  the last timed call, always;
 //   time reference, then physics: the outputs cannot be written faster than peak bandwidth.
 // A candidate's failure ends the steps with its workload_result; an error is the harness's.
 //
@@ -27,6 +35,7 @@
 #include "ksearch/eval/eval_result.h"
 #include "ksearch/eval/gpu/cuda_driver.h"
 #include "ksearch/eval/gpu/gpu_timer.h"
+#include "ksearch/eval/gpu/shared_memory_scrub.h"
 #include "ksearch/eval/loaded_solution.h"
 #include "ksearch/eval/reference_oracle.h"
 
@@ -42,6 +51,7 @@ struct evaluation_context {
   const device_info& device;
   const input_generator& generator;
   gpu_timer& timer;
+  const shared_memory_scrub& scrub;
   const eval_request& request;
   const loaded_solution* reference;  // the native reference; null when `oracle` runs it
   reference_oracle* oracle;

@@ -58,7 +58,7 @@ struct flashinfer_task_options {
   eval::evaluation_pool_options service;   // one worker per device in service.devices
   bool compile_only = false;
   std::string target_gpu = "H100";          // compile-only: which architecture to compile for
-  eval::compile_limits compile_limits;      // compile-only: the bounded compile's time and memory
+  eval::compile_limits compile_limits;      // every candidate compile's time and memory
   bool dataset_feedback_defaults = true;    // no UUIDs given: use the dataset's feedback_workloads.json
   std::string baseline_solution;            // "" = none; a dataset solution's name or a .json path
   std::string gpu_name;                     // the device's name, to match the dataset's traces

@@ -87,7 +87,7 @@ struct kernelbench_task_options {
   eval::evaluation_pool_options service;
   bool compile_only = false;
   std::string target_gpu = "H100";
-  eval::compile_limits compile_limits;  // compile-only: the bounded compile's time and memory
+  eval::compile_limits compile_limits;  // every candidate compile's time and memory
   activity_observer* activity = &no_activity();  // never null; must outlive the task
 };
 

@@ -88,7 +88,7 @@ struct candidate_route {
   const tasks::definition& definition;
   bool compile_only = false;
   const std::string& target_gpu;  // compile-only mode's architecture
-  const eval::compile_limits& compile_limits;  // compile-only mode's bounded compile
+  const eval::compile_limits& compile_limits;  // compile-only mode's bounded compile (GPU requests carry theirs)
   activity_observer& activity;
   lazy_pool& pool;
 };

@@ -7,8 +7,9 @@
 
 namespace ksearch::eval {
 
-compile_pool::compile_pool(cubin_cache* cache, unsigned threads)
-    : compile_pool([cache](const compile_request& request) { return compile_cached(request, cache); }, threads) {}
+compile_pool::compile_pool(cubin_cache* cache, unsigned threads, compile_limits limits)
+    : compile_pool([cache, limits](const compile_request& request) { return compile_cached(request, cache, limits); },
+                   threads) {}
 
 compile_pool::compile_pool(compile_function compile, unsigned threads) : compile_(std::move(compile)) {
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());

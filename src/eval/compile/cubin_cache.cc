@@ -28,6 +28,7 @@
 #include "ksearch/common/content_hash.h"
 #include "ksearch/common/json.h"
 #include "ksearch/common/text.h"
+#include "ksearch/eval/compile/bounded_compile.h"
 #include "ksearch/eval/compile/source_policy.h"
 #include "ksearch/store/durable_file.h"
 
@@ -302,11 +303,12 @@ void cubin_cache::turn_off(const std::string& why) {
   }
 }
 
-result<compile_output> compile_cached(const compile_request& request, cubin_cache* cache) {
+result<compile_output> compile_cached(const compile_request& request, cubin_cache* cache,
+                                      const compile_limits& limits) {
   if (cache != nullptr) {
     if (auto hit = cache->lookup(request)) return std::move(*hit);
   }
-  auto compiled = compile_cuda(request);
+  auto compiled = compile_with_limits(request, limits);
   if (compiled && cache != nullptr) cache->store(request, *compiled);
   return compiled;
 }

@@ -12,19 +12,14 @@
 // Thread-safety: compile_with_limits may be called from several threads at once.
 #pragma once
 
-#include <chrono>
 #include <cstddef>
 #include <filesystem>
 
 #include "ksearch/common/error.h"
+#include "ksearch/eval/compile/compile_limits.h"
 #include "ksearch/eval/compile/nvrtc_compiler.h"
 
 namespace ksearch::eval {
-
-struct compile_limits {
-  std::chrono::seconds time{120};  // --compile-timeout-s
-  std::size_t memory_mb = 8192;    // --compile-memory-mb: the compiling process's address space [MiB]
-};
 
 /// The name of the hidden command that compiles one request in a child process.
 inline constexpr const char* compile_helper_command = "__compile";

@@ -1,8 +1,9 @@
 // ksearch/eval/compile/compile_pool.h — compiles several CUDA sources at once on a fixed set of threads.
 //
 // NVRTC programs are independent (see nvrtc_compiler.h), so N candidates compile in about the time
-// of the slowest one when there are N cores. Every request goes through the cubin cache
-// (compile_cached), or through a compile function the caller gives (a seam for tests).
+// of the slowest one when there are N cores. Every request goes through the cubin cache and a
+// bounded child process (compile_cached), or through a compile function the caller gives (a seam
+// for tests).
 //
 // Thread-safety: submit and compile_all may be called from several threads at once. The destructor
 // finishes every request already submitted, then joins the threads; the futures it leaves stay
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "ksearch/common/error.h"
+#include "ksearch/eval/compile/compile_limits.h"
 #include "ksearch/eval/compile/nvrtc_compiler.h"
 
 namespace ksearch::eval {
@@ -30,11 +32,11 @@ class compile_pool {
   using compile_function = std::function<result<compile_output>(const compile_request&)>;
 
   /// `threads` workers (0: std::thread::hardware_concurrency(), at least 1) compiling through
-  /// `cache` (may be null: no cache; not owned).
-  explicit compile_pool(cubin_cache* cache, unsigned threads = 0);
+  /// `cache` (may be null: no cache; not owned), each compile bounded by `limits`.
+  explicit compile_pool(cubin_cache* cache, unsigned threads = 0, compile_limits limits = {});
   /// No cache (`compile_pool pool(nullptr)` would otherwise be ambiguous).
-  explicit compile_pool(std::nullptr_t, unsigned threads = 0)
-      : compile_pool(static_cast<cubin_cache*>(nullptr), threads) {}
+  explicit compile_pool(std::nullptr_t, unsigned threads = 0, compile_limits limits = {})
+      : compile_pool(static_cast<cubin_cache*>(nullptr), threads, limits) {}
   /// Workers that run `compile` instead; it must be callable from several threads at once.
   explicit compile_pool(compile_function compile, unsigned threads = 0);
   ~compile_pool();

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "ksearch/common/error.h"
+#include "ksearch/eval/compile/compile_limits.h"
 #include "ksearch/eval/compile/nvrtc_compiler.h"
 
 namespace ksearch::eval {
@@ -76,8 +77,10 @@ class cubin_cache {
   std::mutex store_mutex_;  // one store (write + eviction scan) at a time in this process
 };
 
-/// `request`'s output from `cache` (may be null: no cache), else compiled by compile_cuda and, when
-/// it succeeds, stored. A failed compile is returned as compile_cuda returned it and never stored.
-[[nodiscard]] result<compile_output> compile_cached(const compile_request& request, cubin_cache* cache);
+/// `request`'s output from `cache` (may be null: no cache), else compiled in a child process bounded
+/// by `limits` (compile_with_limits) and, when it succeeds, stored. A failed compile is returned as
+/// it failed and never stored.
+[[nodiscard]] result<compile_output> compile_cached(const compile_request& request, cubin_cache* cache,
+                                                    const compile_limits& limits = {});
 
 }  // namespace ksearch::eval
