@@ -101,9 +101,12 @@ void print_summary(const search::search_summary& summary, const search::round_ru
   } else {
     std::fprintf(stderr, "  no candidate passed yet\n");
   }
-  std::fprintf(stderr, "  LLM: %d calls, %ld prompt + %ld completion tokens, cost %s\n", usage.calls, usage.prompt_tokens,
-               usage.completion_tokens,
-               usage.cost_usd ? ("$" + std::to_string(*usage.cost_usd)).c_str() : "unknown (a model without a price)");
+  // Counts a server did not report, and the cost of a model without a price, are unknown, not 0.
+  const auto count = [](std::optional<long> n) { return n ? std::to_string(*n) : std::string("unknown"); };
+  char cost[96] = "unknown (a model without a price, or a provider that reports none)";
+  if (usage.cost_usd) std::snprintf(cost, sizeof cost, "$%.4f", *usage.cost_usd);
+  std::fprintf(stderr, "  LLM: %d calls, %s prompt + %s completion tokens, cost %s\n", usage.calls,
+               count(usage.prompt_tokens).c_str(), count(usage.completion_tokens).c_str(), cost);
   std::fprintf(stderr, "  artifacts: %s\n", store.dir().c_str());
 }
 

@@ -15,6 +15,17 @@ std::optional<double> number_at(const json& doc, const char* key) {
   return it->get<double>();
 }
 
+json optional_count(const std::optional<long>& value) { return value ? json(*value) : json(nullptr); }
+
+std::optional<long> count_at(const json& doc, const char* key) {
+  if (!doc.is_object()) return std::nullopt;
+  const auto it = doc.find(key);
+  if (it == doc.end() || !it->is_number_integer()) return std::nullopt;
+  const auto value = it->get<long long>();
+  if (value < 0 || value > std::numeric_limits<long>::max()) return std::nullopt;
+  return static_cast<long>(value);
+}
+
 std::string string_at(const json& doc, const char* key) {
   if (!doc.is_object()) return {};
   const auto it = doc.find(key);

@@ -108,6 +108,8 @@ std::string format_count(long count) {
   return format_number(v / 1e6, 3) + "M";
 }
 
+std::string format_count(std::optional<long> count) { return count ? format_count(*count) : "unknown"; }
+
 std::size_t utf8_length(std::string_view text) {
   std::size_t chars = 0;
   for (const char c : text) {

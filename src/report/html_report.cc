@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ksearch/common/json.h"
+#include "ksearch/common/known_sum.h"
 #include "ksearch/report/format.h"
 #include "ksearch/report/palette.h"
 #include "ksearch/report/run_charts.h"
@@ -142,7 +143,7 @@ std::string summary_section(const run_data& run) {
     kpi("none", "no round passed");
   }
   kpi(std::to_string(passed) + " / " + std::to_string(rounds), "rounds passed");
-  kpi(format_count(usage.prompt_tokens + usage.completion_tokens), "tokens in rounds");
+  kpi(format_count(known_sum(usage.prompt_tokens, usage.completion_tokens)), "tokens in rounds");
   kpi(format_usd(usage.cost_usd), "cost of the rounds");
   out += "</div>\n<dl class=\"facts\">";
   auto fact = [&](const std::string& label, const std::string& value) {
@@ -208,8 +209,9 @@ std::string usage_section(const run_data& run) {
   out += "<table><thead><tr>" + header_cell("LLM calls") + header_cell("calls", true) + header_cell("failed", true) +
          header_cell("prompt tokens", true) + header_cell("completion tokens", true) + header_cell("reasoning tokens", true) +
          header_cell("cost", true) + "</tr></thead><tbody>\n";
-  auto row = [&](const std::string& label, const std::string& calls, const std::string& failed, long prompt, long completion,
-                 long reasoning, std::optional<double> cost, bool total) {
+  auto row = [&](const std::string& label, const std::string& calls, const std::string& failed,
+                 std::optional<long> prompt, std::optional<long> completion, std::optional<long> reasoning,
+                 std::optional<double> cost, bool total) {
     out += std::string(total ? "<tr class=\"total\">" : "<tr>") + cell(esc(label)) + cell(calls, true) + cell(failed, true) +
            cell(format_count(prompt), true) + cell(format_count(completion), true) + cell(format_count(reasoning), true) +
            cell(esc(format_usd(cost)), true) + "</tr>\n";
@@ -218,17 +220,11 @@ std::string usage_section(const run_data& run) {
   row("rounds (solutions.jsonl)", std::to_string(rounds.calls), "", rounds.prompt_tokens, rounds.completion_tokens,
       rounds.reasoning_tokens, rounds.cost_usd, false);
   if (!run.llm_usage.empty()) {
-    llm_purpose_usage all{.purpose = "all calls (transcript.jsonl)"};
     for (const llm_purpose_usage& u : run.llm_usage) {
       row("  " + u.purpose, std::to_string(u.calls), std::to_string(u.failed), u.prompt_tokens, u.completion_tokens,
           u.reasoning_tokens, u.cost_usd, false);
-      all.calls += u.calls;
-      all.failed += u.failed;
-      all.prompt_tokens += u.prompt_tokens;
-      all.completion_tokens += u.completion_tokens;
-      all.reasoning_tokens += u.reasoning_tokens;
-      all.cost_usd = all.cost_usd && u.cost_usd ? std::optional<double>(*all.cost_usd + *u.cost_usd) : std::nullopt;
     }
+    const llm_purpose_usage all = run.all_llm_usage();
     row(all.purpose, std::to_string(all.calls), std::to_string(all.failed), all.prompt_tokens, all.completion_tokens,
         all.reasoning_tokens, all.cost_usd, true);
   }
@@ -332,7 +328,7 @@ std::string rounds_section(const run_data& run) {
            cell(status_pill(r.status)) + cell(esc(format_ms(r.latency_ms)), true) +
            cell(r.score ? esc(format_number(*r.score, 4)) : "-", true) +
            cell(r.best_score ? esc(format_number(*r.best_score, 4)) : "-", true) +
-           cell(format_count(r.prompt_tokens + r.completion_tokens), true) + cell(esc(format_usd(r.cost_usd)), true) +
+           cell(format_count(known_sum(r.prompt_tokens, r.completion_tokens)), true) + cell(esc(format_usd(r.cost_usd)), true) +
            "<td class=\"feedback\">" + esc(truncate_text(note, 160)) + "</td></tr>\n";
   }
   return out + "</tbody></table>\n</section>\n";

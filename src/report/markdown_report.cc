@@ -1,5 +1,6 @@
 #include "ksearch/report/markdown_report.h"
 
+#include "ksearch/common/known_sum.h"
 #include "ksearch/report/format.h"
 #include "ksearch/report/tree_layout.h"
 
@@ -63,7 +64,7 @@ std::string rounds_table(const run_data& run) {
     if (run.best && r.kind == "round" && r.round == run.best->round) note = "best" + (note.empty() ? "" : "; " + note);
     out += row({r.kind == "seed" ? std::string("seed") : std::to_string(r.round), cell(r.node_id.empty() ? "-" : r.node_id),
                 cell(r.prompt_kind), cell(std::string(tasks::to_string(r.status))), format_ms(r.latency_ms), r.score ? format_number(*r.score, 4) : "-",
-                r.best_score ? format_number(*r.best_score, 4) : "-", format_count(r.prompt_tokens + r.completion_tokens),
+                r.best_score ? format_number(*r.best_score, 4) : "-", format_count(known_sum(r.prompt_tokens, r.completion_tokens)),
                 format_usd(r.cost_usd), cell(note)});
   }
   return out;
@@ -98,18 +99,13 @@ std::string usage_table(const run_data& run) {
   const usage_totals rounds = run.round_usage();
   out += row({"rounds (solutions.jsonl)", std::to_string(rounds.calls), format_count(rounds.prompt_tokens),
               format_count(rounds.completion_tokens), format_count(rounds.reasoning_tokens), format_usd(rounds.cost_usd)});
-  llm_purpose_usage all{.purpose = "all calls (transcript.jsonl)"};
   for (const llm_purpose_usage& u : run.llm_usage) {
     out += row({cell(u.purpose) + (u.failed > 0 ? " (" + std::to_string(u.failed) + " failed)" : ""), std::to_string(u.calls),
                 format_count(u.prompt_tokens), format_count(u.completion_tokens), format_count(u.reasoning_tokens),
                 format_usd(u.cost_usd)});
-    all.calls += u.calls;
-    all.prompt_tokens += u.prompt_tokens;
-    all.completion_tokens += u.completion_tokens;
-    all.reasoning_tokens += u.reasoning_tokens;
-    all.cost_usd = all.cost_usd && u.cost_usd ? std::optional<double>(*all.cost_usd + *u.cost_usd) : std::nullopt;
   }
   if (!run.llm_usage.empty()) {
+    const llm_purpose_usage all = run.all_llm_usage();
     out += row({"**" + all.purpose + "**", std::to_string(all.calls), format_count(all.prompt_tokens), format_count(all.completion_tokens),
                 format_count(all.reasoning_tokens), format_usd(all.cost_usd)});
   }

@@ -131,11 +131,15 @@ svg_chart tokens_chart(const run_data& run) {
     if (!plotted(r)) continue;
     const double x = static_cast<double>(r.round);
     const std::string where = (r.kind == "seed" ? std::string("seed") : "round " + std::to_string(r.round)) + ": ";
-    prompt.points.push_back({.x = x, .y = static_cast<double>(r.prompt_tokens), .tooltip = where + format_count(r.prompt_tokens) + " prompt tokens"});
-    completion.points.push_back(
-        {.x = x, .y = static_cast<double>(r.completion_tokens), .tooltip = where + format_count(r.completion_tokens) + " completion tokens"});
-    reasoning.points.push_back(
-        {.x = x, .y = static_cast<double>(r.reasoning_tokens), .tooltip = where + format_count(r.reasoning_tokens) + " reasoning tokens"});
+    // A count the server did not report has no point (a 0 would claim it was reported).
+    auto add = [&](chart_series& series, const std::optional<long>& tokens, const char* what) {
+      if (!tokens) return;
+      series.points.push_back(
+          {.x = x, .y = static_cast<double>(*tokens), .tooltip = where + format_count(*tokens) + " " + what + " tokens"});
+    };
+    add(prompt, r.prompt_tokens, "prompt");
+    add(completion, r.completion_tokens, "completion");
+    add(reasoning, r.reasoning_tokens, "reasoning");
   }
   chart.add_series(std::move(prompt));
   chart.add_series(std::move(completion));

@@ -7,6 +7,7 @@
 
 #include "ksearch/common/json.h"
 #include "ksearch/common/json_fields.h"
+#include "ksearch/common/known_sum.h"
 #include "ksearch/search/round_record.h"
 #include "ksearch/store/durable_file.h"
 #include "ksearch/worldmodel/world_model_json.h"
@@ -273,11 +274,10 @@ void load_transcript(const fs::path& dir, run_data& run) {
       ++usage.failed;
     } else if (type == "reply") {
       const json& tokens = object_at(record.value, "usage");
-      usage.prompt_tokens += long_at(tokens, "prompt_tokens");
-      usage.completion_tokens += long_at(tokens, "completion_tokens");
-      usage.reasoning_tokens += long_at(tokens, "reasoning_tokens");
-      const auto cost = number_at(record.value, "cost_usd");
-      usage.cost_usd = usage.cost_usd && cost ? std::optional<double>(*usage.cost_usd + *cost) : std::nullopt;
+      usage.prompt_tokens = known_sum(usage.prompt_tokens, count_at(tokens, "prompt_tokens"));
+      usage.completion_tokens = known_sum(usage.completion_tokens, count_at(tokens, "completion_tokens"));
+      usage.reasoning_tokens = known_sum(usage.reasoning_tokens, count_at(tokens, "reasoning_tokens"));
+      usage.cost_usd = known_sum(usage.cost_usd, number_at(record.value, "cost_usd"));
     }
   }
 }
@@ -319,12 +319,25 @@ usage_totals run_data::round_usage() const {
   usage_totals totals;
   for (const round_row& r : rounds) {
     totals.calls += r.llm_calls;
-    totals.prompt_tokens += r.prompt_tokens;
-    totals.completion_tokens += r.completion_tokens;
-    totals.reasoning_tokens += r.reasoning_tokens;
-    totals.cost_usd = totals.cost_usd && r.cost_usd ? std::optional<double>(*totals.cost_usd + *r.cost_usd) : std::nullopt;
+    totals.prompt_tokens = known_sum(totals.prompt_tokens, r.prompt_tokens);
+    totals.completion_tokens = known_sum(totals.completion_tokens, r.completion_tokens);
+    totals.reasoning_tokens = known_sum(totals.reasoning_tokens, r.reasoning_tokens);
+    totals.cost_usd = known_sum(totals.cost_usd, r.cost_usd);
   }
   return totals;
+}
+
+llm_purpose_usage run_data::all_llm_usage() const {
+  llm_purpose_usage all{.purpose = "all calls (transcript.jsonl)"};
+  for (const llm_purpose_usage& u : llm_usage) {
+    all.calls += u.calls;
+    all.failed += u.failed;
+    all.prompt_tokens = known_sum(all.prompt_tokens, u.prompt_tokens);
+    all.completion_tokens = known_sum(all.completion_tokens, u.completion_tokens);
+    all.reasoning_tokens = known_sum(all.reasoning_tokens, u.reasoning_tokens);
+    all.cost_usd = known_sum(all.cost_usd, u.cost_usd);
+  }
+  return all;
 }
 
 std::string run_data::stop_summary() const {

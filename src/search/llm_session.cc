@@ -1,5 +1,7 @@
 #include "ksearch/search/llm_session.h"
 
+#include "ksearch/common/known_sum.h"
+
 namespace ksearch::search {
 
 namespace {
@@ -37,15 +39,11 @@ call_outcome llm_session::ask(const std::vector<llm::chat_message>& messages, co
     return out;
   }
   ++usage.calls;
-  usage.prompt_tokens += reply->usage.prompt_tokens.value_or(0);
-  usage.completion_tokens += reply->usage.completion_tokens.value_or(0);
-  usage.reasoning_tokens += reply->usage.reasoning_tokens.value_or(0);
-  // The round's cost is known only while every call's cost is.
-  if (usage.cost_usd && reply->cost_usd) {
-    *usage.cost_usd += *reply->cost_usd;
-  } else {
-    usage.cost_usd.reset();
-  }
+  // The round's counts and cost are known only while every call's are.
+  usage.prompt_tokens = known_sum(usage.prompt_tokens, reply->usage.prompt_tokens);
+  usage.completion_tokens = known_sum(usage.completion_tokens, reply->usage.completion_tokens);
+  usage.reasoning_tokens = known_sum(usage.reasoning_tokens, reply->usage.reasoning_tokens);
+  usage.cost_usd = known_sum(usage.cost_usd, reply->cost_usd);
   out.text = std::move(reply->text);
   return out;
 }

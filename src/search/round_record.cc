@@ -37,9 +37,9 @@ const round_record* batch_representative(const std::vector<round_record>& batch)
 
 json to_json(const round_record& r) {
   json usage = {{"calls", r.usage.calls},
-                {"prompt_tokens", r.usage.prompt_tokens},
-                {"completion_tokens", r.usage.completion_tokens},
-                {"reasoning_tokens", r.usage.reasoning_tokens},
+                {"prompt_tokens", optional_count(r.usage.prompt_tokens)},
+                {"completion_tokens", optional_count(r.usage.completion_tokens)},
+                {"reasoning_tokens", optional_count(r.usage.reasoning_tokens)},
                 {"cost_usd", optional_number(r.usage.cost_usd)}};
   return {{"kind", r.kind},
           {"round", r.round},
@@ -90,9 +90,9 @@ result<round_record> round_record_from_json(const json& doc, const std::string& 
   }
   if (const auto u = doc.find("usage"); u != doc.end() && u->is_object()) {
     r.usage.calls = u->value("calls", 0);
-    r.usage.prompt_tokens = u->value("prompt_tokens", 0L);
-    r.usage.completion_tokens = u->value("completion_tokens", 0L);
-    r.usage.reasoning_tokens = u->value("reasoning_tokens", 0L);
+    r.usage.prompt_tokens = count_at(*u, "prompt_tokens");
+    r.usage.completion_tokens = count_at(*u, "completion_tokens");
+    r.usage.reasoning_tokens = count_at(*u, "reasoning_tokens");
     r.usage.cost_usd = number_at(*u, "cost_usd");
   }
   return r;

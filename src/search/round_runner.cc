@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "ksearch/common/known_sum.h"
 #include "ksearch/common/paths.h"
 #include "ksearch/search/candidate_reply.h"
 #include "ksearch/search/candidate_draft.h"
@@ -20,22 +21,19 @@ namespace {
 
 void add_to(round_usage& total, const round_usage& more) {
   total.calls += more.calls;
-  total.prompt_tokens += more.prompt_tokens;
-  total.completion_tokens += more.completion_tokens;
-  total.reasoning_tokens += more.reasoning_tokens;
-  if (total.cost_usd && more.cost_usd) {
-    *total.cost_usd += *more.cost_usd;
-  } else {
-    total.cost_usd.reset();
-  }
+  total.prompt_tokens = known_sum(total.prompt_tokens, more.prompt_tokens);
+  total.completion_tokens = known_sum(total.completion_tokens, more.completion_tokens);
+  total.reasoning_tokens = known_sum(total.reasoning_tokens, more.reasoning_tokens);
+  total.cost_usd = known_sum(total.cost_usd, more.cost_usd);
 }
 
-std::string format_tokens(long tokens) {
+std::string format_tokens(std::optional<long> tokens) {
+  if (!tokens) return "? tok";
   char text[32];
-  if (tokens >= 1000) {
-    std::snprintf(text, sizeof text, "%.1fk tok", static_cast<double>(tokens) / 1000.0);
+  if (*tokens >= 1000) {
+    std::snprintf(text, sizeof text, "%.1fk tok", static_cast<double>(*tokens) / 1000.0);
   } else {
-    std::snprintf(text, sizeof text, "%ld tok", tokens);
+    std::snprintf(text, sizeof text, "%ld tok", *tokens);
   }
   return text;
 }
@@ -59,7 +57,7 @@ std::string progress_line(const round_record& r, int max_rounds, std::optional<d
   std::snprintf(text, sizeof text, "round %d/%d  %-24s %-11s %-19s %12s %7s  best %s  %s  %s", r.round, max_rounds,
                 r.node_id.empty() ? "-" : r.node_id.substr(0, 24).c_str(), r.prompt_kind.c_str(),
                 r.evaluation.status_name().c_str(), latency.c_str(), speedup.c_str(), best.c_str(),
-                format_tokens(r.usage.prompt_tokens + r.usage.completion_tokens).c_str(), cost.c_str());
+                format_tokens(known_sum(r.usage.prompt_tokens, r.usage.completion_tokens)).c_str(), cost.c_str());
   return text;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ksearch/common/json_fields.h"
 #include "ksearch/common/paths.h"
 
 namespace ksearch::search {
@@ -68,8 +69,8 @@ result<void> run_store::append_round(const round_record& record, std::optional<d
                         {"best_score", best_score ? json(*best_score) : json(nullptr)},
                         {"latency_ms", record.evaluation.latency_ms ? json(*record.evaluation.latency_ms) : json(nullptr)},
                         {"llm_calls", record.usage.calls},
-                        {"prompt_tokens", record.usage.prompt_tokens},
-                        {"completion_tokens", record.usage.completion_tokens},
+                        {"prompt_tokens", optional_count(record.usage.prompt_tokens)},
+                        {"completion_tokens", optional_count(record.usage.completion_tokens)},
                         {"cost_usd", record.usage.cost_usd ? json(*record.usage.cost_usd) : json(nullptr)}};
   if (auto done = append(metrics_, "metrics.jsonl", metrics); !done) return done;
 

@@ -143,7 +143,8 @@ TEST(RunData, CountsStatusesAndUsage) {
   long prompt = 0;
   double cost = 0;
   for (const round_row& r : run->rounds) {
-    prompt += r.prompt_tokens;
+    ASSERT_TRUE(r.prompt_tokens) << "round " << r.round;
+    prompt += *r.prompt_tokens;
     cost += r.cost_usd.value_or(0);
   }
   EXPECT_EQ(usage.prompt_tokens, prompt);
@@ -316,6 +317,7 @@ TEST(RunData, SeedsAndTiesFollowTheSearchsRules) {
   EXPECT_FALSE(run->rounds[1].latency_ms);
   EXPECT_FALSE(run->round_usage().cost_usd);
   EXPECT_EQ(run->round_usage().prompt_tokens, 40);
+  EXPECT_FALSE(run->round_usage().completion_tokens) << "no record reported completion tokens: unknown, not 0";
   // No run.json: a warning; no node ids and no world model: none expected, none asked for.
   ASSERT_EQ(run->warnings.size(), 1u);
   EXPECT_NE(run->warnings[0].find("run.json"), std::string::npos);

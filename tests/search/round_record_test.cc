@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ksearch/common/json.h"
+#include "ksearch/search/round_runner.h"
 #include "ksearch/search/run_store.h"
 #include "ksearch/store/durable_file.h"
 #include "support/temp_dir.h"
@@ -34,6 +35,26 @@ TEST(RoundRecord, JsonRoundTripKeepsEverything) {
   EXPECT_EQ(to_json(*back), to_json(r));
   EXPECT_EQ(back->score(), 1.25);
   EXPECT_FALSE(back->usage.cost_usd.has_value()) << "an unknown cost stays unknown";
+}
+
+TEST(RoundRecord, TokenCountsTheServerDidNotReportStayUnknown) {
+  // The exchange provider reports no usage: its rounds are "? tok" and "$?", never 0.
+  round_record r;
+  r.round = 2;
+  r.prompt_kind = "improve";
+  r.usage = {.calls = 1, .prompt_tokens = std::nullopt, .completion_tokens = std::nullopt, .reasoning_tokens = std::nullopt,
+             .cost_usd = std::nullopt};
+  auto back = round_record_from_json(to_json(r), "test");
+  ASSERT_TRUE(back.has_value()) << back.error().to_string();
+  EXPECT_FALSE(back->usage.prompt_tokens.has_value());
+  EXPECT_FALSE(back->usage.completion_tokens.has_value());
+  const std::string line = progress_line(*back, 10, std::nullopt);
+  EXPECT_NE(line.find("? tok"), std::string::npos) << line;
+  EXPECT_NE(line.find("$?"), std::string::npos) << line;
+  EXPECT_EQ(line.find(" 0 tok"), std::string::npos) << line;
+
+  r.usage = {.calls = 1, .prompt_tokens = 1500, .completion_tokens = 500, .reasoning_tokens = 0, .cost_usd = 0.002};
+  EXPECT_NE(progress_line(r, 10, std::nullopt).find("2.0k tok"), std::string::npos);
 }
 
 TEST(RoundRecord, BadRecordsAreErrorsNamingTheField) {

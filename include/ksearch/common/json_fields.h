@@ -20,6 +20,10 @@ namespace ksearch {
 [[nodiscard]] std::optional<double> number_at(const json& doc, const char* key);
 /// `doc[key]` when it is a string, else "".
 [[nodiscard]] std::string string_at(const json& doc, const char* key);
+/// The count, or null when it is unknown.
+[[nodiscard]] json optional_count(const std::optional<long>& value);
+/// `doc[key]` when it is a non-negative integer; nullopt otherwise (absent, null, another type).
+[[nodiscard]] std::optional<long> count_at(const json& doc, const char* key);
 /// `doc[key]` when it is an integer that fits an int, else `missing`.
 [[nodiscard]] int int_at(const json& doc, const char* key, int missing);
 

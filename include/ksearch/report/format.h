@@ -36,6 +36,8 @@ namespace ksearch::report {
 [[nodiscard]] std::string format_usd(std::optional<double> usd);
 /// "850", "7.8k", "1.25M".
 [[nodiscard]] std::string format_count(long count);
+/// format_count, or "unknown" for nullopt (a count the server did not report is not zero).
+[[nodiscard]] std::string format_count(std::optional<long> count);
 
 /// Characters (code points) in UTF-8 `text`: for width estimates.
 [[nodiscard]] std::size_t utf8_length(std::string_view text);

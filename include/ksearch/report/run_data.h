@@ -56,7 +56,7 @@ struct round_row {
   std::string solution_id, solution_name;
   int reused_from_round = -1;        // >= 0: an identical earlier candidate's evaluation was reused
   int llm_calls = 0;
-  long prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+  std::optional<long> prompt_tokens, completion_tokens, reasoning_tokens;  // nullopt: not reported
   std::optional<double> cost_usd;    // [USD]; nullopt when a call could not be priced
 };
 
@@ -75,14 +75,15 @@ struct llm_purpose_usage {
   std::string purpose;
   int calls = 0;
   int failed = 0;  // calls whose outcome was an error record
-  long prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+  // Each nullopt once a reply did not report it (common/known_sum.h).
+  std::optional<long> prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
   std::optional<double> cost_usd = 0.0;  // [USD]; nullopt once any reply's cost was unknown
 };
 
 /// Totals over the rounds' usage.
 struct usage_totals {
   int calls = 0;
-  long prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+  std::optional<long> prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;  // nullopt once unknown
   std::optional<double> cost_usd = 0.0;  // [USD]; nullopt once any round's cost was unknown
 };
 
@@ -121,6 +122,8 @@ struct run_data {
   /// Rounds of kind "round" per status, PASSED first, then by count (descending), then by name.
   [[nodiscard]] std::vector<status_count> status_counts() const;
   [[nodiscard]] usage_totals round_usage() const;
+  /// llm_usage summed over the purposes, named "all calls (transcript.jsonl)".
+  [[nodiscard]] llm_purpose_usage all_llm_usage() const;
   /// How the run ended, as far as the files tell (the search does not record its stop reason):
   /// "round budget spent (12 of 12 rounds)", "stopped after round 7 of 12 ...".
   [[nodiscard]] std::string stop_summary() const;

@@ -31,9 +31,10 @@ namespace ksearch::search {
 
 struct round_usage {
   int calls = 0;
-  long prompt_tokens = 0;
-  long completion_tokens = 0;
-  long reasoning_tokens = 0;
+  // Each nullopt once any call did not report it (common/known_sum.h) [tokens].
+  std::optional<long> prompt_tokens = 0;
+  std::optional<long> completion_tokens = 0;
+  std::optional<long> reasoning_tokens = 0;
   std::optional<double> cost_usd = 0.0;  // nullopt once any call's cost was unknown [USD]
 };
 
