@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -260,6 +261,41 @@ TEST(CompareBitwise, DifferentLengthsDiffer) {
   EXPECT_EQ(diff.differing_bytes, 1u);
   EXPECT_EQ(diff.first_offset, 2u);
   EXPECT_EQ(diff.first_expected, 3u);
+}
+
+TEST(KeepSampledElements, KeepsTheSamePositionsOfBothInOrder) {
+  // Element k of `a` holds k and of `b` holds k + 1e6: a kept pair must come from one position.
+  std::vector<float> a(100000), b(100000);
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    a[k] = static_cast<float>(k);
+    b[k] = static_cast<float>(k) + 1e6f;
+  }
+  auto bytes = [](const std::vector<float>& v) {
+    std::vector<std::byte> out(v.size() * sizeof(float));
+    std::memcpy(out.data(), v.data(), out.size());
+    return out;
+  };
+  std::vector<std::byte> sa = bytes(a), sb = bytes(b);
+  keep_sampled_elements(sa, sb, sizeof(float), 1000, 7);
+  ASSERT_EQ(sa.size(), sb.size());
+  ASSERT_GT(sa.size(), 900 * sizeof(float)) << "1000 draws of 100000 positions repeat a few at most";
+  ASSERT_LE(sa.size(), 1000 * sizeof(float));
+  std::vector<float> ka(sa.size() / sizeof(float)), kb(ka.size());
+  std::memcpy(ka.data(), sa.data(), sa.size());
+  std::memcpy(kb.data(), sb.data(), sb.size());
+  for (std::size_t k = 0; k < ka.size(); ++k) {
+    EXPECT_EQ(kb[k], ka[k] + 1e6f) << k;
+    if (k > 0) {
+      EXPECT_LT(ka[k - 1], ka[k]) << "positions kept in order, each once";
+    }
+  }
+  EXPECT_GT(ka.back(), 50000.0f) << "drawn over the whole tensor";
+
+  // Small enough: both stay whole.
+  std::vector<std::byte> small_a = bytes({1, 2, 3}), small_b = bytes({4, 5, 6});
+  keep_sampled_elements(small_a, small_b, sizeof(float), 1000, 7);
+  EXPECT_EQ(small_a, bytes({1, 2, 3}));
+  EXPECT_EQ(small_b, bytes({4, 5, 6}));
 }
 
 }  // namespace

@@ -26,9 +26,9 @@ enum class skip_when { inputs_unchanged, output_already_right, calls_back_to_bac
 [[nodiscard]] eval::solution_code skipping_cheat(const eval::solution_code& honest, skip_when when,
                                                  const std::string& input, const std::string& output);
 
-/// The verdict the defences must give a cheat: INCORRECT_NUMERICAL, or for the guesses the
-/// harness leaves nothing to skip on (fresh inputs, poisoned outputs) a pass at no less than 70%
-/// of the honest latency. Skipping back-to-back calls must fail. GoogleTest expectations.
+/// The verdict the defences must give a cheat: INCORRECT_NUMERICAL (it skipped and was caught), or
+/// a pass at no less than 70% of the honest latency (it found nothing to skip on: fresh inputs,
+/// poisoned outputs, calls further apart than it waits for). GoogleTest expectations.
 void expect_caught_or_paid(skip_when when, const std::string& status, const std::string& log, double cheat_ms,
                            double honest_ms);
 

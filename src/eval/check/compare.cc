@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <random>
 #include <string_view>
 
 // Implementation details: both tensors are decoded in chunks (a few thousand elements at a time,
@@ -242,6 +243,28 @@ std::string bitwise_comparison::summary() const {
   std::snprintf(bytes, sizeof bytes, " (0x%02x, was 0x%02x)", first_actual, first_expected);
   return std::to_string(differing_bytes) + (differing_bytes == 1 ? " byte differs" : " bytes differ") +
          ", the first at offset " + std::to_string(first_offset) + bytes;
+}
+
+void keep_sampled_elements(std::vector<std::byte>& a, std::vector<std::byte>& b, std::size_t element_bytes,
+                           std::size_t max_elements, std::uint64_t seed) {
+  const std::size_t count = element_bytes == 0 ? 0 : a.size() / element_bytes;
+  if (count <= max_elements || b.size() != a.size()) return;
+  std::mt19937_64 draws(seed);
+  std::uniform_int_distribution<std::size_t> position(0, count - 1);
+  std::vector<std::size_t> picked(max_elements);
+  for (std::size_t& p : picked) p = position(draws);
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  std::vector<std::byte> sampled_a(picked.size() * element_bytes), sampled_b(picked.size() * element_bytes);
+  for (std::size_t k = 0; k < picked.size(); ++k) {
+    const auto from = static_cast<std::ptrdiff_t>(picked[k] * element_bytes);
+    const auto to = static_cast<std::ptrdiff_t>(k * element_bytes);
+    const auto width = static_cast<std::ptrdiff_t>(element_bytes);
+    std::copy(a.begin() + from, a.begin() + from + width, sampled_a.begin() + to);
+    std::copy(b.begin() + from, b.begin() + from + width, sampled_b.begin() + to);
+  }
+  a = std::move(sampled_a);
+  b = std::move(sampled_b);
 }
 
 bool bitwise_equal(std::span<const std::byte> a, std::span<const std::byte> b, std::size_t* first_difference) {

@@ -87,6 +87,13 @@ enum class relative_to {
 /// NaN never matches).
 [[nodiscard]] result<comparison> compare_exact(const tensor_view& candidate, const tensor_view& reference);
 
+/// Keeps the same `max_elements` elements of `a` and `b` (each `element_bytes` wide, both the same
+/// size), at positions drawn at random from `seed` and kept in order; leaves both as they are when
+/// they hold no more. For checks that only ask whether a call did its work: a call that skipped
+/// or replayed it is wrong almost everywhere, so a sample sees it at a fraction of the cost.
+void keep_sampled_elements(std::vector<std::byte>& a, std::vector<std::byte>& b, std::size_t element_bytes,
+                           std::size_t max_elements, std::uint64_t seed);
+
 /// The result of a byte-for-byte comparison: used to check that inputs are unchanged by a call.
 struct bitwise_comparison {
   bool equal = true;
