@@ -13,6 +13,7 @@
 #include "ksearch/common/json.h"
 #include "ksearch/eval/reference_oracle.h"
 #include "ksearch/search/baseline.h"
+#include "ksearch/search/judging_text.h"
 #include "ksearch/search/task_evaluation.h"
 #include "ksearch/tasks/dataset_scan.h"
 
@@ -81,7 +82,8 @@ class flashinfer_task final : public search_task {
         loaded_(std::move(loaded)),
         reference_(std::move(reference)),
         workloads_(std::move(workloads)),
-        text_(prompt_definition_text(options_.dataset_root, loaded_.def)),
+        text_(prompt_definition_text(options_.dataset_root, loaded_.def) +
+              judging_text(loaded_.def, options_.config, workloads_)),
         service_(options_.service, *options_.activity) {}
 
   std::string name() const override { return loaded_.def.name; }

@@ -109,6 +109,23 @@ TEST(FlashinferTask, TheBundledDatasetGivesKSearchFeedbackWorkloadsNotesAndItsNa
   EXPECT_EQ(d["reference_solution"], "mla_paged_prefill_causal_h16_ckv512_kpe64_ps1_reference");
   EXPECT_NE((*task)->definition_text().find("Notes for this definition"), std::string::npos);
   EXPECT_NE((*task)->definition_text().find("bottom right"), std::string::npos);
+  // The rules it is judged by, and the feedback workloads' sizes (issue 21).
+  const std::string text = (*task)->definition_text();
+  for (const char* expected :
+       {"## How this candidate is judged", "|out - ref| > 0.01 and |out - ref| / |ref| > 0.01",
+        "every element must pass", "3 input sets per workload (different seeds)", "CUPTI GPU timestamps",
+        "55b51e96-eecc-4dc9-814a-0f1301b2951e: ", "sequence lengths within a batch are uneven"}) {
+    EXPECT_NE(text.find(expected), std::string::npos) << "missing '" << expected << "' in\n" << text.substr(text.find("## How"));
+  }
+
+  o.definition = "moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048";
+  auto moe = make_flashinfer_task(o);
+  ASSERT_TRUE(moe.has_value()) << moe.error().to_string();
+  const std::string moe_text = (*moe)->definition_text();
+  EXPECT_NE(moe_text.find("at least 95% of each output's elements must pass"), std::string::npos);
+  EXPECT_NE(moe_text.find("seq_len="), std::string::npos);
+  EXPECT_NE(moe_text.find("routed_scaling_factor=2.5"), std::string::npos);
+  o.definition = "mla_paged_prefill_causal_h16_ckv512_kpe64_ps1";
 
   o.dataset_feedback_defaults = false;  // --num-eval-workload given: the first N instead
   o.max_workloads = 3;
