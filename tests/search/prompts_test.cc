@@ -85,6 +85,18 @@ TEST_F(Prompts, CandidateFormatStatesTheContractAndItsExampleParses) {
   EXPECT_EQ(json::parse(*example->source("launch.json"))["steps"][0]["kernel"], "scale_add");
 }
 
+TEST_F(Prompts, TheHardwareHintPicksTheMmaByTileSizeAndPromisesNoTensorMaps) {
+  world_model_init_inputs in{.target_gpu = "H100", .definition_text = definition_, .schema_guide_json = schema_guide_};
+  auto prompt = world_model_init_prompt(*lib_, in);
+  expect_clean(prompt);
+  // Decode's few rows per tile want mma.sync; wgmma's 64-row tiles are for large ones (issue 21).
+  EXPECT_TRUE(has(*prompt, "small-M work (decode")) << *prompt;
+  EXPECT_TRUE(has(*prompt, "64-row tiles"));
+  // The contract has no host code, so no tensor maps: the hint must not offer TMA tensor copies.
+  EXPECT_TRUE(has(*prompt, "no tensor maps"));
+  EXPECT_FALSE(has(*prompt, "fed by TMA"));
+}
+
 TEST_F(Prompts, InitPromptShowsTheSeedOnlyWhenGiven) {
   world_model_init_inputs in{.target_gpu = "H100", .definition_text = definition_, .schema_guide_json = schema_guide_};
   auto plain = world_model_init_prompt(*lib_, in);
