@@ -137,8 +137,12 @@ std::string prompt_compaction::compact(std::string_view definition_text) const {
   };
   std::vector<std::string_view> head;
   std::vector<section> sections;
+  std::vector<std::string_view> notes;  // "## ..." sections after the reference, kept whole
   for (std::string_view line : lines) {
-    if (is_header(line)) {
+    const bool after_reference = !sections.empty() && sections.back().header == headers[4];
+    if (!notes.empty() || (after_reference && line.starts_with("## "))) {
+      notes.push_back(line);
+    } else if (is_header(line)) {
       sections.push_back({line, {}});
     } else if (sections.empty()) {
       head.push_back(line);
@@ -175,6 +179,10 @@ std::string prompt_compaction::compact(std::string_view definition_text) const {
     out.append(s.header);
     out += '\n';
     append_limited(out, s.body, limit);
+  }
+  if (!notes.empty()) {
+    out += '\n';
+    append_limited(out, notes, notes.size());
   }
   return out;
 }

@@ -355,9 +355,12 @@ TEST(PromptCompaction, KeepsSectionHeadsWithOmissionMarkers) {
   for (int i = 0; i < 15; ++i) text += "  - c" + std::to_string(i) + "\n";
   text += "\nReference Implementation:\nimport torch\n\n";
   for (int i = 0; i < 45; ++i) text += "    y" + std::to_string(i) + " = 0\n";
+  const std::string notes = "\n## Notes for this definition\n\nUse the tensor cores.\n\n## How this candidate is judged\n\n- atol 0.01\n";
+  text += notes;
 
+  // The description and the notes survive; the reference code is what gets cut.
   const std::string out = prompt_compaction{}.compact(text);
-  std::string expected = "Name: big\nType: moe\n... (1 lines omitted) ...\n\nAxes:\n";
+  std::string expected = "Name: big\nType: moe\nDescription: long\n\nAxes:\n";
   for (int i = 0; i < 18; ++i) expected += "  axis" + std::to_string(i) + ": constant = " + std::to_string(i) + "\n";
   expected += "... (2 lines omitted) ...\n\nInputs:\n";
   for (int i = 0; i < 18; ++i) expected += "  in" + std::to_string(i) + ": [axis0] float32\n";
@@ -365,7 +368,7 @@ TEST(PromptCompaction, KeepsSectionHeadsWithOmissionMarkers) {
   for (int i = 0; i < 12; ++i) expected += "  - c" + std::to_string(i) + "\n";
   expected += "... (3 lines omitted) ...\n\nReference Implementation:\nimport torch\n\n";
   for (int i = 0; i < 38; ++i) expected += "    y" + std::to_string(i) + " = 0\n";
-  expected += "... (7 lines omitted) ...\n";
+  expected += "... (7 lines omitted) ...\n" + notes;
   EXPECT_EQ(out, expected);
 
   const prompt_compaction small{.head_lines = 1, .reference_lines = 2};

@@ -60,14 +60,15 @@ inline constexpr std::size_t round_summary = 2'000;
 }  // namespace prompt_budget
 
 /// Shortens a definition text (tasks/definition_text.h layout) for the edit prompts, as K-Search
-/// does (docs/k-search-compatibility.md, "Prompts: world-model edit"): the first `head_lines`
-/// lines, then the Axes:, Inputs: and Outputs: sections with at most `section_lines` lines each,
-/// Constraints: with at most `constraint_lines`, and the first `reference_lines` lines after
-/// "Reference Implementation:". Headers are matched as exact lines; each cut leaves a line
-/// "... (N lines omitted) ...". A text without any of these headers keeps its first head_lines +
-/// reference_lines lines.
+/// does (docs/k-search-compatibility.md, "Prompts: world-model edit"), but code goes first: the
+/// first `head_lines` lines (name, type and the description, which K-Search cut), then the Axes:,
+/// Inputs: and Outputs: sections with at most `section_lines` lines each, Constraints: with at
+/// most `constraint_lines`, the first `reference_lines` lines of the reference code, and every
+/// "## ..." section after it (the definition's notes, how a candidate is judged) whole. Headers
+/// are matched as exact lines; each cut leaves a line "... (N lines omitted) ...". A text
+/// without any of these headers keeps its first head_lines + reference_lines lines.
 struct prompt_compaction {
-  std::size_t head_lines = 2;
+  std::size_t head_lines = 6;
   std::size_t section_lines = 18;
   std::size_t constraint_lines = 12;
   std::size_t reference_lines = 40;
