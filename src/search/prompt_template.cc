@@ -135,13 +135,14 @@ std::string cut_prose(std::string_view text, std::size_t budget) {
   if (budget < reserve) return std::string(text.substr(0, utf8_floor(text, budget)));
   const std::size_t room = budget - reserve;
   const std::string_view head = text.substr(0, room);
-  // Prefer the latest paragraph break, then line break, then space, as long as the cut keeps at
-  // least half of the room (a break near the start would throw most of the budget away).
+  // Prefer the latest paragraph break, then sentence end (the stop kept), then line break, then
+  // space, as long as the cut keeps at least half of the room (a break near the start would throw
+  // most of the budget away).
   std::size_t cut = std::string_view::npos;
-  for (std::string_view separator : {"\n\n", "\n", " "}) {
+  for (std::string_view separator : {"\n\n", ". ", "\n", " "}) {
     const std::size_t at = head.rfind(separator);
     if (at != std::string_view::npos && at >= room / 2) {
-      cut = at;
+      cut = separator == ". " ? at + 1 : at;
       break;
     }
   }

@@ -18,6 +18,18 @@ std::string clip_text(std::string_view text, std::size_t max_bytes) {
   if (max_bytes < marker.size()) return std::string(marker.substr(0, max_bytes));
   std::size_t cut = max_bytes - marker.size();
   while (cut > 0 && is_continuation_byte(text[cut])) --cut;
+  // Prefer ending on a whole sentence, then on a whole word, when that keeps at least half.
+  const std::string_view head = text.substr(0, cut);
+  std::size_t sentence = std::string_view::npos;
+  for (std::string_view end : {". ", "! ", "? ", ".\n"}) {
+    const std::size_t at = head.rfind(end);
+    if (at != std::string_view::npos && (sentence == std::string_view::npos || at > sentence)) sentence = at;
+  }
+  if (sentence != std::string_view::npos && sentence + 1 >= cut / 2) {
+    cut = sentence + 1;
+  } else if (const std::size_t space = head.rfind(' '); space != std::string_view::npos && space >= cut / 2) {
+    cut = space;
+  }
   return std::string(text.substr(0, cut)) + std::string(marker);
 }
 

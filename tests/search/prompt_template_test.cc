@@ -133,7 +133,7 @@ TEST(CutProse, FitsAreUnchangedAndCutsAreExactlyWithinBudget) {
   }
 }
 
-TEST(CutProse, PrefersParagraphThenLineThenWordBoundaries) {
+TEST(CutProse, PrefersParagraphThenSentenceThenLineThenWordBoundaries) {
   // The paragraph break wins over a later line break...
   const std::string paragraphs = std::string(40, 'a') + "\n\n" + std::string(20, 'b') + "\n" + std::string(60, 'c');
   EXPECT_EQ(cut_prose(paragraphs, 100), std::string(40, 'a') + "\n... (83 characters omitted) ...");
@@ -143,6 +143,9 @@ TEST(CutProse, PrefersParagraphThenLineThenWordBoundaries) {
             std::string(10, 'a') + "\n\n" + std::string(40, 'b') + "\n... (61 characters omitted) ...");
   const std::string words = "one two three four five six seven eight nine ten eleven twelve thirteen";
   EXPECT_EQ(cut_prose(words, 50), "one two three\n... (58 characters omitted) ...");
+  // A sentence end beats a later line break or space: an action is not cut mid-sentence.
+  const std::string action = "Tile the KV loop by 64 and keep it. Use cp.async for the\nnext tile while computing the current one.";
+  EXPECT_EQ(cut_prose(action, 90), "Tile the KV loop by 64 and keep it.\n... (64 characters omitted) ...");
 }
 
 TEST(CutProse, NeverSplitsAUtf8Sequence) {

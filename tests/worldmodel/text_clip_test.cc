@@ -13,6 +13,14 @@ TEST(TextClip, FitsTheBudgetAndMarksTheCut) {
   EXPECT_EQ(clip_text("abcdef", 2), "..");
 }
 
+TEST(TextClip, EndsOnAWholeSentenceOrWordWhenOneIsNearTheBudget) {
+  const std::string action = "Tile the KV loop by 64. Use cp.async for the next tile while computing.";
+  EXPECT_EQ(clip_text(action, 40), "Tile the KV loop by 64....");
+  EXPECT_EQ(clip_text("Split the KV sequence across blocks for small batches", 30), "Split the KV sequence...");
+  // A sentence end too near the start would waste the budget: the last whole word instead.
+  EXPECT_EQ(clip_text("Go. Split the KV sequence across blocks for small batches", 30), "Go. Split the KV sequence...");
+}
+
 TEST(TextClip, NeverSplitsAUtf8Sequence) {
   const std::string text = "ab\xE2\x86\x92\xE2\x86\x92";  // "ab→→", 8 bytes
   for (std::size_t budget = 3; budget <= text.size(); ++budget) {

@@ -12,8 +12,9 @@
 
 namespace ksearch::worldmodel {
 
-/// `text` when it fits in `max_bytes`; else its head, cut on a character boundary, followed by
-/// "..." so the whole is at most `max_bytes` (only dots when `max_bytes` < 3).
+/// `text` when it fits in `max_bytes`; else its head followed by "..." so the whole is at most
+/// `max_bytes` (only dots when `max_bytes` < 3). The head ends after a whole sentence, else a
+/// whole word, when that keeps at least half of the room; never inside a UTF-8 sequence.
 [[nodiscard]] std::string clip_text(std::string_view text, std::size_t max_bytes);
 
 /// `text` with every run of whitespace (newlines included) replaced by one space, trimmed.
