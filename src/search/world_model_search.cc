@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "ksearch/common/json.h"
+#include "ksearch/common/text.h"
 #include "ksearch/search/candidate_reply.h"
 #include "ksearch/search/prompts.h"
 #include "ksearch/search/search_loop.h"
@@ -334,6 +335,13 @@ class world_model_search {
     wm::ensure_best_continuation(model_, {s_.task.name(), next_round_, 3});
   }
 
+  // True when the node's action says to write the kernel anew ("from scratch").
+  bool asks_to_start_over(const std::string& node_id) const {
+    const wm::node* n = model_.find(node_id);
+    if (n == nullptr) return false;
+    return to_lower(n->action.title + "\n" + n->action.description).find("from scratch") != std::string::npos;
+  }
+
   std::string best_code() const {
     const auto& best = s_.runner.best();
     return best && best->solution ? code_view_for_prompt(*best->solution) : std::string();
@@ -399,8 +407,10 @@ class world_model_search {
                       .world_model_section = wm::compact_view_json(model_, codegen_view_budget),
                       .baseline_targets = s_.task.baseline_targets_text()};
     if (c.rounds == 0) {
-      mode = base.empty() ? codegen_mode::spec_action : codegen_mode::action;
-      in.base_code = base;
+      // From the parent's solution; without one, from the best code so far rather than from
+      // nothing, unless the action asks to start over.
+      in.base_code = base.empty() && !asks_to_start_over(c.node_id) ? best_code() : base;
+      mode = in.base_code.empty() ? codegen_mode::spec_action : codegen_mode::action;
     } else {
       mode = c.best ? codegen_mode::improve : codegen_mode::debug;
       // The base shown: the cycle best once it beats the parent, else the parent's code.

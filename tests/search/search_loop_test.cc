@@ -210,6 +210,22 @@ TEST_F(SearchLoop, WorldModelSearchChoosesByScoreAttachesTheCycleBestAndRecordsE
   EXPECT_NE(prompts[1].find("do a"), std::string::npos);
 }
 
+TEST_F(SearchLoop, ACycleOnANodeWithoutASolvedParentStartsFromTheBestCodeSoFar) {
+  llm_.add(llm_call_kind::init, init_reply());
+  llm_.set_fallback(llm_call_kind::codegen, {passing(1.2)});
+  run(/*world_model=*/true, /*max_rounds=*/6);
+  // a (rounds 1-3), then c under the solved a (4-5), then b, whose parent (the root) has no
+  // solution: its first round builds on the best code so far, not on nothing (issue 21).
+  const std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 6u);
+  EXPECT_EQ(r[0]["prompt_kind"], "spec_action") << "nothing exists yet";
+  EXPECT_EQ(r[5]["node_id"], "b");
+  EXPECT_EQ(r[5]["prompt_kind"], "action");
+  const std::vector<std::string> prompts = llm_.prompts(llm_call_kind::codegen);
+  ASSERT_EQ(prompts.size(), 6u);
+  EXPECT_NE(prompts[5].find("// SCORE 1.2"), std::string::npos) << "the best code is the base";
+}
+
 TEST_F(SearchLoop, AnActionThatNeverPassesIsMarkedFailedAndNeverChosenAgain) {
   llm_.add(llm_call_kind::init, init_reply());
   llm_.set_fallback(llm_call_kind::codegen, {failing()});
