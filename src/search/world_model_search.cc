@@ -396,6 +396,13 @@ class world_model_search {
     return settings_.max_cycle_rounds > 0 && c.rounds >= settings_.max_cycle_rounds;
   }
 
+  // The most rounds cycle `c` can have: its cycle cap, or fewer when the run's budget ends first,
+  // so a round label never promises rounds the run will not give.
+  int cycle_cap(const cycle_state& c) const {
+    const int possible = c.rounds + std::max(0, settings_.max_rounds - next_round_ + 1);
+    return settings_.max_cycle_rounds > 0 ? std::min(settings_.max_cycle_rounds, possible) : possible;
+  }
+
   result<std::string> codegen_prompt_for(const cycle_state& c, codegen_mode& mode) const {
     const std::string base = base_code(c.node_id);
     const double base_score_value = base_score(c.node_id);
@@ -403,7 +410,7 @@ class world_model_search {
                       .definition_text = s_.task.definition_text(),
                       .action_block = wm::chosen_action_block(model_, c.node_id),
                       .round = c.rounds + 1,
-                      .max_rounds = settings_.max_cycle_rounds,
+                      .max_rounds = cycle_cap(c),
                       .world_model_section = wm::compact_view_json(model_, codegen_view_budget),
                       .baseline_targets = s_.task.baseline_targets_text()};
     if (c.rounds == 0) {
@@ -530,7 +537,7 @@ class world_model_search {
     if (c.last) in.eval_json = c.last->evaluation.summary_json().dump() + "\nfeedback: " + c.last->evaluation.feedback;
     in.current_code = c.current_code;
     in.debug_round = c.rounds;
-    in.max_debug_rounds = settings_.max_cycle_rounds;
+    in.max_debug_rounds = cycle_cap(c);
     const auto anything = [](const wm::world_model&, const wm::edit_report&) { return std::vector<std::string>{}; };
     if (auto edited = edit(in, model_, anything, /*keep_last=*/false, "wm_too_hard")) {
       // The LLM's edits update beliefs; the node stays FAILED whatever they say

@@ -337,7 +337,8 @@ std::string chosen_action_block(const world_model& wm, std::string_view node_id)
     out += "expected_vs_baseline_factor: " + fixed(*n->action.expected_vs_baseline_factor, 3) + "\n";
   }
   out += "rationale: " + (n->action.rationale.empty() ? std::string("(none)") : n->action.rationale) + "\n";
-  if (n->attempts > 0) out += "previous attempts on this node: " + std::to_string(n->attempts) + "\n";
+  // `attempts` counts the cycle now running on the node (record_attempt is called as it starts).
+  if (n->attempts > 1) out += "previous attempts on this node: " + std::to_string(n->attempts - 1) + "\n";
   return out;
 }
 

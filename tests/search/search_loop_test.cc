@@ -208,6 +208,8 @@ TEST_F(SearchLoop, WorldModelSearchChoosesByScoreAttachesTheCycleBestAndRecordsE
   const auto prompts = llm_.prompts(llm_call_kind::codegen);
   ASSERT_GE(prompts.size(), 2u);
   EXPECT_NE(prompts[1].find("do a"), std::string::npos);
+  // The cycle cap is 10, the run has 5 rounds: the label promises no more than the run gives.
+  EXPECT_NE(prompts[1].find("Improve round: 2 of 5"), std::string::npos) << prompts[1];
 }
 
 TEST_F(SearchLoop, ACycleOnANodeWithoutASolvedParentStartsFromTheBestCodeSoFar) {

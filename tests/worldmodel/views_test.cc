@@ -170,7 +170,10 @@ TEST(ChosenActionBlock, ShowsTheActionAndItsBase) {
   EXPECT_EQ(block,
             "World Model: Chosen Next Action (from decision tree node)\n"
             "node_id: p3\nbase_node_id: p2\ntitle: action p3\ndifficulty_1_to_5: 2\ndescription: describe p3\n"
-            "expected_vs_baseline_factor: 1.250\nrationale: fewer loads\nprevious attempts on this node: 2\n");
+            "expected_vs_baseline_factor: 1.250\nrationale: fewer loads\nprevious attempts on this node: 1\n")
+      << "two cycles, the one running now and one before it";
+  wm.find("p3")->attempts = 1;
+  EXPECT_EQ(chosen_action_block(wm, "p3").find("previous attempts"), std::string::npos) << "the first cycle";
   EXPECT_EQ(chosen_action_block(wm, "root"), "");  // no title
   EXPECT_EQ(chosen_action_block(wm, "ghost"), "");
   EXPECT_EQ(chosen_action_block(wm, ""), "");
