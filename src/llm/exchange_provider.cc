@@ -44,6 +44,12 @@ namespace {
   return text;
 }
 
+// What makes two requests the same question: the request file without its call number.
+[[nodiscard]] std::string request_key(json request) {
+  request.erase("call");
+  return request.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 [[nodiscard]] json request_json(long call, const llm_request& request) {
   json messages = json::array();
   for (const chat_message& m : request.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
@@ -62,23 +68,47 @@ result<std::unique_ptr<exchange_provider>> exchange_provider::open(exchange_sett
   fs::create_directories(settings.dir, ec);
   if (ec) return fail(settings.dir.string(), "cannot create the exchange folder: " + ec.message(), "check --exchange-dir");
   long highest = 0;
+  std::map<long, std::string> pending;
   for (const fs::directory_entry& entry : fs::directory_iterator(settings.dir, ec)) {
-    highest = std::max(highest, leading_number(entry.path().filename().string()));
+    const std::string name = entry.path().filename().string();
+    const long call = leading_number(name);
+    highest = std::max(highest, call);
+    if (call < 0 || !name.ends_with(".request.json") || fs::exists(settings.dir / (call_name(call) + ".done"))) continue;
+    // An unreadable request file is not pending: that call simply gets no second life.
+    auto text = store::read_file(entry.path());
+    if (!text) continue;
+    const json request = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (request.is_object()) pending.emplace(call, request_key(request));
   }
   if (ec) return fail(settings.dir.string(), "cannot list the exchange folder: " + ec.message(), "check --exchange-dir");
-  return std::unique_ptr<exchange_provider>(new exchange_provider(std::move(settings), highest + 1));
+  return std::unique_ptr<exchange_provider>(new exchange_provider(std::move(settings), highest + 1, std::move(pending)));
 }
 
-exchange_provider::exchange_provider(exchange_settings settings, long next_call)
-    : settings_(std::move(settings)), next_call_(next_call) {}
+exchange_provider::exchange_provider(exchange_settings settings, long next_call, std::map<long, std::string> pending)
+    : settings_(std::move(settings)), next_call_(next_call), pending_(std::move(pending)) {}
+
+long exchange_provider::claim_pending(const std::string& key) {
+  const std::scoped_lock lock(pending_mutex_);
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->second != key) continue;
+    const long call = it->first;
+    pending_.erase(it);
+    return call;
+  }
+  return -1;
+}
 
 fs::path exchange_provider::file_for(long call, std::string_view suffix) const {
   return settings_.dir / (call_name(call) + std::string(suffix));
 }
 
 llm_result exchange_provider::complete(const llm_request& request) {
-  // The only shared state: the number. Everything after works on this call's own files.
-  const long call = next_call_.fetch_add(1);
+  // The shared state: the number, and the pending calls a resumed search may answer. Everything
+  // after works on this call's own files.
+  const std::string key = request_key(request_json(0, request));
+  long call = claim_pending(key);
+  const bool asked_before = call >= 0;
+  if (!asked_before) call = next_call_.fetch_add(1);
   const fs::path reply_file = file_for(call, ".reply.md");
   const auto start = std::chrono::steady_clock::now();
 
@@ -86,6 +116,7 @@ llm_result exchange_provider::complete(const llm_request& request) {
   const std::string request_text = request_json(call, request).dump(2, ' ', false, json::error_handler_t::replace);
   for (const auto& [suffix, content] : {std::pair<std::string_view, std::string>{".request.json", request_text},
                                         {".prompt.md", prompt_markdown(call, request, reply_file)}}) {
+    if (asked_before) break;
     if (auto written = store::write_file_atomic(file_for(call, suffix), content); !written) {
       return std::unexpected(llm_error{llm_failure::storage, written.error(), 0});
     }
@@ -95,10 +126,17 @@ llm_result exchange_provider::complete(const llm_request& request) {
   std::error_code ec;
   while (!fs::exists(reply_file, ec)) {
     if (std::chrono::steady_clock::now() - start >= settings_.timeout) {
-      return llm_fail(llm_failure::unavailable, reply_file.string(),
-                      "no reply within " + std::to_string(settings_.timeout.count() / 1000) + " s",
-                      "write the reply to " + reply_file.string() +
-                          " (under another name first, then rename it), or raise --exchange-timeout");
+      {
+        // Still pending: a later identical request in this process may wait for it again.
+        const std::scoped_lock lock(pending_mutex_);
+        pending_.emplace(call, key);
+      }
+      return llm_fail(llm_failure::no_reply_yet, file_for(call, ".prompt.md").string(),
+                      "no reply within " + std::to_string(settings_.timeout.count() / 1000) +
+                          " s (--exchange-timeout); the search stops here without losing the round",
+                      "answer in " + reply_file.string() +
+                          " (write it under another name, then rename it), then run the same command with --resume: "
+                          "the round is asked again and takes that reply");
     }
     std::this_thread::sleep_for(settings_.poll_interval);
   }
@@ -109,6 +147,9 @@ llm_result exchange_provider::complete(const llm_request& request) {
   std::ostringstream text;
   text << in.rdbuf();  // an empty file is an empty reply
   if (in.bad()) return llm_fail(llm_failure::storage, reply_file.string(), "cannot read the reply file");
+  // Done: never offered to a later request again. A marker that cannot be written only means a
+  // resumed search might reuse this reply for the very same question.
+  static_cast<void>(store::write_file_atomic(file_for(call, ".done"), ""));
   llm_reply reply;
   reply.text = text.str();
   if (reply.text.starts_with("\xEF\xBB\xBF")) reply.text.erase(0, 3);

@@ -15,6 +15,7 @@ std::string_view to_string(llm_failure kind) {
     case llm_failure::malformed_reply: return "malformed_reply";
     case llm_failure::replay_divergence: return "replay_divergence";
     case llm_failure::storage: return "storage";
+    case llm_failure::no_reply_yet: return "no_reply_yet";
   }
   return "unknown";
 }

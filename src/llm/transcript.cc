@@ -33,7 +33,8 @@ namespace {
 constexpr int transcript_version = 1;
 constexpr std::array all_failures{llm_failure::unavailable, llm_failure::auth,       llm_failure::quota,
                                   llm_failure::not_found,   llm_failure::bad_request, llm_failure::budget,
-                                  llm_failure::malformed_reply, llm_failure::replay_divergence, llm_failure::storage};
+                                  llm_failure::malformed_reply, llm_failure::replay_divergence, llm_failure::storage,
+                                  llm_failure::no_reply_yet};
 
 /// "2025-01-31T12:34:56.789Z"
 [[nodiscard]] std::string utc_now() {

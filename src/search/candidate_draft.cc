@@ -17,7 +17,8 @@ candidate_draft draft_candidate(llm_session& llm, const std::string& prompt, con
     if (!reply.ok()) {
       out.status = tasks::evaluation_status::llm_error;
       out.feedback = reply.problem;
-      // A call that failed after its retries costs this round only; budgets and fatal errors stop.
+      // A call that failed after its retries costs this round only; a reply still to come pauses
+      // the search, budgets and fatal errors stop it.
       out.stop = reply.failure == call_failure::retry_later ? call_failure::none : reply.failure;
       return out;
     }

@@ -13,6 +13,8 @@ call_failure classify(llm::llm_failure kind) {
       return call_failure::retry_later;
     case llm::llm_failure::budget:
       return call_failure::stop;
+    case llm::llm_failure::no_reply_yet:
+      return call_failure::pause;
     case llm::llm_failure::auth:
     case llm::llm_failure::quota:
     case llm::llm_failure::not_found:

@@ -204,6 +204,15 @@ candidate_identity round_runner::identity_for(int round) const {
 result<void> round_runner::record_sample(batch& b, std::size_t index, const round_record* reuse_of) {
   batch::sample& s = b.samples[index];
   s.at = batch::phase::done;
+  if (s.draft.stop == call_failure::pause) {
+    // No reply yet (a person or tool answers later): nothing is recorded, so a resumed search
+    // runs this round again and picks the reply up.
+    if (b.out.stop == call_failure::none) {
+      b.out.stop = call_failure::pause;
+      b.out.stop_reason = s.draft.feedback;
+    }
+    return {};
+  }
   const round_plan& plan = b.plan;
   round_record r;
   r.round = plan.round + static_cast<int>(b.out.records.size());

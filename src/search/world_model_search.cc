@@ -230,7 +230,8 @@ class world_model_search {
 
   void note_failure(const call_outcome& reply, const std::string& step) {
     spdlog::warn("{}: {}", step, reply.problem);
-    if (reply.failure == call_failure::stop || reply.failure == call_failure::fatal) {
+    if (reply.failure == call_failure::pause || reply.failure == call_failure::stop ||
+        reply.failure == call_failure::fatal) {
       stopped_ = true;
       fatal_ = reply.failure == call_failure::fatal;
       stop_reason_ = reply.problem;

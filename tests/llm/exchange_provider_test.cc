@@ -115,12 +115,48 @@ TEST(ExchangeProvider, NoReplyWithinTheTimeoutSaysWhereToWriteIt) {
   auto reply = (*provider)->complete(ask());
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(reply.has_value());
-  EXPECT_EQ(reply.error().kind, llm_failure::unavailable);
-  EXPECT_EQ(reply.error().detail.subject, (dir.path() / "0001.reply.md").string());
+  EXPECT_EQ(reply.error().kind, llm_failure::no_reply_yet);
+  EXPECT_EQ(reply.error().detail.subject, (dir.path() / "0001.prompt.md").string());
+  EXPECT_NE(reply.error().detail.fix.find((dir.path() / "0001.reply.md").string()), std::string::npos);
   EXPECT_NE(reply.error().detail.fix.find("then rename it"), std::string::npos);
+  EXPECT_NE(reply.error().detail.fix.find("--resume"), std::string::npos);
   EXPECT_GE(took, 150ms);
   EXPECT_LT(took, 2s);
   EXPECT_TRUE(fs::exists(dir.path() / "0001.prompt.md"));
+}
+
+TEST(ExchangeProvider, AResumedSearchAskingTheSameQuestionTakesTheReplyWrittenMeanwhile) {
+  temp_dir dir;
+  {
+    auto first = exchange_provider::open({dir.path(), 50ms, 10ms});
+    ASSERT_TRUE(first.has_value());
+    ASSERT_FALSE((*first)->complete(ask()).has_value()) << "nobody answered: the search paused";
+  }
+  dir.write("0001.reply.md", "answered while ksearch was stopped");
+
+  // The resumed process asks the same question: call 1 again, no new files, the reply read.
+  auto resumed = exchange_provider::open({dir.path(), 2s, 10ms});
+  ASSERT_TRUE(resumed.has_value());
+  auto reply = (*resumed)->complete(ask());
+  ASSERT_TRUE(reply.has_value()) << reply.error().to_string();
+  EXPECT_EQ(reply->text, "answered while ksearch was stopped");
+  EXPECT_FALSE(fs::exists(dir.path() / "0002.prompt.md"));
+  EXPECT_TRUE(fs::exists(dir.path() / "0001.done"));
+
+  // Answered once: the same question later is a new call, not the old reply again.
+  llm_request other = ask();
+  auto again = exchange_provider::open({dir.path(), 50ms, 10ms});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ((*again)->next_call(), 2);
+  EXPECT_FALSE((*again)->complete(other).has_value());
+  EXPECT_TRUE(fs::exists(dir.path() / "0002.prompt.md"));
+
+  // A different question never takes a pending call's number.
+  other.messages.back().content = "Make it faster.";
+  auto different = exchange_provider::open({dir.path(), 50ms, 10ms});
+  ASSERT_TRUE(different.has_value());
+  EXPECT_FALSE((*different)->complete(other).has_value());
+  EXPECT_TRUE(fs::exists(dir.path() / "0003.prompt.md"));
 }
 
 TEST(ExchangeProvider, FolderThatCannotBeCreatedIsNamed) {

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "ksearch/llm/exchange_provider.h"
 #include "ksearch/llm/provider_factory.h"
 #include "ksearch/search/search_loop.h"
 #include "ksearch/store/durable_file.h"
@@ -226,6 +227,44 @@ TEST_F(SearchLoop, ACycleOnANodeWithoutASolvedParentStartsFromTheBestCodeSoFar) 
   const std::vector<std::string> prompts = llm_.prompts(llm_call_kind::codegen);
   ASSERT_EQ(prompts.size(), 6u);
   EXPECT_NE(prompts[5].find("// SCORE 1.2"), std::string::npos) << "the best code is the base";
+}
+
+// --llm-provider exchange with nobody answering in time: the search pauses without recording the
+// round; once the reply is written, the resumed search asks the same question, takes that reply
+// and records the round as its first (issue 21).
+TEST_F(SearchLoop, AnExchangeWithoutAReplyPausesAndTheResumedSearchTakesTheReply) {
+  const std::filesystem::path exchange = dir_.path() / "exchange";
+  auto search_once = [&]() {
+    auto store = run_store::open(dir_.path(), "marker_def");
+    EXPECT_TRUE(store.has_value());
+    auto provider = llm::exchange_provider::open({exchange, std::chrono::milliseconds(100), std::chrono::milliseconds(10)});
+    EXPECT_TRUE(provider.has_value());
+    auto prompts = prompt_library::load_bundled();
+    llm_session session(**provider, "by-hand");
+    round_runner runner(task_, session, **store, {.max_rounds = 2, .model = "by-hand"});
+    runner.restore(*(*store)->load_rounds());
+    search_services services{task_, session, **store, runner, *prompts};
+    auto summary = run_plain_search(services, {.max_rounds = 2});
+    EXPECT_TRUE(summary.has_value());
+    store_ = std::move(*store);
+    return summary.value_or(search_summary{});
+  };
+
+  const search_summary paused = search_once();
+  EXPECT_FALSE(paused.fatal);
+  EXPECT_NE(paused.stop_reason.find("--resume"), std::string::npos) << paused.stop_reason;
+  EXPECT_TRUE(records().empty()) << "no round is lost to a reply still to come";
+  ASSERT_TRUE(std::filesystem::exists(exchange / "0001.prompt.md"));
+
+  store::write_file_atomic(exchange / "0001.reply.md", passing(1.25)).value();
+  const search_summary resumed = search_once();
+  const std::vector<json> r = records();
+  ASSERT_EQ(r.size(), 1u) << "round 1 took the reply; round 2 paused again";
+  EXPECT_EQ(r[0]["round"], 1);
+  EXPECT_EQ(r[0]["evaluation"]["status"], "PASSED");
+  EXPECT_FALSE(std::filesystem::exists(exchange / "0003.prompt.md")) << "round 1 was asked once, in call 1";
+  EXPECT_TRUE(std::filesystem::exists(exchange / "0002.prompt.md"));
+  EXPECT_NE(resumed.stop_reason.find("0002"), std::string::npos) << resumed.stop_reason;
 }
 
 TEST_F(SearchLoop, AnActionThatNeverPassesIsMarkedFailedAndNeverChosenAgain) {

@@ -70,6 +70,8 @@ enum class llm_failure {
   malformed_reply,    // a 2xx reply that cannot be read (not JSON, no choices, error in a stream)
   replay_divergence,  // --llm-replay: this request is not the one recorded next, or none is left
   storage,            // the transcript or exchange folder could not be read or written
+  no_reply_yet,       // --llm-provider exchange: nobody answered within --exchange-timeout; the
+                      // search pauses, and a resumed one picks the reply up (llm/exchange_provider.h)
 };
 
 /// "unavailable", "auth", ... (stable: used in the transcript and in logs).

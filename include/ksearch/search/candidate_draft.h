@@ -30,7 +30,7 @@ struct candidate_draft {
   // Without a solution, why: LLM_ERROR or NO_CANDIDATE.
   tasks::evaluation_status status = tasks::evaluation_status::no_candidate;
   std::string feedback;        // why there is no solution
-  call_failure stop = call_failure::none;  // stop or fatal: the search must end after this round
+  call_failure stop = call_failure::none;  // pause (not recorded), stop or fatal: the search ends after this round
 };
 
 /// `on_reply_wait(n)` is called before the n-th call (1-based), so a front end can say which

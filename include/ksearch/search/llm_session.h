@@ -19,7 +19,9 @@
 
 namespace ksearch::search {
 
-enum class call_failure { none, retry_later, stop, fatal };
+// retry_later: this round is lost, the search goes on; pause: the search stops before recording
+// the round, to resume at it (a reply still to come); stop and fatal: the search ends.
+enum class call_failure { none, retry_later, pause, stop, fatal };
 
 struct call_outcome {
   std::string text;              // the reply when failure == none

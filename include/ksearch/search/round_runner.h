@@ -48,7 +48,7 @@ struct round_plan {
 
 struct round_outcome {
   std::vector<round_record> records;       // one per sample, in round order (the order recorded)
-  call_failure stop = call_failure::none;  // stop or fatal: the loop must end after this round
+  call_failure stop = call_failure::none;  // pause, stop or fatal: the loop must end after this round
   std::string stop_reason;
 };
 
