@@ -269,10 +269,14 @@ class world_model_search {
   // Asks for an edit script up to edit_attempts times. Each attempt starts from `before` (edits
   // never stack, unlike K-Search's); `accept` judges a candidate tree and returns its problems. The first
   // accepted tree is returned; when none is, the last parsed one if `keep_last`, else nullopt.
+  // Ops the tree could not take (skipped or stripped ones, an empty list where proposals were
+  // asked for) are reported back in one re-ask, never dropped in silence; if that re-ask brings
+  // nothing acceptable, the first accepted tree stands.
   std::optional<wm::world_model> edit(world_model_edit_inputs in, const wm::world_model& before,
                                       const std::function<std::vector<std::string>(const wm::world_model&, const wm::edit_report&)>& accept,
                                       bool keep_last, const char* purpose) {
     std::optional<wm::world_model> last_parsed;
+    std::optional<wm::world_model> accepted;  // accepted, but some of its ops were not applied
     for (int attempt = 1; attempt <= settings_.edit_attempts && !stopped_; ++attempt) {
       auto prompt = world_model_edit_prompt(s_.prompts, in);
       if (!prompt) {
@@ -296,13 +300,32 @@ class world_model_search {
       const wm::edit_report report = wm::apply_edit_script(candidate, *script, {s_.task.name(), next_round_, 3});
       spdlog::info("[WM] {} edits: {}", purpose, report.summary());
       const std::vector<std::string> problems = accept(candidate, report);
-      if (problems.empty()) return candidate;
+      if (problems.empty()) {
+        const std::vector<std::string> dropped = ops_not_applied(report, std::string_view(purpose) == "wm_propose");
+        if (dropped.empty() || accepted) return candidate;
+        in.validation_errors = "Your edits were applied except these (fix them, or leave them out):\n";
+        for (const std::string& d : dropped) in.validation_errors += "- " + d + "\n";
+        spdlog::warn("{} attempt {}: ops not applied, asking once more:\n{}", purpose, attempt, in.validation_errors);
+        accepted = std::move(candidate);
+        continue;
+      }
       in.validation_errors.clear();
       for (const std::string& p : problems) in.validation_errors += "- " + p + "\n";
       spdlog::warn("{} attempt {} rejected:\n{}", purpose, attempt, in.validation_errors);
       last_parsed = std::move(candidate);
     }
+    if (accepted) return accepted;
     return keep_last ? last_parsed : std::nullopt;
+  }
+
+  // What an edit reply asked for that the tree did not take.
+  static std::vector<std::string> ops_not_applied(const wm::edit_report& report, bool proposals_asked) {
+    std::vector<std::string> out = report.skipped;
+    out.insert(out.end(), report.adjusted.begin(), report.adjusted.end());
+    if (proposals_asked && report.ops == 0) {
+      out.push_back("the op list was empty; this step asks for at least one new action (insert_node)");
+    }
+    return out;
   }
 
   world_model_edit_inputs edit_inputs(edit_use use) const {

@@ -267,6 +267,20 @@ TEST_F(SearchLoop, AnExchangeWithoutAReplyPausesAndTheResumedSearchTakesTheReply
   EXPECT_NE(resumed.stop_reason.find("0002"), std::string::npos) << resumed.stop_reason;
 }
 
+TEST_F(SearchLoop, EditOpsTheTreeCannotTakeAreReportedBackOnce) {
+  llm_.add(llm_call_kind::init, init_reply());
+  llm_.set_fallback(llm_call_kind::codegen, {failing()});
+  // The too-hard call after a's failed cycle: an op on a node that does not exist, then a clean reply.
+  llm_.add(llm_call_kind::edit, R"({"ops": [{"op": "update_node", "node_id": "ghost", "patch": {"notes": "x"}}]})");
+  llm_.set_fallback(llm_call_kind::edit, {R"({"ops": []})"});
+  run(/*world_model=*/true, /*max_rounds=*/3);
+  const std::vector<std::string> edits = llm_.prompts(llm_call_kind::edit);
+  ASSERT_GE(edits.size(), 2u);
+  EXPECT_EQ(edits[0].find("were applied except"), std::string::npos);
+  EXPECT_NE(edits[1].find("were applied except"), std::string::npos) << edits[1];
+  EXPECT_NE(edits[1].find("ghost"), std::string::npos) << edits[1];
+}
+
 TEST_F(SearchLoop, AnActionThatNeverPassesIsMarkedFailedAndNeverChosenAgain) {
   llm_.add(llm_call_kind::init, init_reply());
   llm_.set_fallback(llm_call_kind::codegen, {failing()});
