@@ -396,19 +396,21 @@ class workload_evaluation {
 
   // Before timed call `next` (after the previous one finished): that one checked if chosen, then
   // this call's inputs drawn and its outputs poisoned, queued ahead of it outside its span.
+  // Its wall time is the defences' cost (workload_result::defences_wall_ms).
   result<bool> before_timed_call(std::size_t next) {
     const auto start = std::chrono::steady_clock::now();
-    auto done = before_timed_call_steps(next);
+    auto done = prepare_timed_call(next);
     r_.defences_wall_ms += ms_since(start);
     return done;
   }
-  result<bool> before_timed_call_steps(std::size_t next) {
+  result<bool> prepare_timed_call(std::size_t next) {
     if (next > 0 && check_this_call()) {
       const std::string how = config_.recheck ? " (recheck" : " (checked at random";
       auto ok = check_timed_call(next - 1, "in timed call " + std::to_string(next) + how + inputs_note() + ")");
-      if (!ok || !*ok) {
-        timed_check_ended_ = true;
-        return ok;
+      if (!ok) return ok;  // the harness's error: measure() returns it
+      if (!*ok) {
+        timed_check_ended_ = true;  // the verdict is in r_
+        return false;
       }
     }
     last_timed_call_ = next;
