@@ -303,7 +303,8 @@ class world_model_search {
       if (problems.empty()) {
         const std::vector<std::string> dropped = ops_not_applied(report, std::string_view(purpose) == "wm_propose");
         if (dropped.empty() || accepted) return candidate;
-        in.validation_errors = "Your edits were applied except these (fix them, or leave them out):\n";
+        in.validation_errors = "Your edits were applied except these; reply again with the whole op list, these "
+                               "fixed or left out:\n";
         for (const std::string& d : dropped) in.validation_errors += "- " + d + "\n";
         spdlog::warn("{} attempt {}: ops not applied, asking once more:\n{}", purpose, attempt, in.validation_errors);
         accepted = std::move(candidate);
