@@ -78,7 +78,9 @@ json to_json(const workload_result& w) {
            {{"latency_ms", number(w.latency_ms)},
             {"reference_latency_ms", number(w.reference_latency_ms)},
             {"speedup_factor", number(w.speedup_factor)},
-            {"floor_ms", number(w.floor_ms)}}},
+            {"floor_ms", number(w.floor_ms)},
+            {"min_bytes", number(w.min_bytes)},
+            {"peak_bandwidth_bytes_per_s", number(w.peak_bandwidth_bytes_per_s)}}},
           {"timing", summary_json(w.timing)},
           {"wall_ms",
            {{"correctness", w.correctness_wall_ms}, {"timing", w.timing_wall_ms}, {"timing_defences", w.defences_wall_ms}}},
@@ -103,6 +105,8 @@ result<workload_result> workload_result_from_json(const json& w) {
   out.reference_latency_ms = number_from(performance, "reference_latency_ms", -1.0);
   out.speedup_factor = number_from(performance, "speedup_factor", -1.0);
   out.floor_ms = number_from(performance, "floor_ms", 0.0);
+  out.min_bytes = number_from(performance, "min_bytes", 0.0);
+  out.peak_bandwidth_bytes_per_s = number_from(performance, "peak_bandwidth_bytes_per_s", 0.0);
   out.timing = summary_from_json(w.value("timing", json::object()));
   out.reference_timing = summary_from_json(w.value("reference_timing", json::object()));
   const json wall = w.value("wall_ms", json::object());

@@ -477,9 +477,14 @@ class workload_evaluation {
   }
 
   // 6. Physics: every output byte must be written at least once, no faster than peak bandwidth.
+  //    Also the roofline's numbers for the profile: the bytes a call must move at least.
   result<bool> check_physics() {
     double output_bytes = 0;
     for (const tensor_buffer& t : candidate_outputs_) output_bytes += static_cast<double>(t.bytes());
+    double input_bytes = 0;
+    for (const tensor_buffer& t : inputs_) input_bytes += static_cast<double>(t.bytes());
+    r_.min_bytes = input_bytes + output_bytes;
+    r_.peak_bandwidth_bytes_per_s = ctx_.peak_bandwidth;
     r_.floor_ms = output_bytes / ctx_.peak_bandwidth * 1e3;
     if (r_.timing.median_ms < r_.floor_ms) {
       r_.status = tasks::evaluation_status::incorrect_numerical;
@@ -514,6 +519,7 @@ class workload_evaluation {
 }  // namespace
 
 double default_peak_bandwidth(const device_info& device) {
+  if (device.dram_bandwidth_bytes_per_s > 0) return device.dram_bandwidth_bytes_per_s;
   if (device.name.find("H200") != std::string::npos) return 4.8e12;
   if (device.name.find("H100") != std::string::npos) return 3.35e12;
   return 8e12;

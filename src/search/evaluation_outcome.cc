@@ -7,6 +7,7 @@
 
 #include "ksearch/common/json.h"
 #include "ksearch/common/json_fields.h"
+#include "ksearch/search/performance_profile.h"
 
 namespace ksearch::search {
 
@@ -92,7 +93,7 @@ std::string evaluation_outcome::perf_summary(const std::string& prefix) const {
   if (speedup_factor) add("%s speedup_vs_ref=%.3fx\n", *speedup_factor);
   if (mean_vs_baseline_factor) add("%s vs_baseline=%.3fx\n", *mean_vs_baseline_factor);
   if (score) add("%s score=%.4f\n", *score);
-  return lines;
+  return lines + profile_lines(*this, prefix);
 }
 
 evaluation_outcome outcome_without_evaluation(evaluation_status status, std::string feedback) {

@@ -33,6 +33,10 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   w.timing.samples = 0;  // rel_noise stays +inf
   w.correctness_wall_ms = 12.5;
   w.timing_wall_ms = 250;
+  w.defences_wall_ms = 31.5;
+  w.timed_checks = 4;
+  w.min_bytes = 1.5e9;
+  w.peak_bandwidth_bytes_per_s = 3.35e12;
   r.load_wall_ms = 40;
   r.workloads.push_back(w);
 
@@ -49,6 +53,10 @@ TEST(EvalResult, RoundTripsThroughJsonIncludingInfinities) {
   EXPECT_TRUE(std::isinf(back->workloads[0].timing.rel_noise));
   EXPECT_DOUBLE_EQ(back->workloads[0].correctness_wall_ms, 12.5);
   EXPECT_DOUBLE_EQ(back->workloads[0].timing_wall_ms, 250);
+  EXPECT_DOUBLE_EQ(back->workloads[0].defences_wall_ms, 31.5);
+  EXPECT_EQ(back->workloads[0].timed_checks, 4);
+  EXPECT_DOUBLE_EQ(back->workloads[0].min_bytes, 1.5e9);
+  EXPECT_DOUBLE_EQ(back->workloads[0].peak_bandwidth_bytes_per_s, 3.35e12);
   EXPECT_DOUBLE_EQ(back->load_wall_ms, 40);
 }
 

@@ -28,6 +28,8 @@ struct workload_result {
   double reference_latency_ms = -1;   // [ms]
   double speedup_factor = -1;         // reference / candidate
   double floor_ms = 0;                // roofline floor used for the physics check [ms]
+  double min_bytes = 0;               // every input read once and every output written once [bytes]
+  double peak_bandwidth_bytes_per_s = 0;  // the device's DRAM peak the floor used [bytes/s]
   timing_summary timing;              // the candidate's samples
   timing_summary reference_timing;
   double correctness_wall_ms = 0;     // host wall time of the correctness trials [ms]

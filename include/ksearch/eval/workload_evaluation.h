@@ -62,8 +62,9 @@ struct evaluation_context {
 [[nodiscard]] result<workload_result> evaluate_workload(const evaluation_context& ctx, const tasks::workload& w);
 
 /// Device memory bandwidth for the physics floor when the config gives none [bytes/s]: the
-/// datasheets' (H100 SXM 3.35 TB/s, H200 4.8 TB/s); anything else gets a generous 8 TB/s, so the
-/// check can only be too lenient, never fail an honest kernel.
+/// driver's (memory clock x bus width), else the datasheets' (H100 SXM 3.35 TB/s, H200 4.8 TB/s);
+/// anything else gets a generous 8 TB/s, so the check can only be too lenient, never fail an
+/// honest kernel.
 [[nodiscard]] double default_peak_bandwidth(const device_info& device);
 
 }  // namespace ksearch::eval

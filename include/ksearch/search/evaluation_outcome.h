@@ -53,7 +53,8 @@ struct evaluation_outcome {
   /// reference_latency_ms, speedup_factor, mean_vs_baseline_factor, metrics{score, score_name}};
   /// nulls where unknown.
   [[nodiscard]] json summary_json() const;
-  /// "mean_latency_ms=0.0123 speedup_vs_ref=1.420x score=1.4200" lines (only when passed).
+  /// "mean_latency_ms=0.0123 speedup_vs_ref=1.420x score=1.4200" lines, then the profile's lines
+  /// (search/performance_profile.h); only when passed.
   [[nodiscard]] std::string perf_summary(const std::string& prefix) const;
 };
 

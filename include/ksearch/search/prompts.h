@@ -53,7 +53,7 @@ inline constexpr std::size_t validation_errors = 16'000;  // "in full"; a guard,
 // codegen_prompt and the plain loop
 inline constexpr std::size_t world_model_section = 50'000;  // whole
 inline constexpr std::size_t action_block = 4'000;          // K-Search did not bound it
-inline constexpr std::size_t perf_summary = 2'000;
+inline constexpr std::size_t perf_summary = 4'000;  // two outcomes' summaries with their profiles
 inline constexpr std::size_t failure_logs = 8'000;  // code cut: head and tail survive
 inline constexpr std::size_t baseline_targets = 4'000;
 inline constexpr std::size_t round_summary = 2'000;

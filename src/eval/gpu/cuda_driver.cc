@@ -169,6 +169,14 @@ result<device_info> cuda_driver::describe_device(int ordinal) const {
   KSEARCH_CU_TRY(*this, cuDeviceGetAttribute, &l2, CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE, device);
   info.l2_bytes = static_cast<std::size_t>(l2);
   KSEARCH_CU_TRY(*this, cuDeviceTotalMem, &info.total_memory_bytes, device);
+  // Peak DRAM bandwidth: double data rate at the peak memory clock [kHz] over the bus [bits]
+  // (H100 SXM: 2619 MHz x 5120 bits = 3.35 TB/s). Unknown when the driver reports neither.
+  int memory_khz = 0;
+  int bus_bits = 0;
+  if (api().cuDeviceGetAttribute(&memory_khz, CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE, device) == CUDA_SUCCESS &&
+      api().cuDeviceGetAttribute(&bus_bits, CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH, device) == CUDA_SUCCESS) {
+    info.dram_bandwidth_bytes_per_s = 2.0 * memory_khz * 1e3 * bus_bits / 8.0;
+  }
   return info;
 }
 

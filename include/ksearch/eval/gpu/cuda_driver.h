@@ -31,6 +31,7 @@ struct device_info {
   std::size_t total_memory_bytes = 0;
   std::size_t max_smem_optin_bytes = 0;  // largest dynamic shared memory a block can opt into
   std::size_t l2_bytes = 0;
+  double dram_bandwidth_bytes_per_s = 0;  // peak, from the memory clock and bus width; 0 if unknown
 
   /// NVRTC target for this device: "sm_90a" on Hopper (the arch-specific variant, so wgmma and
   /// setmaxnreg are usable), "sm_XY" elsewhere.
