@@ -47,6 +47,18 @@ TEST_F(CudaDriverGpu, MemoryInfoAgreesWithDescribeDevice) {
   EXPECT_GT(total_bytes, device->total_memory_bytes / 100 * 99) << "cuMemGetInfo vs cuDeviceTotalMem";
 }
 
+TEST_F(CudaDriverGpu, TheDramPeakComesFromTheMemoryClockAndBusWidth) {
+  auto device = driver_->describe_device(0);
+  ASSERT_TRUE(device.has_value()) << device.error().to_string();
+  std::cout << "[ device   ] " << device->name << ": DRAM peak " << device->dram_bandwidth_bytes_per_s / 1e12 << " TB/s\n";
+  // Every GPU ksearch targets has between 0.3 TB/s (a laptop) and 10 TB/s (beyond B200).
+  EXPECT_GT(device->dram_bandwidth_bytes_per_s, 0.3e12);
+  EXPECT_LT(device->dram_bandwidth_bytes_per_s, 10e12);
+  if (device->name.find("H100") != std::string::npos && device->name.find("HBM3") != std::string::npos) {
+    EXPECT_NEAR(device->dram_bandwidth_bytes_per_s, 3.35e12, 0.1e12) << "the H100 SXM datasheet's 3.35 TB/s";
+  }
+}
+
 TEST_F(CudaDriverGpu, ImpossibleAllocationIsAnErrorNamingTheCall) {
   auto context = primary_context::retain(*driver_, 0);
   ASSERT_TRUE(context.has_value()) << context.error().to_string();
