@@ -113,12 +113,14 @@ llm_result exchange_provider::complete(const llm_request& request) {
   const auto start = std::chrono::steady_clock::now();
 
   // Step 1: the request, machine- and human-readable; the .md last, since people watch for it.
-  const std::string request_text = request_json(call, request).dump(2, ' ', false, json::error_handler_t::replace);
-  for (const auto& [suffix, content] : {std::pair<std::string_view, std::string>{".request.json", request_text},
-                                        {".prompt.md", prompt_markdown(call, request, reply_file)}}) {
-    if (asked_before) break;
-    if (auto written = store::write_file_atomic(file_for(call, suffix), content); !written) {
-      return std::unexpected(llm_error{llm_failure::storage, written.error(), 0});
+  // A question asked before (by a search that paused) already has its files.
+  if (!asked_before) {
+    const std::string request_text = request_json(call, request).dump(2, ' ', false, json::error_handler_t::replace);
+    for (const auto& [suffix, content] : {std::pair<std::string_view, std::string>{".request.json", request_text},
+                                          {".prompt.md", prompt_markdown(call, request, reply_file)}}) {
+      if (auto written = store::write_file_atomic(file_for(call, suffix), content); !written) {
+        return std::unexpected(llm_error{llm_failure::storage, written.error(), 0});
+      }
     }
   }
 
