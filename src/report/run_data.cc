@@ -319,10 +319,7 @@ usage_totals run_data::round_usage() const {
   usage_totals totals;
   for (const round_row& r : rounds) {
     totals.calls += r.llm_calls;
-    totals.prompt_tokens = known_sum(totals.prompt_tokens, r.prompt_tokens);
-    totals.completion_tokens = known_sum(totals.completion_tokens, r.completion_tokens);
-    totals.reasoning_tokens = known_sum(totals.reasoning_tokens, r.reasoning_tokens);
-    totals.cost_usd = known_sum(totals.cost_usd, r.cost_usd);
+    add_known_usage(totals, r);
   }
   return totals;
 }
@@ -332,10 +329,7 @@ llm_purpose_usage run_data::all_llm_usage() const {
   for (const llm_purpose_usage& u : llm_usage) {
     all.calls += u.calls;
     all.failed += u.failed;
-    all.prompt_tokens = known_sum(all.prompt_tokens, u.prompt_tokens);
-    all.completion_tokens = known_sum(all.completion_tokens, u.completion_tokens);
-    all.reasoning_tokens = known_sum(all.reasoning_tokens, u.reasoning_tokens);
-    all.cost_usd = known_sum(all.cost_usd, u.cost_usd);
+    add_known_usage(all, u);
   }
   return all;
 }

@@ -21,10 +21,7 @@ namespace {
 
 void add_to(round_usage& total, const round_usage& more) {
   total.calls += more.calls;
-  total.prompt_tokens = known_sum(total.prompt_tokens, more.prompt_tokens);
-  total.completion_tokens = known_sum(total.completion_tokens, more.completion_tokens);
-  total.reasoning_tokens = known_sum(total.reasoning_tokens, more.reasoning_tokens);
-  total.cost_usd = known_sum(total.cost_usd, more.cost_usd);
+  add_known_usage(total, more);
 }
 
 std::string format_tokens(std::optional<long> tokens) {

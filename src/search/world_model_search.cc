@@ -269,9 +269,8 @@ class world_model_search {
   // Asks for an edit script up to edit_attempts times. Each attempt starts from `before` (edits
   // never stack, unlike K-Search's); `accept` judges a candidate tree and returns its problems. The first
   // accepted tree is returned; when none is, the last parsed one if `keep_last`, else nullopt.
-  // Ops the tree could not take (skipped or stripped ones, an empty list where proposals were
-  // asked for) are reported back in one re-ask, never dropped in silence; if that re-ask brings
-  // nothing acceptable, the first accepted tree stands.
+  // Ops the tree could not take (skipped or stripped ones) are reported back in one re-ask, never
+  // dropped in silence; if that re-ask brings nothing acceptable, the first accepted tree stands.
   std::optional<wm::world_model> edit(world_model_edit_inputs in, const wm::world_model& before,
                                       const std::function<std::vector<std::string>(const wm::world_model&, const wm::edit_report&)>& accept,
                                       bool keep_last, const char* purpose) {
@@ -301,7 +300,7 @@ class world_model_search {
       spdlog::info("[WM] {} edits: {}", purpose, report.summary());
       const std::vector<std::string> problems = accept(candidate, report);
       if (problems.empty()) {
-        const std::vector<std::string> dropped = ops_not_applied(report, std::string_view(purpose) == "wm_propose");
+        const std::vector<std::string> dropped = ops_not_applied(report);
         if (dropped.empty() || accepted) return candidate;
         in.validation_errors = "Your edits were applied except these; reply again with the whole op list, these "
                                "fixed or left out:\n";
@@ -319,13 +318,11 @@ class world_model_search {
     return keep_last ? last_parsed : std::nullopt;
   }
 
-  // What an edit reply asked for that the tree did not take.
-  static std::vector<std::string> ops_not_applied(const wm::edit_report& report, bool proposals_asked) {
+  // What an edit reply asked for that the tree did not take. (An empty list where proposals were
+  // asked for leaves the frontier unhealthy, which propose's own check already rejects.)
+  static std::vector<std::string> ops_not_applied(const wm::edit_report& report) {
     std::vector<std::string> out = report.skipped;
     out.insert(out.end(), report.adjusted.begin(), report.adjusted.end());
-    if (proposals_asked && report.ops == 0) {
-      out.push_back("the op list was empty; this step asks for at least one new action (insert_node)");
-    }
     return out;
   }
 

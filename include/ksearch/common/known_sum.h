@@ -18,4 +18,14 @@ template <class T>
   return *a + *b;
 }
 
+/// Adds `part`'s prompt, completion and reasoning token counts and its cost_usd to `total`'s, each
+/// with known_sum: for the usage records of rounds, reports and purposes, which share these fields.
+template <class Total, class Part>
+void add_known_usage(Total& total, const Part& part) {
+  total.prompt_tokens = known_sum(total.prompt_tokens, part.prompt_tokens);
+  total.completion_tokens = known_sum(total.completion_tokens, part.completion_tokens);
+  total.reasoning_tokens = known_sum(total.reasoning_tokens, part.reasoning_tokens);
+  total.cost_usd = known_sum(total.cost_usd, part.cost_usd);
+}
+
 }  // namespace ksearch
